@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The zen-lead.io/ annotations a user sets on a source Service (SPEC section
+ * 1): parsing, validation and normalization. Pure: no I/O, no clock. Every
+ * problem is reported with its key, a one-sentence message and how to fix
+ * it, so the webhook and the controller say the same thing. */
+#ifndef ZL_ZENLEAD_ANNOTATIONS_H
+#define ZL_ZENLEAD_ANNOTATIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "zenlead/views.h"
+
+#define ANNOTATIONS_PREFIX "zen-lead.io/"
+#define ANNOTATIONS_ENABLED "zen-lead.io/enabled"
+#define ANNOTATIONS_STICKY "zen-lead.io/sticky"
+#define ANNOTATIONS_LEADER_NAME "zen-lead.io/leader-service-name"
+#define ANNOTATIONS_MIN_READY "zen-lead.io/min-ready-duration"
+#define ANNOTATIONS_FAILOVER_DELAY "zen-lead.io/failover-min-delay"
+/* Written by the controller on the leader Service only. */
+#define ANNOTATIONS_CURRENT_LEADER "zen-lead.io/current-leader"
+#define ANNOTATIONS_LEADER_POD_NAME "zen-lead.io/leader-pod-name"
+#define ANNOTATIONS_LEADER_POD_UID "zen-lead.io/leader-pod-uid"
+#define ANNOTATIONS_LAST_SWITCH "zen-lead.io/leader-last-switch-time"
+
+/* Durations are accepted from 0 to this many milliseconds (24h). */
+#define ANNOTATIONS_MAX_DURATION_MS (24LL * 3600 * 1000)
+/* A DNS-1035 label: 1 to 63 characters. */
+#define ANNOTATIONS_MAX_NAME 63
+
+/* What the annotations mean once parsed; defaults where absent or invalid. */
+struct annotations_settings {
+    bool enabled;                 /* exactly "true" (after normalization) */
+    bool sticky;                  /* default true */
+    char leader_name[ANNOTATIONS_MAX_NAME + 1]; /* "" when no valid name */
+    int64_t min_ready_ms;         /* default 0; sub-ms values round up */
+    int64_t failover_min_delay_ms;/* default 0; sub-ms values round up */
+};
+
+enum annotations_severity {
+    ANNOTATIONS_ERROR,   /* the webhook rejects; the controller refuses or
+                            falls back to the default and warns */
+    ANNOTATIONS_WARNING, /* admitted with a warning */
+};
+
+struct annotations_problem {
+    enum annotations_severity severity;
+    const char *key;     /* the annotation key (static or owned by result) */
+    char *message;       /* one sentence: what is wrong; owned */
+    char *fix;           /* one sentence: how to fix it; owned */
+    const char *event_reason; /* InvalidAnnotation or InvalidLeaderName */
+};
+
+struct annotations_result {
+    struct annotations_settings settings;
+    struct annotations_problem *problems;
+    size_t problem_count;
+};
+
+/* Reads the zen-lead.io/ annotations of a source Service named
+ * service_name. Fills out->settings (defaults for anything missing or
+ * invalid) and out->problems (possibly none). Returns ZL_OK even when there
+ * are problems; ZL_ERR_NOMEM only when allocation fails (out is then
+ * empty). The caller frees with annotations_result_cleanup. */
+enum zl_err annotations_parse(const struct views_map *annotations,
+                              const char *service_name,
+                              struct annotations_result *out);
+
+void annotations_result_cleanup(struct annotations_result *result);
+
+/* True when the result holds at least one ANNOTATIONS_ERROR. */
+bool annotations_has_errors(const struct annotations_result *result);
+
+/* The canonical spelling of one annotation value, for the mutating webhook:
+ * trims surrounding white space; booleans become "true"/"false" whatever
+ * their case. *out is NULL when the value is already canonical or the key is
+ * not one of ours; otherwise a new string the caller frees. */
+enum zl_err annotations_normalize(const char *key, const char *value,
+                                  char **out);
+
+/* True for keys only the controller may write (current-leader etc.). */
+bool annotations_is_controller_key(const char *key);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fixture helpers for the unit tests. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *testutil_read(const char *rel, size_t *len_out)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", ZL_TEST_DATA_DIR, rel);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "testutil: cannot open %s\n", path);
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *data = malloc(cap);
+    size_t n;
+    while (data != NULL && (n = fread(data + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            char *bigger = realloc(data, cap * 2);
+            if (bigger == NULL) {
+                free(data);
+                data = NULL;
+                break;
+            }
+            data = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (data == NULL)
+        return NULL;
+    data[len] = '\0';
+    if (len_out != NULL)
+        *len_out = len;
+    return data;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t testutil_list(const char *dir, const char *suffix, char ***names)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", ZL_TEST_DATA_DIR, dir);
+    *names = NULL;
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return 0;
+    size_t count = 0, cap = 0;
+    struct dirent *e;
+    size_t slen = strlen(suffix);
+    while ((e = readdir(d)) != NULL) {
+        size_t nlen = strlen(e->d_name);
+        if (nlen < slen || strcmp(e->d_name + nlen - slen, suffix) != 0)
+            continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **grown = realloc(*names, cap * sizeof(char *));
+            if (grown == NULL)
+                break;
+            *names = grown;
+        }
+        (*names)[count++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (count > 0)
+        qsort(*names, count, sizeof(char *), cmp_names);
+    return count;
+}
+
+void testutil_free_names(char **names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}
+
+struct json_object *testutil_json(const char *text)
+{
+    return json_tokener_parse(text);
+}
+
+int testutil_json_equal(const char *label, struct json_object *a,
+                        struct json_object *b)
+{
+    if (json_object_equal(a, b))
+        return 1;
+    int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE;
+    fprintf(stderr, "%s: JSON differs\n--- got\n%s\n--- want\n%s\n", label,
+            json_object_to_json_string_ext(a, flags),
+            json_object_to_json_string_ext(b, flags));
+    return 0;
+}
