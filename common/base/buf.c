@@ -3,6 +3,7 @@
  * buffer fed by the outside can never hold more than it was allowed. */
 #include "base/buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
