@@ -123,3 +123,40 @@ char *buf_take(struct buf *b)
     b->cap = 0;
     return out;
 }
+
+enum zl_err buf_put_json_string(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    enum zl_err err = buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s;
+         err == ZL_OK && *p != '\0'; p++) {
+        switch (*p) {
+        case '"':
+            err = buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            err = buf_append(b, "\\\\", 2);
+            break;
+        case '\n':
+            err = buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            err = buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            err = buf_append(b, "\\t", 2);
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) {
+                char esc[6] = {'\\', 'u',          '0',
+                               '0',  hex[*p >> 4], hex[*p & 0xf]};
+                err = buf_append(b, esc, sizeof(esc));
+            } else {
+                err = buf_putc(b, (char)*p);
+            }
+        }
+    }
+    if (err == ZL_OK)
+        err = buf_putc(b, '"');
+    return err;
+}

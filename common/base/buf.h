@@ -11,10 +11,10 @@
 #include "base/err.h"
 
 struct buf {
-    char *data;   /* NULL until the first append; owned by the buffer */
-    size_t len;   /* bytes in use, terminator excluded */
-    size_t cap;   /* bytes allocated */
-    size_t max;   /* len may never exceed this */
+    char *data; /* NULL until the first append; owned by the buffer */
+    size_t len; /* bytes in use, terminator excluded */
+    size_t cap; /* bytes allocated */
+    size_t max; /* len may never exceed this */
 };
 
 /* Starts an empty buffer that may hold at most max bytes. Allocates nothing. */
@@ -41,6 +41,12 @@ enum zl_err buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 enum zl_err buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/* Appends s as a JSON string literal: quoted, with ", \\ and control
+ * characters escaped (\u00XX). Bytes >= 0x80 are copied as they are, so
+ * valid UTF-8 stays valid. Errors as buf_append, but a failure may leave
+ * part of the literal appended. */
+enum zl_err buf_put_json_string(struct buf *b, const char *s);
 
 /* Makes sure room for n more bytes (and the terminator) is allocated. */
 enum zl_err buf_reserve(struct buf *b, size_t n);

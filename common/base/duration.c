@@ -151,8 +151,7 @@ enum zl_err duration_parse(const char *text, int64_t *out_ns)
             return err;
     }
     if (neg) {
-        *out_ns = total == DURATION_MAX_MAGNITUDE ? INT64_MIN
-                                                  : -(int64_t)total;
+        *out_ns = total == DURATION_MAX_MAGNITUDE ? INT64_MIN : -(int64_t)total;
         return ZL_OK;
     }
     if (total > (uint64_t)INT64_MAX)

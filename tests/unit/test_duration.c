@@ -139,8 +139,8 @@ Test(duration, formats_like_go)
 
 Test(duration, format_then_parse_round_trips)
 {
-    const int64_t values[] = {0,          1,         999,          1000,
-                              123456789,  INT64_MAX, INT64_MIN,    -1,
+    const int64_t values[] = {0,          1,           999,           1000,
+                              123456789,  INT64_MAX,   INT64_MIN,     -1,
                               3600000000, 60000000000, 86400000000000};
     for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++) {
         char out[DURATION_FORMAT_MAX];
