@@ -30,7 +30,15 @@
 /* A DNS-1035 label: 1 to 63 characters. */
 #define ANNOTATIONS_MAX_NAME 63
 
-/* What the annotations mean once parsed; defaults where absent or invalid. */
+/* What the annotations mean once parsed; defaults where absent or invalid.
+ * Values are read AFTER the normalization annotations_normalize describes
+ * (surrounding white space trimmed, booleans case-insensitive), so " True "
+ * enables a Service whether or not the mutating webhook rewrote it first:
+ * the outcome never depends on the webhook being installed. leader_name is
+ * the explicit annotation when valid, else "<source>-leader" when that is a
+ * valid name and no explicit one was given, else "" (the controller then
+ * refuses: an invalid explicit name never falls back to the default, which
+ * would route through a Service the user did not ask for). */
 struct annotations_settings {
     bool enabled;                 /* exactly "true" (after normalization) */
     bool sticky;                  /* default true */
@@ -45,6 +53,8 @@ enum annotations_severity {
     ANNOTATIONS_WARNING, /* admitted with a warning */
 };
 
+/* message, fix and key share one allocation, owned by the result through
+ * message: free them only with annotations_result_cleanup. */
 struct annotations_problem {
     enum annotations_severity severity;
     const char *key;     /* the annotation key (static or owned by result) */
@@ -63,7 +73,17 @@ struct annotations_result {
  * service_name. Fills out->settings (defaults for anything missing or
  * invalid) and out->problems (possibly none). Returns ZL_OK even when there
  * are problems; ZL_ERR_NOMEM only when allocation fails (out is then
- * empty). The caller frees with annotations_result_cleanup. */
+ * empty). The caller frees with annotations_result_cleanup.
+ * Problems, in key order, then the leader name:
+ * - enabled neither true nor false: WARNING, InvalidAnnotation, not enabled;
+ * - sticky neither true nor false, a duration that is not a Go duration, is
+ *   negative or above 24h: ERROR, InvalidAnnotation, default kept;
+ * - a controller-owned key, or an unknown zen-lead.io/ key (with "did you
+ *   mean" when a known key is close): ERROR, InvalidAnnotation, ignored;
+ * - leader-service-name invalid or equal to service_name: ERROR,
+ *   InvalidLeaderName; and, only when enabled, a source name over 56
+ *   characters (or not a DNS-1035 label) without that annotation: ERROR,
+ *   InvalidLeaderName. service_name NULL counts as "". */
 enum zl_err annotations_parse(const struct views_map *annotations,
                               const char *service_name,
                               struct annotations_result *out);

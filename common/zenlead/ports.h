@@ -15,7 +15,8 @@
 
 /* Resolves one service port for a pod. ZL_OK with *out set; ZL_ERR_NOTFOUND
  * when the pod declares no port of that name and protocol (or declares it
- * with a number outside 1..65535). */
+ * with a number outside 1..65535: the first match wins, as in kube-proxy).
+ * A numeric targetPort outside 1..65535 is ZL_ERR_NOTFOUND too. */
 enum zl_err ports_resolve_one(const struct views_service_port *sp,
                               const struct views_pod *pod, int32_t *out);
 

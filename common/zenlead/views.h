@@ -21,6 +21,9 @@ struct json_object;
 #define VIEWS_MAX_LABELS 512
 #define VIEWS_MAX_PORTS 1024
 #define VIEWS_MAX_STRING 65536
+/* Annotation values may be longer than VIEWS_MAX_STRING; keys and values
+ * together are bounded by the API server's own limit (256 KiB). */
+#define VIEWS_MAX_ANNOTATIONS_BYTES (256 * 1024)
 
 enum views_protocol {
     VIEWS_PROTO_TCP = 0, /* the API default when protocol is omitted */
@@ -133,13 +136,26 @@ struct views_service {
 
 /* Parses a Pod from its JSON (a json-c object, borrowed). On success *out is
  * a new view the caller frees with views_pod_free. ZL_ERR_PARSE names the
- * first field of the wrong type; ZL_ERR_LIMIT for oversized input. */
+ * first field of the wrong type; ZL_ERR_LIMIT for oversized input.
+ * Details: absent or null fields take their defaults (strings "", times
+ * VIEWS_TIME_NONE); a field of the wrong type, an unknown protocol, an
+ * integer outside int32, a malformed timestamp or a string with an embedded
+ * NUL is ZL_ERR_PARSE; more than VIEWS_MAX_LABELS labels, VIEWS_MAX_PORTS
+ * ports or a string over VIEWS_MAX_STRING is ZL_ERR_LIMIT. Pod IPs that are
+ * not IP addresses are ignored. A parsed view is one allocation (mem is the
+ * view itself); views_pod_free also accepts a hand-built heap view whose
+ * mem is a separate block (or NULL). The _parse variants take JSON text,
+ * which must hold exactly one value (ZL_ERR_LIMIT past 64 levels of
+ * nesting). */
 enum zl_err views_pod_from_json(struct json_object *obj, struct views_pod **out);
 enum zl_err views_pod_parse(const char *json, size_t json_len,
                             struct views_pod **out);
 void views_pod_free(struct views_pod *pod);
 
-/* Same for a Service. */
+/* Same for a Service. Unknown spec.type or ipFamilies values are
+ * ZL_ERR_PARSE, more than two ipFamilies ZL_ERR_LIMIT. targetPort 0 or ""
+ * means unset (defaulted to port). Only the first ownerReference with
+ * controller: true is kept. */
 enum zl_err views_service_from_json(struct json_object *obj,
                                     struct views_service **out);
 enum zl_err views_service_parse(const char *json, size_t json_len,

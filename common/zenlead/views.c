@@ -1,0 +1,933 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Pod and Service views parsed from the API server's JSON. Each view lives in
+ * one allocation: a first pass over the JSON validates it and measures the
+ * bytes needed, a second pass copies the kept fields into one block. */
+#include "zenlead/views.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <json-c/json.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Deep enough for any Pod or Service, managedFields included. */
+#define VIEWS_JSON_DEPTH 64
+
+/* The arena of one view. While measuring, base is NULL and only used grows;
+ * while filling, base points to cap bytes and every copy lands there. */
+struct arena {
+    char *base;
+    size_t used;
+    size_t cap;
+};
+
+static void *arena_alloc(struct arena *a, size_t size)
+{
+    size_t align = alignof(max_align_t);
+    a->used = (a->used + align - 1) / align * align;
+    void *p = NULL;
+    if (a->base != NULL) {
+        assert(a->used + size <= a->cap);
+        p = a->base + a->used;
+    }
+    a->used += size;
+    return p;
+}
+
+/* Copies len bytes and a terminator; returns "" while measuring. */
+static const char *arena_str(struct arena *a, const char *s, size_t len)
+{
+    if (a->base == NULL) {
+        a->used += len + 1;
+        return "";
+    }
+    assert(a->used + len + 1 <= a->cap);
+    char *p = a->base + a->used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    a->used += len + 1;
+    return p;
+}
+
+/* Looks up key in obj. Absent or null: *out NULL. A member of another type
+ * than want is ZL_ERR_PARSE. */
+static enum zl_err member(struct json_object *obj, const char *key,
+                          enum json_type want, struct json_object **out)
+{
+    struct json_object *v = NULL;
+    *out = NULL;
+    if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || v == NULL)
+        return ZL_OK;
+    if (json_object_get_type(v) != want)
+        return ZL_ERR_PARSE;
+    *out = v;
+    return ZL_OK;
+}
+
+/* Checks that a JSON string fits the limit and has no embedded NUL. */
+static enum zl_err check_string(struct json_object *v, size_t max)
+{
+    const char *s = json_object_get_string(v);
+    size_t len = (size_t)json_object_get_string_len(v);
+    if (len > max)
+        return ZL_ERR_LIMIT;
+    if (memchr(s, '\0', len) != NULL)
+        return ZL_ERR_PARSE;
+    return ZL_OK;
+}
+
+/* Copies a string member ("" when absent) into the arena. */
+static enum zl_err copy_string(struct arena *a, struct json_object *obj,
+                               const char *key, const char **out)
+{
+    struct json_object *v;
+    enum zl_err err = member(obj, key, json_type_string, &v);
+    if (err != ZL_OK)
+        return err;
+    if (v == NULL) {
+        *out = arena_str(a, "", 0);
+        return ZL_OK;
+    }
+    err = check_string(v, VIEWS_MAX_STRING);
+    if (err != ZL_OK)
+        return err;
+    *out = arena_str(a, json_object_get_string(v),
+                     (size_t)json_object_get_string_len(v));
+    return ZL_OK;
+}
+
+/* Same, but NULL when absent. */
+static enum zl_err copy_opt_string(struct arena *a, struct json_object *obj,
+                                   const char *key, const char **out)
+{
+    struct json_object *v;
+    enum zl_err err = member(obj, key, json_type_string, &v);
+    *out = NULL;
+    if (err != ZL_OK || v == NULL)
+        return err;
+    return copy_string(a, obj, key, out);
+}
+
+/* Reads a timestamp member; VIEWS_TIME_NONE when absent. */
+static enum zl_err get_time(struct json_object *obj, const char *key,
+                            int64_t *out)
+{
+    struct json_object *v;
+    enum zl_err err = member(obj, key, json_type_string, &v);
+    *out = VIEWS_TIME_NONE;
+    if (err != ZL_OK || v == NULL)
+        return err;
+    err = check_string(v, 64);
+    if (err != ZL_OK)
+        return ZL_ERR_PARSE;
+    return views_parse_time(json_object_get_string(v), out);
+}
+
+/* Reads an int32 member; ZL_ERR_PARSE when not an integer in range. */
+static enum zl_err get_int32(struct json_object *obj, const char *key,
+                             bool *present, int32_t *out)
+{
+    struct json_object *v;
+    enum zl_err err = member(obj, key, json_type_int, &v);
+    *present = false;
+    *out = 0;
+    if (err != ZL_OK || v == NULL)
+        return err;
+    int64_t n = json_object_get_int64(v);
+    if (n < INT32_MIN || n > INT32_MAX)
+        return ZL_ERR_PARSE;
+    *present = true;
+    *out = (int32_t)n;
+    return ZL_OK;
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+    const struct views_kv *x = a;
+    const struct views_kv *y = b;
+    return strcmp(x->key, y->key);
+}
+
+/* Copies a string-to-string object into a sorted map. total_max bounds the
+ * values (and keys) together; per_value_max bounds each value. */
+static enum zl_err copy_map(struct arena *a, struct json_object *obj,
+                            const char *key, size_t value_max, size_t total_max,
+                            struct views_map *map)
+{
+    struct json_object *m;
+    enum zl_err err = member(obj, key, json_type_object, &m);
+    map->items = NULL;
+    map->count = 0;
+    if (err != ZL_OK || m == NULL)
+        return err;
+    size_t count = (size_t)json_object_object_length(m);
+    if (count > VIEWS_MAX_LABELS)
+        return ZL_ERR_LIMIT;
+    if (count == 0)
+        return ZL_OK;
+    map->items = arena_alloc(a, count * sizeof(*map->items));
+    size_t i = 0, total = 0;
+    json_object_object_foreach(m, k, v)
+    {
+        if (v == NULL || json_object_get_type(v) != json_type_string)
+            return ZL_ERR_PARSE;
+        size_t klen = strlen(k);
+        if (klen > VIEWS_MAX_STRING)
+            return ZL_ERR_LIMIT;
+        err = check_string(v, value_max);
+        if (err != ZL_OK)
+            return err;
+        size_t vlen = (size_t)json_object_get_string_len(v);
+        total += klen + vlen;
+        if (total > total_max)
+            return ZL_ERR_LIMIT;
+        const char *ks = arena_str(a, k, klen);
+        const char *vs = arena_str(a, json_object_get_string(v), vlen);
+        if (map->items != NULL) {
+            map->items[i].key = ks;
+            map->items[i].value = vs;
+        }
+        i++;
+    }
+    map->count = i;
+    if (map->items != NULL)
+        qsort(map->items, map->count, sizeof(*map->items), kv_cmp);
+    return ZL_OK;
+}
+
+static enum zl_err copy_labels(struct arena *a, struct json_object *meta,
+                               struct views_map *map)
+{
+    return copy_map(a, meta, "labels", VIEWS_MAX_STRING,
+                    (size_t)VIEWS_MAX_LABELS * 2 * VIEWS_MAX_STRING, map);
+}
+
+static enum zl_err get_protocol(struct json_object *obj,
+                                enum views_protocol *out)
+{
+    struct json_object *v;
+    enum zl_err err = member(obj, "protocol", json_type_string, &v);
+    *out = VIEWS_PROTO_TCP;
+    if (err != ZL_OK || v == NULL)
+        return err;
+    return views_protocol_parse(json_object_get_string(v), out);
+}
+
+/* Copies the ports of one container list. With sidecars_only, only
+ * containers with restartPolicy "Always" count. While measuring, ports is
+ * NULL and only *count advances. */
+static enum zl_err copy_container_ports(struct arena *a,
+                                        struct json_object *spec,
+                                        const char *key, bool sidecars_only,
+                                        struct views_container_port *ports,
+                                        size_t *count)
+{
+    struct json_object *list;
+    enum zl_err err = member(spec, key, json_type_array, &list);
+    if (err != ZL_OK || list == NULL)
+        return err;
+    size_t n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *c = json_object_array_get_idx(list, i);
+        if (c == NULL || json_object_get_type(c) != json_type_object)
+            return ZL_ERR_PARSE;
+        if (sidecars_only) {
+            struct json_object *rp;
+            err = member(c, "restartPolicy", json_type_string, &rp);
+            if (err != ZL_OK)
+                return err;
+            if (rp == NULL || strcmp(json_object_get_string(rp), "Always"))
+                continue;
+        }
+        struct json_object *plist;
+        err = member(c, "ports", json_type_array, &plist);
+        if (err != ZL_OK)
+            return err;
+        size_t pn = plist ? json_object_array_length(plist) : 0;
+        for (size_t j = 0; j < pn; j++) {
+            struct json_object *p = json_object_array_get_idx(plist, j);
+            if (p == NULL || json_object_get_type(p) != json_type_object)
+                return ZL_ERR_PARSE;
+            if (*count >= VIEWS_MAX_PORTS)
+                return ZL_ERR_LIMIT;
+            struct views_container_port cp;
+            bool present;
+            err = copy_string(a, p, "name", &cp.name);
+            if (err == ZL_OK)
+                err = get_int32(p, "containerPort", &present, &cp.port);
+            if (err == ZL_OK)
+                err = get_protocol(p, &cp.protocol);
+            if (err != ZL_OK)
+                return err;
+            if (ports != NULL)
+                ports[*count] = cp;
+            (*count)++;
+        }
+    }
+    return ZL_OK;
+}
+
+static enum views_pod_phase phase_from(const char *s)
+{
+    static const char *const names[] = {
+        [VIEWS_PHASE_PENDING] = "Pending",
+        [VIEWS_PHASE_RUNNING] = "Running",
+        [VIEWS_PHASE_SUCCEEDED] = "Succeeded",
+        [VIEWS_PHASE_FAILED] = "Failed",
+    };
+    for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(s, names[i]) == 0)
+            return (enum views_pod_phase)i;
+    return VIEWS_PHASE_UNKNOWN;
+}
+
+static enum zl_err read_ready(struct json_object *status, struct views_pod *pod)
+{
+    struct json_object *conds;
+    enum zl_err err = member(status, "conditions", json_type_array, &conds);
+    pod->ready = false;
+    pod->ready_changed_ms = VIEWS_TIME_NONE;
+    if (err != ZL_OK || conds == NULL)
+        return err;
+    size_t n = json_object_array_length(conds);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *c = json_object_array_get_idx(conds, i);
+        struct json_object *type, *st;
+        if (c == NULL || json_object_get_type(c) != json_type_object)
+            return ZL_ERR_PARSE;
+        err = member(c, "type", json_type_string, &type);
+        if (err == ZL_OK)
+            err = member(c, "status", json_type_string, &st);
+        if (err != ZL_OK)
+            return err;
+        if (type == NULL || strcmp(json_object_get_string(type), "Ready"))
+            continue;
+        /* The first Ready condition counts, as in the kubelet's helpers. */
+        pod->ready =
+            st != NULL && strcmp(json_object_get_string(st), "True") == 0;
+        return get_time(c, "lastTransitionTime", &pod->ready_changed_ms);
+    }
+    return ZL_OK;
+}
+
+/* Classifies an address; -1 when it is not an IP address. */
+static int ip_family(const char *s)
+{
+    unsigned char addr[16];
+    if (inet_pton(AF_INET, s, addr) == 1)
+        return VIEWS_IPV4;
+    if (inet_pton(AF_INET6, s, addr) == 1)
+        return VIEWS_IPV6;
+    return -1;
+}
+
+/* Keeps the first address of each family. Unparseable addresses are ignored:
+ * they must never reach an EndpointSlice. */
+static enum zl_err keep_ip(struct arena *a, struct json_object *ipv,
+                           const char *ip[2])
+{
+    if (ipv == NULL)
+        return ZL_OK;
+    if (json_object_get_type(ipv) != json_type_string)
+        return ZL_ERR_PARSE;
+    if (json_object_get_string_len(ipv) > INET6_ADDRSTRLEN)
+        return ZL_OK;
+    enum zl_err err = check_string(ipv, VIEWS_MAX_STRING);
+    if (err != ZL_OK)
+        return err;
+    int fam = ip_family(json_object_get_string(ipv));
+    if (fam < 0 || ip[fam] != NULL)
+        return ZL_OK;
+    ip[fam] = arena_str(a, json_object_get_string(ipv),
+                        (size_t)json_object_get_string_len(ipv));
+    return ZL_OK;
+}
+
+static enum zl_err read_ips(struct arena *a, struct json_object *status,
+                            struct views_pod *pod)
+{
+    struct json_object *list, *single;
+    enum zl_err err = member(status, "podIPs", json_type_array, &list);
+    pod->ip[0] = pod->ip[1] = NULL;
+    if (err == ZL_OK)
+        err = member(status, "podIP", json_type_string, &single);
+    if (err != ZL_OK)
+        return err;
+    size_t n = list ? json_object_array_length(list) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(list, i);
+        struct json_object *ipv;
+        if (e == NULL || json_object_get_type(e) != json_type_object)
+            return ZL_ERR_PARSE;
+        err = member(e, "ip", json_type_string, &ipv);
+        if (err == ZL_OK)
+            err = keep_ip(a, ipv, pod->ip);
+        if (err != ZL_OK)
+            return err;
+    }
+    if (n == 0)
+        err = keep_ip(a, single, pod->ip);
+    return err;
+}
+
+static enum zl_err check_object(struct json_object *obj)
+{
+    if (obj == NULL || json_object_get_type(obj) != json_type_object)
+        return ZL_ERR_PARSE;
+    return ZL_OK;
+}
+
+/* One pass over a Pod: measures when a->base is NULL, else fills pod. */
+static enum zl_err pod_pass(struct arena *a, struct json_object *obj,
+                            struct views_pod *pod)
+{
+    struct json_object *meta, *spec, *status, *phase;
+    enum zl_err err = member(obj, "metadata", json_type_object, &meta);
+    if (err == ZL_OK)
+        err = member(obj, "spec", json_type_object, &spec);
+    if (err == ZL_OK)
+        err = member(obj, "status", json_type_object, &status);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "namespace", &pod->namespace_name);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "name", &pod->name);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "uid", &pod->uid);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "resourceVersion", &pod->resource_version);
+    if (err == ZL_OK)
+        err = copy_labels(a, meta, &pod->labels);
+    if (err == ZL_OK)
+        err = get_time(meta, "creationTimestamp", &pod->created_ms);
+    if (err == ZL_OK)
+        err = get_time(meta, "deletionTimestamp", &pod->deleted_ms);
+    if (err == ZL_OK)
+        err = copy_string(a, spec, "nodeName", &pod->node_name);
+    if (err == ZL_OK)
+        err = member(status, "phase", json_type_string, &phase);
+    if (err != ZL_OK)
+        return err;
+    pod->phase =
+        phase ? phase_from(json_object_get_string(phase)) : VIEWS_PHASE_UNKNOWN;
+    err = read_ready(status, pod);
+    if (err == ZL_OK)
+        err = read_ips(a, status, pod);
+    if (err != ZL_OK)
+        return err;
+    /* Count first, then allocate the array and copy. */
+    size_t count = 0;
+    struct arena probe = {.base = NULL};
+    err = copy_container_ports(&probe, spec, "containers", false, NULL, &count);
+    if (err == ZL_OK)
+        err = copy_container_ports(&probe, spec, "initContainers", true, NULL,
+                                   &count);
+    if (err != ZL_OK)
+        return err;
+    pod->ports = count ? arena_alloc(a, count * sizeof(*pod->ports)) : NULL;
+    pod->port_count = 0;
+    err = copy_container_ports(a, spec, "containers", false, pod->ports,
+                               &pod->port_count);
+    if (err == ZL_OK)
+        err = copy_container_ports(a, spec, "initContainers", true, pod->ports,
+                                   &pod->port_count);
+    return err;
+}
+
+enum zl_err views_pod_from_json(struct json_object *obj, struct views_pod **out)
+{
+    struct views_pod scratch;
+    struct arena a = {.base = NULL};
+    *out = NULL;
+    enum zl_err err = check_object(obj);
+    if (err != ZL_OK)
+        return err;
+    arena_alloc(&a, sizeof(scratch));
+    err = pod_pass(&a, obj, &scratch);
+    if (err != ZL_OK)
+        return err;
+    a.cap = a.used;
+    a.used = 0;
+    a.base = malloc(a.cap);
+    if (a.base == NULL)
+        return ZL_ERR_NOMEM;
+    struct views_pod *pod = arena_alloc(&a, sizeof(*pod));
+    err = pod_pass(&a, obj, pod);
+    assert(err == ZL_OK);
+    pod->mem = a.base;
+    *out = pod;
+    return err;
+}
+
+void views_pod_free(struct views_pod *pod)
+{
+    if (pod == NULL)
+        return;
+    /* A parsed view is its own block; a hand-built one may own mem apart. */
+    if (pod->mem != (void *)pod)
+        free(pod->mem);
+    free(pod);
+}
+
+static enum zl_err read_owner(struct arena *a, struct json_object *meta,
+                              struct views_service *svc)
+{
+    struct json_object *list;
+    enum zl_err err = member(meta, "ownerReferences", json_type_array, &list);
+    svc->has_owner = false;
+    memset(&svc->owner, 0, sizeof(svc->owner));
+    if (err != ZL_OK || list == NULL)
+        return err;
+    size_t n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *o = json_object_array_get_idx(list, i);
+        struct json_object *ctl;
+        if (check_object(o) != ZL_OK)
+            return ZL_ERR_PARSE;
+        err = member(o, "controller", json_type_boolean, &ctl);
+        if (err != ZL_OK)
+            return err;
+        if (ctl == NULL || !json_object_get_boolean(ctl) || svc->has_owner)
+            continue;
+        svc->has_owner = true;
+        err = copy_string(a, o, "apiVersion", &svc->owner.api_version);
+        if (err == ZL_OK)
+            err = copy_string(a, o, "kind", &svc->owner.kind);
+        if (err == ZL_OK)
+            err = copy_string(a, o, "name", &svc->owner.name);
+        if (err == ZL_OK)
+            err = copy_string(a, o, "uid", &svc->owner.uid);
+        if (err != ZL_OK)
+            return err;
+    }
+    return ZL_OK;
+}
+
+static enum zl_err read_type(struct json_object *spec,
+                             struct views_service *svc)
+{
+    static const char *const names[] = {
+        [VIEWS_SVC_CLUSTER_IP] = "ClusterIP",
+        [VIEWS_SVC_NODE_PORT] = "NodePort",
+        [VIEWS_SVC_LOAD_BALANCER] = "LoadBalancer",
+        [VIEWS_SVC_EXTERNAL_NAME] = "ExternalName",
+    };
+    struct json_object *v;
+    enum zl_err err = member(spec, "type", json_type_string, &v);
+    svc->type = VIEWS_SVC_CLUSTER_IP;
+    if (err != ZL_OK || v == NULL)
+        return err;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(json_object_get_string(v), names[i]) == 0) {
+            svc->type = (enum views_service_type)i;
+            return ZL_OK;
+        }
+    }
+    return ZL_ERR_PARSE;
+}
+
+static enum zl_err read_families(struct json_object *spec,
+                                 struct views_service *svc)
+{
+    struct json_object *list, *cip;
+    enum zl_err err = member(spec, "ipFamilies", json_type_array, &list);
+    svc->ip_family_count = 0;
+    if (err == ZL_OK)
+        err = member(spec, "clusterIP", json_type_string, &cip);
+    if (err != ZL_OK)
+        return err;
+    svc->headless = cip && strcmp(json_object_get_string(cip), "None") == 0;
+    size_t n = list ? json_object_array_length(list) : 0;
+    if (n > 2)
+        return ZL_ERR_LIMIT;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *f = json_object_array_get_idx(list, i);
+        if (f == NULL || json_object_get_type(f) != json_type_string)
+            return ZL_ERR_PARSE;
+        const char *s = json_object_get_string(f);
+        if (strcmp(s, "IPv4") == 0)
+            svc->ip_families[i] = VIEWS_IPV4;
+        else if (strcmp(s, "IPv6") == 0)
+            svc->ip_families[i] = VIEWS_IPV6;
+        else
+            return ZL_ERR_PARSE;
+    }
+    svc->ip_family_count = n;
+    return ZL_OK;
+}
+
+static enum zl_err read_service_port(struct arena *a, struct json_object *p,
+                                     struct views_service_port *sp)
+{
+    struct json_object *tp;
+    bool present;
+    enum zl_err err = check_object(p);
+    if (err == ZL_OK)
+        err = copy_string(a, p, "name", &sp->name);
+    if (err == ZL_OK)
+        err = get_protocol(p, &sp->protocol);
+    if (err == ZL_OK)
+        err = get_int32(p, "port", &present, &sp->port);
+    if (err == ZL_OK)
+        err = copy_opt_string(a, p, "appProtocol", &sp->app_protocol);
+    if (err != ZL_OK)
+        return err;
+    sp->target_port = sp->port;
+    sp->target_port_name = NULL;
+    if (!json_object_object_get_ex(p, "targetPort", &tp) || tp == NULL)
+        return ZL_OK;
+    if (json_object_get_type(tp) == json_type_int) {
+        err = get_int32(p, "targetPort", &present, &sp->target_port);
+        /* 0 means "unset", as the API server defaults it. */
+        if (err == ZL_OK && sp->target_port == 0)
+            sp->target_port = sp->port;
+        return err;
+    }
+    if (json_object_get_type(tp) != json_type_string)
+        return ZL_ERR_PARSE;
+    if (json_object_get_string_len(tp) == 0)
+        return ZL_OK;
+    return copy_string(a, p, "targetPort", &sp->target_port_name);
+}
+
+static enum zl_err read_service_ports(struct arena *a, struct json_object *spec,
+                                      struct views_service *svc)
+{
+    struct json_object *list;
+    enum zl_err err = member(spec, "ports", json_type_array, &list);
+    svc->ports = NULL;
+    svc->port_count = 0;
+    if (err != ZL_OK || list == NULL)
+        return err;
+    size_t n = json_object_array_length(list);
+    if (n > VIEWS_MAX_PORTS)
+        return ZL_ERR_LIMIT;
+    if (n == 0)
+        return ZL_OK;
+    svc->ports = arena_alloc(a, n * sizeof(*svc->ports));
+    for (size_t i = 0; i < n; i++) {
+        struct views_service_port sp;
+        err = read_service_port(a, json_object_array_get_idx(list, i), &sp);
+        if (err != ZL_OK)
+            return err;
+        if (svc->ports != NULL)
+            svc->ports[i] = sp;
+    }
+    svc->port_count = n;
+    return ZL_OK;
+}
+
+static enum zl_err service_pass(struct arena *a, struct json_object *obj,
+                                struct views_service *svc)
+{
+    struct json_object *meta, *spec;
+    enum zl_err err = member(obj, "metadata", json_type_object, &meta);
+    if (err == ZL_OK)
+        err = member(obj, "spec", json_type_object, &spec);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "namespace", &svc->namespace_name);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "name", &svc->name);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "uid", &svc->uid);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "resourceVersion", &svc->resource_version);
+    if (err == ZL_OK)
+        err = copy_labels(a, meta, &svc->labels);
+    if (err == ZL_OK)
+        err = copy_map(a, meta, "annotations", VIEWS_MAX_ANNOTATIONS_BYTES,
+                       VIEWS_MAX_ANNOTATIONS_BYTES, &svc->annotations);
+    if (err == ZL_OK)
+        err = read_owner(a, meta, svc);
+    if (err == ZL_OK)
+        err = get_time(meta, "creationTimestamp", &svc->created_ms);
+    if (err == ZL_OK)
+        err = get_time(meta, "deletionTimestamp", &svc->deleted_ms);
+    if (err == ZL_OK)
+        err = copy_map(a, spec, "selector", VIEWS_MAX_STRING,
+                       (size_t)VIEWS_MAX_LABELS * 2 * VIEWS_MAX_STRING,
+                       &svc->selector);
+    if (err == ZL_OK)
+        err = read_type(spec, svc);
+    if (err == ZL_OK)
+        err = read_families(spec, svc);
+    if (err == ZL_OK)
+        err =
+            copy_opt_string(a, spec, "ipFamilyPolicy", &svc->ip_family_policy);
+    if (err == ZL_OK)
+        err = read_service_ports(a, spec, svc);
+    svc->has_selector = svc->selector.count > 0;
+    return err;
+}
+
+enum zl_err views_service_from_json(struct json_object *obj,
+                                    struct views_service **out)
+{
+    struct views_service scratch;
+    struct arena a = {.base = NULL};
+    *out = NULL;
+    enum zl_err err = check_object(obj);
+    if (err != ZL_OK)
+        return err;
+    arena_alloc(&a, sizeof(scratch));
+    err = service_pass(&a, obj, &scratch);
+    if (err != ZL_OK)
+        return err;
+    a.cap = a.used;
+    a.used = 0;
+    a.base = malloc(a.cap);
+    if (a.base == NULL)
+        return ZL_ERR_NOMEM;
+    struct views_service *svc = arena_alloc(&a, sizeof(*svc));
+    err = service_pass(&a, obj, svc);
+    assert(err == ZL_OK);
+    svc->mem = a.base;
+    *out = svc;
+    return err;
+}
+
+void views_service_free(struct views_service *svc)
+{
+    if (svc == NULL)
+        return;
+    if (svc->mem != (void *)svc)
+        free(svc->mem);
+    free(svc);
+}
+
+/* Parses JSON text whole; trailing bytes other than white space are an
+ * error. */
+static enum zl_err parse_text(const char *json, size_t json_len,
+                              struct json_object **out)
+{
+    *out = NULL;
+    if (json_len > INT32_MAX)
+        return ZL_ERR_LIMIT;
+    struct json_tokener *tok = json_tokener_new_ex(VIEWS_JSON_DEPTH);
+    if (tok == NULL)
+        return ZL_ERR_NOMEM;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    struct json_object *obj = json_tokener_parse_ex(tok, json, (int)json_len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t used = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (obj == NULL || jerr != json_tokener_success) {
+        json_object_put(obj);
+        return jerr == json_tokener_error_depth ? ZL_ERR_LIMIT : ZL_ERR_PARSE;
+    }
+    for (size_t i = used; i < json_len; i++) {
+        if (strchr(" \t\r\n", json[i]) == NULL || json[i] == '\0') {
+            json_object_put(obj);
+            return ZL_ERR_PARSE;
+        }
+    }
+    *out = obj;
+    return ZL_OK;
+}
+
+enum zl_err views_pod_parse(const char *json, size_t json_len,
+                            struct views_pod **out)
+{
+    struct json_object *obj;
+    *out = NULL;
+    enum zl_err err = parse_text(json, json_len, &obj);
+    if (err != ZL_OK)
+        return err;
+    err = views_pod_from_json(obj, out);
+    json_object_put(obj);
+    return err;
+}
+
+enum zl_err views_service_parse(const char *json, size_t json_len,
+                                struct views_service **out)
+{
+    struct json_object *obj;
+    *out = NULL;
+    enum zl_err err = parse_text(json, json_len, &obj);
+    if (err != ZL_OK)
+        return err;
+    err = views_service_from_json(obj, out);
+    json_object_put(obj);
+    return err;
+}
+
+const char *views_map_get(const struct views_map *map, const char *key)
+{
+    size_t lo = 0, hi = map->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(key, map->items[mid].key);
+        if (c == 0)
+            return map->items[mid].value;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* Days from 1970-01-01 to a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* Reads exactly n digits. */
+static bool digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool expect(const char **p, char c)
+{
+    if (**p != c)
+        return false;
+    (*p)++;
+    return true;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Parses the zone: Z or +hh:mm / -hh:mm, into seconds east of UTC. */
+static bool parse_zone(const char **p, int *offset_s)
+{
+    int hh, mm;
+    char sign = **p;
+    *offset_s = 0;
+    if (sign == 'Z' || sign == 'z') {
+        (*p)++;
+        return true;
+    }
+    if (sign != '+' && sign != '-')
+        return false;
+    (*p)++;
+    if (!digits(p, 2, &hh) || !expect(p, ':') || !digits(p, 2, &mm) ||
+        hh > 23 || mm > 59)
+        return false;
+    *offset_s = (hh * 3600 + mm * 60) * (sign == '-' ? -1 : 1);
+    return true;
+}
+
+enum zl_err views_parse_time(const char *text, int64_t *out_ms)
+{
+    const char *p = text;
+    int y, mo, d, h, mi, s, ms = 0, offset;
+    *out_ms = VIEWS_TIME_NONE;
+    if (!digits(&p, 4, &y) || !expect(&p, '-') || !digits(&p, 2, &mo) ||
+        !expect(&p, '-') || !digits(&p, 2, &d))
+        return ZL_ERR_PARSE;
+    if (*p != 'T' && *p != 't')
+        return ZL_ERR_PARSE;
+    p++;
+    if (!digits(&p, 2, &h) || !expect(&p, ':') || !digits(&p, 2, &mi) ||
+        !expect(&p, ':') || !digits(&p, 2, &s))
+        return ZL_ERR_PARSE;
+    if (*p == '.') {
+        p++;
+        int n = 0;
+        for (; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 3)
+                ms = ms * 10 + (*p - '0');
+        if (n == 0)
+            return ZL_ERR_PARSE;
+        for (; n < 3; n++)
+            ms *= 10;
+    }
+    if (!parse_zone(&p, &offset) || *p != '\0')
+        return ZL_ERR_PARSE;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+        mi > 59 || s > 59)
+        return ZL_ERR_PARSE;
+    int64_t secs =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+    *out_ms = secs * 1000 + ms;
+    return ZL_OK;
+}
+
+void views_format_time(int64_t ms, char out[static 21])
+{
+    /* Clamp to the years RFC 3339 can spell. */
+    const int64_t min_s = days_from_civil(0, 1, 1) * 86400;
+    const int64_t max_s = days_from_civil(9999, 12, 31) * 86400 + 86399;
+    int64_t secs = ms / 1000 - (ms % 1000 < 0);
+    if (secs < min_s)
+        secs = min_s;
+    if (secs > max_s)
+        secs = max_s;
+    int64_t days = secs / 86400 - (secs % 86400 < 0);
+    int64_t rem = secs - days * 86400;
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    int h = (int)(rem / 3600), mi = (int)(rem / 60 % 60), s = (int)(rem % 60);
+    int n = 0;
+    char *o = out;
+    int parts[] = {(int)y, m, d, h, mi, s};
+    const char seps[] = {'-', '-', 'T', ':', ':', 'Z'};
+    for (int i = 0; i < 6; i++) {
+        int width = i == 0 ? 4 : 2;
+        for (int k = width - 1; k >= 0; k--, parts[i] /= 10)
+            o[n + k] = (char)('0' + parts[i] % 10);
+        n += width;
+        o[n++] = seps[i];
+    }
+    o[n] = '\0';
+}
+
+static const char *const protocol_names[] = {
+    [VIEWS_PROTO_TCP] = "TCP",
+    [VIEWS_PROTO_UDP] = "UDP",
+    [VIEWS_PROTO_SCTP] = "SCTP",
+};
+
+const char *views_protocol_name(enum views_protocol proto)
+{
+    if ((size_t)proto >= sizeof(protocol_names) / sizeof(protocol_names[0]))
+        return "TCP";
+    return protocol_names[proto];
+}
+
+enum zl_err views_protocol_parse(const char *text, enum views_protocol *out)
+{
+    for (size_t i = 0; i < sizeof(protocol_names) / sizeof(protocol_names[0]);
+         i++) {
+        if (strcmp(text, protocol_names[i]) == 0) {
+            *out = (enum views_protocol)i;
+            return ZL_OK;
+        }
+    }
+    return ZL_ERR_PARSE;
+}
