@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Pod and Service view parsing. Each tests/data/views/<case>.in.json is
+ * parsed (pod-* as a Pod, svc-* as a Service) and the view, written back as
+ * JSON, must equal <case>.expect.json (or {"error": "PARSE"|"LIMIT"}). */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "zenlead/views.h"
+
+static struct json_object *str_or_null(const char *s)
+{
+    return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *time_or_null(int64_t ms)
+{
+    return ms != VIEWS_TIME_NONE ? json_object_new_int64(ms) : NULL;
+}
+
+/* Long values are shown as their length, to keep fixtures readable. */
+static struct json_object *map_json(const struct views_map *map)
+{
+    struct json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < map->count; i++) {
+        char line[512];
+        size_t vlen = strlen(map->items[i].value);
+        if (vlen > 200)
+            snprintf(line, sizeof(line), "%s=<%zu bytes>", map->items[i].key,
+                     vlen);
+        else
+            snprintf(line, sizeof(line), "%s=%s", map->items[i].key,
+                     map->items[i].value);
+        json_object_array_add(arr, json_object_new_string(line));
+    }
+    return arr;
+}
+
+static const char *phase_name(enum views_pod_phase p)
+{
+    static const char *const names[] = {"Unknown", "Pending", "Running",
+                                        "Succeeded", "Failed"};
+    return names[p];
+}
+
+static struct json_object *pod_json(const struct views_pod *pod)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "namespace",
+                           json_object_new_string(pod->namespace_name));
+    json_object_object_add(o, "name", json_object_new_string(pod->name));
+    json_object_object_add(o, "uid", json_object_new_string(pod->uid));
+    json_object_object_add(o, "resourceVersion",
+                           json_object_new_string(pod->resource_version));
+    json_object_object_add(o, "nodeName",
+                           json_object_new_string(pod->node_name));
+    json_object_object_add(o, "labels", map_json(&pod->labels));
+    json_object_object_add(o, "created", time_or_null(pod->created_ms));
+    json_object_object_add(o, "deleted", time_or_null(pod->deleted_ms));
+    json_object_object_add(o, "phase",
+                           json_object_new_string(phase_name(pod->phase)));
+    json_object_object_add(o, "ready", json_object_new_boolean(pod->ready));
+    json_object_object_add(o, "readyChanged",
+                           time_or_null(pod->ready_changed_ms));
+    json_object_object_add(o, "ipv4", str_or_null(pod->ip[VIEWS_IPV4]));
+    json_object_object_add(o, "ipv6", str_or_null(pod->ip[VIEWS_IPV6]));
+    struct json_object *ports = json_object_new_array();
+    for (size_t i = 0; i < pod->port_count; i++) {
+        struct json_object *p = json_object_new_object();
+        json_object_object_add(p, "name",
+                               json_object_new_string(pod->ports[i].name));
+        json_object_object_add(p, "port",
+                               json_object_new_int(pod->ports[i].port));
+        json_object_object_add(p, "protocol",
+                               json_object_new_string(views_protocol_name(
+                                   pod->ports[i].protocol)));
+        json_object_array_add(ports, p);
+    }
+    json_object_object_add(o, "ports", ports);
+    return o;
+}
+
+static const char *type_name(enum views_service_type t)
+{
+    static const char *const names[] = {"ClusterIP", "NodePort", "LoadBalancer",
+                                        "ExternalName"};
+    return names[t];
+}
+
+static struct json_object *svc_ports_json(const struct views_service *svc)
+{
+    struct json_object *ports = json_object_new_array();
+    for (size_t i = 0; i < svc->port_count; i++) {
+        const struct views_service_port *sp = &svc->ports[i];
+        struct json_object *p = json_object_new_object();
+        json_object_object_add(p, "name", json_object_new_string(sp->name));
+        json_object_object_add(
+            p, "protocol",
+            json_object_new_string(views_protocol_name(sp->protocol)));
+        json_object_object_add(p, "port", json_object_new_int(sp->port));
+        json_object_object_add(p, "targetPort",
+                               json_object_new_int(sp->target_port));
+        json_object_object_add(p, "targetPortName",
+                               str_or_null(sp->target_port_name));
+        json_object_object_add(p, "appProtocol", str_or_null(sp->app_protocol));
+        json_object_array_add(ports, p);
+    }
+    return ports;
+}
+
+static struct json_object *svc_json(const struct views_service *svc)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "namespace",
+                           json_object_new_string(svc->namespace_name));
+    json_object_object_add(o, "name", json_object_new_string(svc->name));
+    json_object_object_add(o, "uid", json_object_new_string(svc->uid));
+    json_object_object_add(o, "resourceVersion",
+                           json_object_new_string(svc->resource_version));
+    json_object_object_add(o, "labels", map_json(&svc->labels));
+    json_object_object_add(o, "annotations", map_json(&svc->annotations));
+    json_object_object_add(o, "hasSelector",
+                           json_object_new_boolean(svc->has_selector));
+    json_object_object_add(o, "selector", map_json(&svc->selector));
+    json_object_object_add(o, "type",
+                           json_object_new_string(type_name(svc->type)));
+    json_object_object_add(o, "headless",
+                           json_object_new_boolean(svc->headless));
+    struct json_object *fams = json_object_new_array();
+    for (size_t i = 0; i < svc->ip_family_count; i++)
+        json_object_array_add(
+            fams, json_object_new_string(
+                      svc->ip_families[i] == VIEWS_IPV4 ? "IPv4" : "IPv6"));
+    json_object_object_add(o, "ipFamilies", fams);
+    json_object_object_add(o, "ipFamilyPolicy",
+                           str_or_null(svc->ip_family_policy));
+    json_object_object_add(o, "ports", svc_ports_json(svc));
+    struct json_object *owner = NULL;
+    if (svc->has_owner) {
+        owner = json_object_new_object();
+        json_object_object_add(owner, "apiVersion",
+                               json_object_new_string(svc->owner.api_version));
+        json_object_object_add(owner, "kind",
+                               json_object_new_string(svc->owner.kind));
+        json_object_object_add(owner, "name",
+                               json_object_new_string(svc->owner.name));
+        json_object_object_add(owner, "uid",
+                               json_object_new_string(svc->owner.uid));
+    }
+    json_object_object_add(o, "owner", owner);
+    json_object_object_add(o, "created", time_or_null(svc->created_ms));
+    json_object_object_add(o, "deleted", time_or_null(svc->deleted_ms));
+    return o;
+}
+
+static struct json_object *error_json(enum zl_err err)
+{
+    const char *name = err == ZL_ERR_PARSE   ? "PARSE"
+                       : err == ZL_ERR_LIMIT ? "LIMIT"
+                                             : zl_err_str(err);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(name));
+    return o;
+}
+
+/* Parses one fixture; returns its view as JSON, or the error. */
+static struct json_object *parse_case(const char *file, const char *text,
+                                      size_t len)
+{
+    struct json_object *got;
+    enum zl_err err;
+    if (strncmp(file, "pod-", 4) == 0) {
+        struct views_pod *pod;
+        err = views_pod_parse(text, len, &pod);
+        got = err == ZL_OK ? pod_json(pod) : error_json(err);
+        if (err != ZL_OK)
+            cr_expect_null(pod);
+        views_pod_free(pod);
+    } else {
+        struct views_service *svc;
+        err = views_service_parse(text, len, &svc);
+        got = err == ZL_OK ? svc_json(svc) : error_json(err);
+        if (err != ZL_OK)
+            cr_expect_null(svc);
+        views_service_free(svc);
+    }
+    return got;
+}
+
+Test(views, fixtures_parse_to_expected_views)
+{
+    char **names;
+    size_t count = testutil_list("views", ".in.json", &names);
+    cr_assert_geq(count, 40, "fixtures missing: %zu", count);
+    size_t failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        char path[512], expect_path[512];
+        size_t len;
+        snprintf(path, sizeof(path), "views/%s", names[i]);
+        snprintf(expect_path, sizeof(expect_path), "views/%.*s.expect.json",
+                 (int)(strlen(names[i]) - strlen(".in.json")), names[i]);
+        char *text = testutil_read(path, &len);
+        char *expect_text = testutil_read(expect_path, NULL);
+        cr_assert_not_null(text);
+        cr_assert_not_null(expect_text, "missing %s", expect_path);
+        struct json_object *want = testutil_json(expect_text);
+        struct json_object *got = parse_case(names[i], text, len);
+        if (!testutil_json_equal(names[i], got, want))
+            failed++;
+        json_object_put(got);
+        json_object_put(want);
+        free(text);
+        free(expect_text);
+    }
+    testutil_free_names(names, count);
+    cr_expect_eq(failed, 0, "%zu fixture(s) differ", failed);
+}
+
+/* Generated oversize inputs (kept out of the fixtures for their size). */
+enum gen {
+    GEN_LABELS,      /* n labels on a pod */
+    GEN_LABEL_VALUE, /* one pod label of n bytes */
+    GEN_POD_PORTS,   /* n container ports */
+    GEN_SVC_PORTS,   /* n service ports */
+    GEN_ANNOTATION,  /* one service annotation of n bytes */
+    GEN_ANNOTATIONS, /* two service annotations of n bytes each */
+    GEN_SELECTOR,    /* n selector entries */
+};
+
+struct gen_case {
+    const char *label;
+    enum gen gen;
+    size_t n;
+    enum zl_err want;
+};
+
+static const struct gen_case gen_cases[] = {
+    {"512 labels are allowed", GEN_LABELS, 512, ZL_OK},
+    {"513 labels are too many", GEN_LABELS, 513, ZL_ERR_LIMIT},
+    {"a 65536-byte label value is allowed", GEN_LABEL_VALUE, 65536, ZL_OK},
+    {"a 65537-byte label value is too long", GEN_LABEL_VALUE, 65537,
+     ZL_ERR_LIMIT},
+    {"1024 container ports are allowed", GEN_POD_PORTS, 1024, ZL_OK},
+    {"1025 container ports are too many", GEN_POD_PORTS, 1025, ZL_ERR_LIMIT},
+    {"1024 service ports are allowed", GEN_SVC_PORTS, 1024, ZL_OK},
+    {"1025 service ports are too many", GEN_SVC_PORTS, 1025, ZL_ERR_LIMIT},
+    {"a 200 KiB annotation is allowed", GEN_ANNOTATION, 200 * 1024, ZL_OK},
+    {"annotations over 256 KiB in total are too big", GEN_ANNOTATIONS,
+     130 * 1024, ZL_ERR_LIMIT},
+    {"513 selector entries are too many", GEN_SELECTOR, 513, ZL_ERR_LIMIT},
+};
+
+static struct json_object *generate(const struct gen_case *c)
+{
+    struct json_object *obj = json_object_new_object();
+    struct json_object *meta = json_object_new_object();
+    struct json_object *spec = json_object_new_object();
+    struct json_object *map = json_object_new_object();
+    struct json_object *arr = json_object_new_array();
+    char key[32];
+    char *big = malloc(c->n + 1);
+    memset(big, 'v', c->n);
+    big[c->n] = '\0';
+    json_object_object_add(obj, "metadata", meta);
+    json_object_object_add(obj, "spec", spec);
+    switch (c->gen) {
+    case GEN_LABELS:
+    case GEN_SELECTOR:
+        for (size_t i = 0; i < c->n; i++) {
+            snprintf(key, sizeof(key), "k%zu", i);
+            json_object_object_add(map, key, json_object_new_string("v"));
+        }
+        json_object_object_add(c->gen == GEN_LABELS ? meta : spec,
+                               c->gen == GEN_LABELS ? "labels" : "selector",
+                               json_object_get(map));
+        break;
+    case GEN_LABEL_VALUE:
+    case GEN_ANNOTATION:
+    case GEN_ANNOTATIONS:
+        json_object_object_add(map, "big", json_object_new_string(big));
+        if (c->gen == GEN_ANNOTATIONS)
+            json_object_object_add(map, "big2", json_object_new_string(big));
+        json_object_object_add(
+            meta, c->gen == GEN_LABEL_VALUE ? "labels" : "annotations",
+            json_object_get(map));
+        break;
+    case GEN_POD_PORTS:
+    case GEN_SVC_PORTS:
+        for (size_t i = 0; i < c->n; i++) {
+            struct json_object *p = json_object_new_object();
+            json_object_object_add(
+                p, c->gen == GEN_POD_PORTS ? "containerPort" : "port",
+                json_object_new_int((int)(i + 1)));
+            json_object_array_add(arr, p);
+        }
+        if (c->gen == GEN_SVC_PORTS) {
+            json_object_object_add(spec, "ports", json_object_get(arr));
+            break;
+        }
+        struct json_object *containers = json_object_new_array();
+        struct json_object *ctr = json_object_new_object();
+        json_object_object_add(ctr, "ports", json_object_get(arr));
+        json_object_array_add(containers, ctr);
+        json_object_object_add(spec, "containers", containers);
+        break;
+    }
+    json_object_put(map);
+    json_object_put(arr);
+    free(big);
+    return obj;
+}
+
+Test(views, limits_are_enforced_exactly)
+{
+    for (size_t i = 0; i < sizeof(gen_cases) / sizeof(gen_cases[0]); i++) {
+        const struct gen_case *c = &gen_cases[i];
+        struct json_object *obj = generate(c);
+        enum zl_err err;
+        bool pod_case = c->gen == GEN_LABELS || c->gen == GEN_LABEL_VALUE ||
+                        c->gen == GEN_POD_PORTS;
+        if (pod_case) {
+            struct views_pod *pod;
+            err = views_pod_from_json(obj, &pod);
+            if (err == ZL_OK && c->gen == GEN_POD_PORTS)
+                cr_expect_eq(pod->port_count, c->n, "%s", c->label);
+            if (err == ZL_OK && c->gen == GEN_LABELS)
+                cr_expect_eq(pod->labels.count, c->n, "%s", c->label);
+            views_pod_free(pod);
+        } else {
+            struct views_service *svc;
+            err = views_service_from_json(obj, &svc);
+            if (err == ZL_OK && c->gen == GEN_SVC_PORTS)
+                cr_expect_eq(svc->port_count, c->n, "%s", c->label);
+            views_service_free(svc);
+        }
+        cr_expect_eq(err, c->want, "%s: got %s", c->label, zl_err_str(err));
+        json_object_put(obj);
+    }
+}
+
+Test(views, pod_with_ten_labels_fits_in_one_kib)
+{
+    char json[4096];
+    int n = snprintf(json, sizeof(json),
+                     "{\"metadata\":{\"name\":\"web-7c9f8d6b5-x2k4p\","
+                     "\"namespace\":\"production\","
+                     "\"uid\":\"4b0e2a6c-3f1d-4e8a-9c7b-1a2b3c4d5e6f\","
+                     "\"resourceVersion\":\"91827364\","
+                     "\"creationTimestamp\":\"2024-05-01T10:00:00Z\","
+                     "\"labels\":{");
+    for (int i = 0; i < 10; i++)
+        n += snprintf(json + n, sizeof(json) - (size_t)n,
+                      "%s\"app.kubernetes.io/label-%d\":\"value-%d\"",
+                      i ? "," : "", i, i);
+    n += snprintf(json + n, sizeof(json) - (size_t)n,
+                  "}},\"spec\":{\"nodeName\":\"worker-2\",\"containers\":[{"
+                  "\"name\":\"web\",\"ports\":[{\"name\":\"http\","
+                  "\"containerPort\":8080}]}]},\"status\":{\"phase\":"
+                  "\"Running\",\"podIPs\":[{\"ip\":\"10.244.1.17\"},{\"ip\":"
+                  "\"fd00:10:244:1::11\"}],\"conditions\":[{\"type\":"
+                  "\"Ready\",\"status\":\"True\",\"lastTransitionTime\":"
+                  "\"2024-05-01T10:00:07Z\"}]}}");
+    struct views_pod *pod;
+    cr_assert_eq(views_pod_parse(json, (size_t)n, &pod), ZL_OK);
+    cr_expect_eq(pod->mem, (void *)pod, "one block per view");
+    size_t size = malloc_usable_size(pod->mem);
+    cr_expect_leq(size, 1024, "pod view takes %zu bytes", size);
+    cr_expect_eq(pod->labels.count, 10);
+    cr_expect_str_eq(pod->ip[VIEWS_IPV6], "fd00:10:244:1::11");
+    views_pod_free(pod);
+}
+
+Test(views, map_get_finds_every_key_and_only_those)
+{
+    struct views_kv items[] = {
+        {"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}, {"e", "5"}};
+    for (size_t n = 0; n <= 5; n++) {
+        struct views_map map = {items, n};
+        for (size_t i = 0; i < n; i++)
+            cr_expect_str_eq(views_map_get(&map, items[i].key), items[i].value);
+        cr_expect_null(views_map_get(&map, "0"));
+        cr_expect_null(views_map_get(&map, "bb"));
+        cr_expect_null(views_map_get(&map, "z"));
+    }
+}
+
+struct time_case {
+    const char *text;
+    enum zl_err want;
+    int64_t ms;
+};
+
+static const struct time_case time_cases[] = {
+    {"1970-01-01T00:00:00Z", ZL_OK, 0},
+    {"2024-05-01T10:00:00Z", ZL_OK, 1714557600000},
+    {"2024-05-01T10:00:00.5Z", ZL_OK, 1714557600500},
+    {"2024-05-01T10:00:00.123456789Z", ZL_OK, 1714557600123},
+    {"2024-05-01T10:00:00.999999999Z", ZL_OK, 1714557600999},
+    {"2024-05-01T12:00:00+02:00", ZL_OK, 1714557600000},
+    {"2024-05-01T05:30:00-04:30", ZL_OK, 1714557600000},
+    {"2024-05-01t10:00:00z", ZL_OK, 1714557600000},
+    {"2024-02-29T00:00:00Z", ZL_OK, 1709164800000},
+    {"2000-02-29T23:59:59Z", ZL_OK, 951868799000},
+    {"1969-12-31T23:59:59Z", ZL_OK, -1000},
+    {"1969-12-31T23:59:59.5Z", ZL_OK, -500},
+    {"9999-12-31T23:59:59Z", ZL_OK, 253402300799000},
+    {"2023-02-29T00:00:00Z", ZL_ERR_PARSE, 0},
+    {"1900-02-29T00:00:00Z", ZL_ERR_PARSE, 0},
+    {"2024-04-31T00:00:00Z", ZL_ERR_PARSE, 0},
+    {"2024-00-10T00:00:00Z", ZL_ERR_PARSE, 0},
+    {"2024-05-01T24:00:00Z", ZL_ERR_PARSE, 0},
+    {"2024-05-01T10:60:00Z", ZL_ERR_PARSE, 0},
+    {"2024-05-01T10:00:60Z", ZL_ERR_PARSE, 0},
+    {"2024-05-01T10:00:00", ZL_ERR_PARSE, 0},
+    {"2024-05-01 10:00:00Z", ZL_ERR_PARSE, 0},
+    {"2024-05-01T10:00:00.Z", ZL_ERR_PARSE, 0},
+    {"2024-05-01T10:00:00+0200", ZL_ERR_PARSE, 0},
+    {"2024-05-01T10:00:00+24:00", ZL_ERR_PARSE, 0},
+    {"2024-05-01T10:00:00Zjunk", ZL_ERR_PARSE, 0},
+    {"2024-5-01T10:00:00Z", ZL_ERR_PARSE, 0},
+    {"", ZL_ERR_PARSE, 0},
+};
+
+Test(views, parse_time_accepts_rfc3339_only)
+{
+    for (size_t i = 0; i < sizeof(time_cases) / sizeof(time_cases[0]); i++) {
+        const struct time_case *c = &time_cases[i];
+        int64_t ms = 42;
+        enum zl_err err = views_parse_time(c->text, &ms);
+        cr_expect_eq(err, c->want, "%s: %s", c->text, zl_err_str(err));
+        if (c->want == ZL_OK)
+            cr_expect_eq(ms, c->ms, "%s: got %lld", c->text, (long long)ms);
+        else
+            cr_expect_eq(ms, VIEWS_TIME_NONE, "%s", c->text);
+    }
+}
+
+Test(views, format_time_is_utc_second_precision)
+{
+    static const struct {
+        int64_t ms;
+        const char *want;
+    } cases[] = {
+        {0, "1970-01-01T00:00:00Z"},
+        {1714557600999, "2024-05-01T10:00:00Z"},
+        {1709164800000, "2024-02-29T00:00:00Z"},
+        {-1, "1969-12-31T23:59:59Z"},
+        {253402300799000, "9999-12-31T23:59:59Z"},
+        {INT64_MAX, "9999-12-31T23:59:59Z"},
+        {VIEWS_TIME_NONE, "0000-01-01T00:00:00Z"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[21];
+        views_format_time(cases[i].ms, out);
+        cr_expect_str_eq(out, cases[i].want);
+    }
+}
+
+Test(views, format_then_parse_round_trips)
+{
+    for (int64_t s = -86400LL * 800; s < 86400LL * 366 * 60;
+         s += 86400LL * 7 + 3607) {
+        char out[21];
+        int64_t back;
+        views_format_time(s * 1000, out);
+        cr_assert_eq(views_parse_time(out, &back), ZL_OK, "%s", out);
+        cr_assert_eq(back, s * 1000, "%s", out);
+    }
+}
+
+Test(views, protocol_names_round_trip_and_are_case_sensitive)
+{
+    enum views_protocol p;
+    cr_expect_str_eq(views_protocol_name(VIEWS_PROTO_TCP), "TCP");
+    cr_expect_str_eq(views_protocol_name(VIEWS_PROTO_UDP), "UDP");
+    cr_expect_str_eq(views_protocol_name(VIEWS_PROTO_SCTP), "SCTP");
+    cr_expect_eq(views_protocol_parse("UDP", &p), ZL_OK);
+    cr_expect_eq(p, VIEWS_PROTO_UDP);
+    cr_expect_eq(views_protocol_parse("SCTP", &p), ZL_OK);
+    cr_expect_eq(p, VIEWS_PROTO_SCTP);
+    cr_expect_eq(views_protocol_parse("TCP", &p), ZL_OK);
+    cr_expect_eq(p, VIEWS_PROTO_TCP);
+    cr_expect_eq(views_protocol_parse("udp", &p), ZL_ERR_PARSE);
+    cr_expect_eq(views_protocol_parse("", &p), ZL_ERR_PARSE);
+    cr_expect_eq(views_protocol_parse("HTTP", &p), ZL_ERR_PARSE);
+}
+
+Test(views, from_json_rejects_non_objects)
+{
+    struct views_pod *pod = (void *)1;
+    struct views_service *svc = (void *)1;
+    struct json_object *arr = json_object_new_array();
+    cr_expect_eq(views_pod_from_json(arr, &pod), ZL_ERR_PARSE);
+    cr_expect_null(pod);
+    cr_expect_eq(views_service_from_json(NULL, &svc), ZL_ERR_PARSE);
+    cr_expect_null(svc);
+    json_object_put(arr);
+    views_pod_free(NULL);
+    views_service_free(NULL);
+}
