@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libFuzzer target: arbitrary bytes as Pod and Service JSON. A parsed view
+ * is walked whole (every string read, every map looked up, times formatted)
+ * so out-of-bounds or dangling pointers show under the sanitizers. */
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zenlead/ports.h"
+#include "zenlead/selector.h"
+#include "zenlead/views.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static size_t sink;
+
+static void touch(const char *s)
+{
+    if (s != NULL)
+        sink += strlen(s);
+}
+
+static void walk_map(const struct views_map *map)
+{
+    for (size_t i = 0; i < map->count; i++) {
+        touch(map->items[i].key);
+        touch(map->items[i].value);
+        /* Sorted and unique: lookup finds each key's own value. */
+        assert(views_map_get(map, map->items[i].key) == map->items[i].value);
+        if (i > 0)
+            assert(strcmp(map->items[i - 1].key, map->items[i].key) < 0);
+    }
+}
+
+static void walk_time(int64_t ms)
+{
+    char out[21];
+    views_format_time(ms, out);
+    assert(strlen(out) == 20);
+}
+
+static void walk_pod(const struct views_pod *pod)
+{
+    touch(pod->namespace_name);
+    touch(pod->name);
+    touch(pod->uid);
+    touch(pod->resource_version);
+    touch(pod->node_name);
+    touch(pod->ip[0]);
+    touch(pod->ip[1]);
+    walk_map(&pod->labels);
+    walk_time(pod->created_ms);
+    walk_time(pod->deleted_ms);
+    walk_time(pod->ready_changed_ms);
+    assert(pod->port_count <= VIEWS_MAX_PORTS);
+    for (size_t i = 0; i < pod->port_count; i++)
+        touch(pod->ports[i].name);
+}
+
+static void walk_service(const struct views_service *svc)
+{
+    touch(svc->namespace_name);
+    touch(svc->name);
+    touch(svc->uid);
+    touch(svc->resource_version);
+    touch(svc->ip_family_policy);
+    walk_map(&svc->labels);
+    walk_map(&svc->annotations);
+    walk_map(&svc->selector);
+    assert(svc->has_selector == (svc->selector.count > 0));
+    assert(svc->ip_family_count <= 2);
+    for (size_t i = 0; i < svc->port_count; i++) {
+        touch(svc->ports[i].name);
+        touch(svc->ports[i].target_port_name);
+        touch(svc->ports[i].app_protocol);
+    }
+    if (svc->has_owner) {
+        touch(svc->owner.api_version);
+        touch(svc->owner.kind);
+        touch(svc->owner.name);
+        touch(svc->owner.uid);
+    }
+    walk_time(svc->created_ms);
+    walk_time(svc->deleted_ms);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct views_pod *pod = NULL;
+    struct views_service *svc = NULL;
+    const char *text = (const char *)data;
+    if (views_pod_parse(text, size, &pod) == ZL_OK)
+        walk_pod(pod);
+    if (views_service_parse(text, size, &svc) == ZL_OK)
+        walk_service(svc);
+    if (pod != NULL && svc != NULL) {
+        int32_t *targets = calloc(svc->port_count + 1, sizeof(*targets));
+        size_t failed;
+        if (targets != NULL)
+            (void)ports_resolve_all(svc, pod, targets, &failed);
+        free(targets);
+        (void)selector_matches_pod(svc, pod);
+    }
+    views_pod_free(pod);
+    views_service_free(svc);
+
+    /* The bytes as a timestamp too. */
+    if (size < 64) {
+        char buf[64];
+        int64_t ms;
+        memcpy(buf, data, size);
+        buf[size] = '\0';
+        if (views_parse_time(buf, &ms) == ZL_OK)
+            walk_time(ms);
+    }
+    return 0;
+}
