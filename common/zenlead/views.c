@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+
 /* Deep enough for any Pod or Service, managedFields included. */
 #define VIEWS_JSON_DEPTH 64
 
@@ -59,8 +61,11 @@ static enum zl_err member(struct json_object *obj, const char *key,
     *out = NULL;
     if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || v == NULL)
         return ZL_OK;
-    if (json_object_get_type(v) != want)
+    if (json_object_get_type(v) != want) {
+        log_debug("views: field \"%s\" is not a %s", key,
+                  json_type_to_name(want));
         return ZL_ERR_PARSE;
+    }
     *out = v;
     return ZL_OK;
 }
@@ -119,9 +124,11 @@ static enum zl_err get_time(struct json_object *obj, const char *key,
     if (err != ZL_OK || v == NULL)
         return err;
     err = check_string(v, 64);
+    if (err == ZL_OK)
+        err = views_parse_time(json_object_get_string(v), out);
     if (err != ZL_OK)
-        return ZL_ERR_PARSE;
-    return views_parse_time(json_object_get_string(v), out);
+        log_debug("views: field \"%s\" is not an RFC 3339 time", key);
+    return err != ZL_OK ? ZL_ERR_PARSE : ZL_OK;
 }
 
 /* Reads an int32 member; ZL_ERR_PARSE when not an integer in range. */
@@ -135,8 +142,10 @@ static enum zl_err get_int32(struct json_object *obj, const char *key,
     if (err != ZL_OK || v == NULL)
         return err;
     int64_t n = json_object_get_int64(v);
-    if (n < INT32_MIN || n > INT32_MAX)
+    if (n < INT32_MIN || n > INT32_MAX) {
+        log_debug("views: field \"%s\" is out of int32 range", key);
         return ZL_ERR_PARSE;
+    }
     *present = true;
     *out = (int32_t)n;
     return ZL_OK;
@@ -162,8 +171,11 @@ static enum zl_err copy_map(struct arena *a, struct json_object *obj,
     if (err != ZL_OK || m == NULL)
         return err;
     size_t count = (size_t)json_object_object_length(m);
-    if (count > VIEWS_MAX_LABELS)
+    if (count > VIEWS_MAX_LABELS) {
+        log_debug("views: %s has %zu entries, more than %d", key, count,
+                  VIEWS_MAX_LABELS);
         return ZL_ERR_LIMIT;
+    }
     if (count == 0)
         return ZL_OK;
     map->items = arena_alloc(a, count * sizeof(*map->items));

@@ -140,7 +140,8 @@ struct views_service {
  * Details: absent or null fields take their defaults (strings "", times
  * VIEWS_TIME_NONE); a field of the wrong type, an unknown protocol, an
  * integer outside int32, a malformed timestamp or a string with an embedded
- * NUL is ZL_ERR_PARSE; more than VIEWS_MAX_LABELS labels, VIEWS_MAX_PORTS
+ * NUL is ZL_ERR_PARSE (the field is named in a debug log line); more than
+ * VIEWS_MAX_LABELS labels (annotations, selector entries), VIEWS_MAX_PORTS
  * ports or a string over VIEWS_MAX_STRING is ZL_ERR_LIMIT. Pod IPs that are
  * not IP addresses are ignored. A parsed view is one allocation (mem is the
  * view itself); views_pod_free also accepts a hand-built heap view whose

@@ -368,6 +368,7 @@ Test(views, pod_with_ten_labels_fits_in_one_kib)
     cr_assert_eq(views_pod_parse(json, (size_t)n, &pod), ZL_OK);
     cr_expect_eq(pod->mem, (void *)pod, "one block per view");
     size_t size = malloc_usable_size(pod->mem);
+    cr_log_info("a pod view with 10 labels takes %zu bytes", size);
     cr_expect_leq(size, 1024, "pod view takes %zu bytes", size);
     cr_expect_eq(pod->labels.count, 10);
     cr_expect_str_eq(pod->ip[VIEWS_IPV6], "fd00:10:244:1::11");
