@@ -242,6 +242,10 @@ static void capture_backtrace(struct cyaml_capture *cap, const char *msg)
 
 static void cyaml_capture_log(cyaml_log_t level, void *ctx, const char *fmt,
                               va_list args)
+    __attribute__((format(printf, 3, 0)));
+
+static void cyaml_capture_log(cyaml_log_t level, void *ctx, const char *fmt,
+                              va_list args)
 {
     struct cyaml_capture *cap = ctx;
     char msg[CONFIG_ERROR_MAX];

@@ -411,7 +411,8 @@ static bool label_indexes(const struct metrics_family *fam,
 {
     for (size_t p = 0; p < count; p++) {
         size_t i = 0;
-        while (i < fam->label_count && strcmp(fam->label_names[i], names[p]))
+        while (i < fam->label_count &&
+               strcmp(fam->label_names[i], names[p]) != 0)
             i++;
         if (i == fam->label_count)
             return false;

@@ -118,9 +118,9 @@ enum zl_err annotations_normalize(const char *key, const char *value,
 static void quote(const char *s, char out[static QUOTE_MAX + 4])
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i < QUOTE_MAX; i++) {
+    for (; i < QUOTE_MAX && s[i] != '\0'; i++) {
         unsigned char c = (unsigned char)s[i];
-        out[i] = c >= 0x20 && c < 0x7f && c != '"' ? (char)c : '?';
+        out[i] = (char)(c >= 0x20 && c < 0x7f && c != '"' ? c : '?');
     }
     if (s[i] != '\0') {
         memcpy(out + i, "...", 3);
@@ -370,12 +370,13 @@ static enum zl_err parse_one(struct annotations_result *r,
             free(trimmed);
             return err;
         }
-        return parse_bool(r, k->key, k->kind, NULL, fixed);
+        return parse_bool(r, k->key, k->kind, fixed, fixed);
     }
     char *text = strndup(start, len);
     if (text == NULL)
         return ZL_ERR_NOMEM;
     if (k->kind == KIND_NAME) {
+        free(*name_out); /* keys are unique; stay safe if not */
         *name_out = text;
         return ZL_OK;
     }

@@ -40,11 +40,11 @@
  * refuses: an invalid explicit name never falls back to the default, which
  * would route through a Service the user did not ask for). */
 struct annotations_settings {
-    bool enabled;                 /* exactly "true" (after normalization) */
-    bool sticky;                  /* default true */
+    bool enabled; /* exactly "true" (after normalization) */
+    bool sticky;  /* default true */
     char leader_name[ANNOTATIONS_MAX_NAME + 1]; /* "" when no valid name */
-    int64_t min_ready_ms;         /* default 0; sub-ms values round up */
-    int64_t failover_min_delay_ms;/* default 0; sub-ms values round up */
+    int64_t min_ready_ms;          /* default 0; sub-ms values round up */
+    int64_t failover_min_delay_ms; /* default 0; sub-ms values round up */
 };
 
 enum annotations_severity {
@@ -57,9 +57,9 @@ enum annotations_severity {
  * message: free them only with annotations_result_cleanup. */
 struct annotations_problem {
     enum annotations_severity severity;
-    const char *key;     /* the annotation key (static or owned by result) */
-    char *message;       /* one sentence: what is wrong; owned */
-    char *fix;           /* one sentence: how to fix it; owned */
+    const char *key; /* the annotation key (static or owned by result) */
+    char *message;   /* one sentence: what is wrong; owned */
+    char *fix;       /* one sentence: how to fix it; owned */
     const char *event_reason; /* InvalidAnnotation or InvalidLeaderName */
 };
 

@@ -249,7 +249,7 @@ static enum zl_err copy_container_ports(struct arena *a,
             err = member(c, "restartPolicy", json_type_string, &rp);
             if (err != ZL_OK)
                 return err;
-            if (rp == NULL || strcmp(json_object_get_string(rp), "Always"))
+            if (rp == NULL || strcmp(json_object_get_string(rp), "Always") != 0)
                 continue;
         }
         struct json_object *plist;
@@ -313,7 +313,7 @@ static enum zl_err read_ready(struct json_object *status, struct views_pod *pod)
             err = member(c, "status", json_type_string, &st);
         if (err != ZL_OK)
             return err;
-        if (type == NULL || strcmp(json_object_get_string(type), "Ready"))
+        if (type == NULL || strcmp(json_object_get_string(type), "Ready") != 0)
             continue;
         /* The first Ready condition counts, as in the kubelet's helpers. */
         pod->ready =
@@ -883,8 +883,8 @@ enum zl_err views_parse_time(const char *text, int64_t *out_ms)
     if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
         mi > 59 || s > 59)
         return ZL_ERR_PARSE;
-    int64_t secs =
-        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+                   (int64_t)mi * 60 + s - offset;
     *out_ms = secs * 1000 + ms;
     return ZL_OK;
 }

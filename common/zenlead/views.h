@@ -23,7 +23,7 @@ struct json_object;
 #define VIEWS_MAX_STRING 65536
 /* Annotation values may be longer than VIEWS_MAX_STRING; keys and values
  * together are bounded by the API server's own limit (256 KiB). */
-#define VIEWS_MAX_ANNOTATIONS_BYTES (256 * 1024)
+#define VIEWS_MAX_ANNOTATIONS_BYTES ((size_t)256 * 1024)
 
 enum views_protocol {
     VIEWS_PROTO_TCP = 0, /* the API default when protocol is omitted */
@@ -76,31 +76,31 @@ struct views_pod {
     const char *name;
     const char *uid;
     const char *resource_version;
-    const char *node_name;         /* "" when unscheduled */
+    const char *node_name; /* "" when unscheduled */
     struct views_map labels;
-    int64_t created_ms;            /* creationTimestamp */
-    int64_t deleted_ms;            /* deletionTimestamp, VIEWS_TIME_NONE if absent */
+    int64_t created_ms; /* creationTimestamp */
+    int64_t deleted_ms; /* deletionTimestamp, VIEWS_TIME_NONE if absent */
     enum views_pod_phase phase;
-    bool ready;                    /* condition Ready is "True" */
-    int64_t ready_changed_ms;      /* lastTransitionTime of the Ready condition,
-                                      VIEWS_TIME_NONE when absent */
-    const char *ip[2];             /* first IPv4 / IPv6 of status.podIPs (or
-                                      podIP); NULL when the pod has none */
+    bool ready;               /* condition Ready is "True" */
+    int64_t ready_changed_ms; /* lastTransitionTime of the Ready condition,
+                                 VIEWS_TIME_NONE when absent */
+    const char *ip[2];        /* first IPv4 / IPv6 of status.podIPs (or
+                                 podIP); NULL when the pod has none */
     struct views_container_port *ports; /* containers first, in order, then
                                            restartable init containers */
     size_t port_count;
-    void *mem;                     /* owns every string and array above */
+    void *mem; /* owns every string and array above */
 };
 
 /* A service port; target_port_name is non-NULL for a named targetPort, else
  * target_port holds the number (defaulted to port when omitted). */
 struct views_service_port {
-    const char *name;              /* "" when unnamed */
+    const char *name; /* "" when unnamed */
     enum views_protocol protocol;
     int32_t port;
     int32_t target_port;
     const char *target_port_name;
-    const char *app_protocol;      /* NULL when absent */
+    const char *app_protocol; /* NULL when absent */
 };
 
 /* The controlling ownerReference of an object, if any. */
@@ -118,16 +118,16 @@ struct views_service {
     const char *resource_version;
     struct views_map labels;
     struct views_map annotations;
-    bool has_selector;             /* spec.selector present and non-empty */
+    bool has_selector; /* spec.selector present and non-empty */
     struct views_map selector;
     enum views_service_type type;
-    bool headless;                 /* clusterIP: None */
+    bool headless; /* clusterIP: None */
     enum views_ip_family ip_families[2];
-    size_t ip_family_count;        /* 0 when not yet set by the API server */
-    const char *ip_family_policy;  /* NULL when absent */
+    size_t ip_family_count;       /* 0 when not yet set by the API server */
+    const char *ip_family_policy; /* NULL when absent */
     struct views_service_port *ports;
     size_t port_count;
-    bool has_owner;                /* controller ownerReference present */
+    bool has_owner; /* controller ownerReference present */
     struct views_owner owner;
     int64_t created_ms;
     int64_t deleted_ms;
@@ -148,7 +148,8 @@ struct views_service {
  * mem is a separate block (or NULL). The _parse variants take JSON text,
  * which must hold exactly one value (ZL_ERR_LIMIT past 64 levels of
  * nesting). */
-enum zl_err views_pod_from_json(struct json_object *obj, struct views_pod **out);
+enum zl_err views_pod_from_json(struct json_object *obj,
+                                struct views_pod **out);
 enum zl_err views_pod_parse(const char *json, size_t json_len,
                             struct views_pod **out);
 void views_pod_free(struct views_pod *pod);

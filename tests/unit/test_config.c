@@ -3,6 +3,7 @@
  * kind of bad input. */
 #include <criterion/criterion.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/config.h"
@@ -76,11 +77,13 @@ static enum zl_err load(int argc, char **argv)
     return config_load(&schema, &cfg, argc, argv, &err);
 }
 
+/* Flags as main() gets them: writable strings. */
+#define A(s) ((char *)(uintptr_t)(s))
 #define DATA(f) ZL_TEST_DATA_DIR "/config/" f
 
 Test(config, applies_defaults)
 {
-    char *argv[] = {"prog"};
+    char *argv[] = {A("prog")};
     cr_assert_eq(load(1, argv), ZL_OK, "%s", err.text);
     cr_expect_str_eq(cfg.log_level, "info");
     cr_expect_eq(cfg.qps, 50);
@@ -91,7 +94,7 @@ Test(config, applies_defaults)
 
 Test(config, file_overrides_defaults)
 {
-    char *argv[] = {"prog", "--config", DATA("full.yaml")};
+    char *argv[] = {A("prog"), A("--config"), A(DATA("full.yaml"))};
     cr_assert_eq(load(3, argv), ZL_OK, "%s", err.text);
     cr_expect_str_eq(cfg.log_level, "debug");
     cr_expect_str_eq(cfg.log_format, "text");
@@ -105,14 +108,14 @@ Test(config, file_overrides_defaults)
 
 Test(config, flags_override_file_wherever_they_stand)
 {
-    char *argv[] = {"prog",
-                    "--qps=99",
-                    "--namespace",
-                    "only",
-                    "--config=" DATA("full.yaml"),
-                    "--leader-elect=false",
-                    "--lease-duration",
-                    "1m30s"};
+    char *argv[] = {A("prog"),
+                    A("--qps=99"),
+                    A("--namespace"),
+                    A("only"),
+                    A("--config=" DATA("full.yaml")),
+                    A("--leader-elect=false"),
+                    A("--lease-duration"),
+                    A("1m30s")};
     cr_assert_eq(load(8, argv), ZL_OK, "%s", err.text);
     cr_expect_eq(cfg.qps, 99);
     cr_expect_not(cfg.leader_elect);
@@ -124,8 +127,8 @@ Test(config, flags_override_file_wherever_they_stand)
 
 Test(config, repeated_list_flag_appends_and_bare_bool_is_true)
 {
-    char *argv[] = {"prog", "--namespace", "a", "--namespace=b",
-                    "--leader-elect"};
+    char *argv[] = {A("prog"), A("--namespace"), A("a"), A("--namespace=b"),
+                    A("--leader-elect")};
     cr_assert_eq(load(5, argv), ZL_OK, "%s", err.text);
     cr_assert_eq(cfg.namespaces.count, 2);
     cr_expect_str_eq(cfg.namespaces.items[1], "b");
@@ -134,7 +137,7 @@ Test(config, repeated_list_flag_appends_and_bare_bool_is_true)
 
 Test(config, empty_file_keeps_defaults)
 {
-    char *argv[] = {"prog", "--config", DATA("empty.yaml")};
+    char *argv[] = {A("prog"), A("--config"), A(DATA("empty.yaml"))};
     cr_assert_eq(load(3, argv), ZL_OK, "%s", err.text);
     cr_expect_eq(cfg.qps, 50);
 }
@@ -188,7 +191,7 @@ Test(config, rejects_bad_input_with_one_clear_line)
 {
     for (size_t i = 0; i < sizeof(bad_cases) / sizeof(*bad_cases); i++) {
         const struct bad_case *c = &bad_cases[i];
-        char *argv[5] = {"prog"};
+        char *argv[5] = {A("prog")};
         int argc = 1;
         while (argc < 5 && c->args[argc - 1] != NULL) {
             argv[argc] = (char *)(uintptr_t)c->args[argc - 1];
@@ -206,12 +209,12 @@ Test(config, rejects_bad_input_with_one_clear_line)
 
 Test(config, file_errors_name_the_file_and_key)
 {
-    char *argv[] = {"prog", "--config", DATA("unknown-key.yaml")};
+    char *argv[] = {A("prog"), A("--config"), A(DATA("unknown-key.yaml"))};
     cr_assert_eq(load(3, argv), ZL_ERR_INVALID);
     cr_expect_not_null(strstr(err.text, "unknown-key.yaml"), "%s", err.text);
     cr_expect_not_null(strstr(err.text, "leader-elction"), "%s", err.text);
     teardown();
-    char *argv2[] = {"prog", "--config", DATA("bad-value.yaml")};
+    char *argv2[] = {A("prog"), A("--config"), A(DATA("bad-value.yaml"))};
     cr_assert_eq(load(3, argv2), ZL_ERR_INVALID);
     cr_expect_str_eq(err.text,
                      DATA("bad-value.yaml") ": lease-duration: \"15 seconds\" "

@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: Apache-2.0
+# A thin front to CMake and the scripts. `make test` is what CI runs.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
+	failinject cluster-up cluster-down smoke test clean
+
+all: build
+
+deps:
+	@scripts/deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DZL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+unit: build
+	@ctest --test-dir $(BUILD) --output-on-failure
+
+sanitize: deps
+	@cmake -S . -B $(BUILD)-asan -DZL_WERROR=ON -DZL_SANITIZE=ON \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(BUILD)-asan -j$(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir $(BUILD)-asan --output-on-failure
+
+valgrind: build
+	@scripts/valgrind-tests $(BUILD)
+
+check: build
+	@scripts/check $(BUILD)
+
+format: deps
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+fuzz-build: deps
+	@cmake -S . -B $(BUILD)-fuzz -DZL_FUZZ=ON -DZL_SANITIZE=ON \
+		-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(BUILD)-fuzz -j$(JOBS)
+
+fuzz: fuzz-build
+	@scripts/fuzz $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+cluster-up: deps
+	@e2e/cluster/up
+
+cluster-down:
+	@e2e/cluster/down
+
+smoke: deps
+	@e2e/smoke/run
+
+test: unit sanitize valgrind check smoke
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-20}
+	@echo "make test: all passed"
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
