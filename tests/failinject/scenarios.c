@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Failure-injection scenarios, one per module of common/ that allocates:
+ * parsing views, annotations, leader choice, rendering, metrics, config,
+ * logging and buffers. */
+#include "scenarios.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "zenlead/annotations.h"
+#include "zenlead/leader.h"
+#include "zenlead/render.h"
+#include "zenlead/views.h"
+
+#define DATA ZL_TEST_DATA_DIR
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    if (h == 0)
+        h = UINT64_C(1469598103934665603);
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    return fnv(h, s != NULL ? s : "(null)", s != NULL ? strlen(s) + 1 : 7);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    struct buf b;
+    buf_init(&b, 1 << 22);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_append(&b, chunk, n) != ZL_OK) {
+            buf_cleanup(&b);
+            fclose(f);
+            return NULL;
+        }
+    }
+    fclose(f);
+    return buf_take(&b);
+}
+
+/* The fixture shared by most scenarios: a dual-stack source with a leader. */
+struct fixture {
+    char *source_json;
+    char *leader_json;
+};
+
+static int fixture_setup(void **ctx)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char *text = slurp(DATA "/render/dual-stack.in.json");
+    struct json_object *root = text ? json_tokener_parse(text) : NULL;
+    struct json_object *src, *leader;
+    int rc = 1;
+    if (fx != NULL && root != NULL &&
+        json_object_object_get_ex(root, "source", &src) &&
+        json_object_object_get_ex(root, "leader", &leader)) {
+        fx->source_json = strdup(json_object_to_json_string(src));
+        fx->leader_json = strdup(json_object_to_json_string(leader));
+        rc = fx->source_json && fx->leader_json ? 0 : 1;
+    }
+    json_object_put(root);
+    free(text);
+    *ctx = fx;
+    return rc;
+}
+
+static void fixture_teardown(void *ctx)
+{
+    struct fixture *fx = ctx;
+    if (fx == NULL)
+        return;
+    free(fx->source_json);
+    free(fx->leader_json);
+    free(fx);
+}
+
+static int run_views(void *ctx, uint64_t *digest)
+{
+    struct fixture *fx = ctx;
+    struct views_pod *pod = NULL;
+    struct views_service *svc = NULL;
+    enum zl_err err =
+        views_pod_parse(fx->leader_json, strlen(fx->leader_json), &pod);
+    if (err == ZL_OK)
+        err =
+            views_service_parse(fx->source_json, strlen(fx->source_json), &svc);
+    if (err == ZL_OK) {
+        uint64_t h = fnv_str(0, pod->name);
+        h = fnv_str(h, pod->ip[0]);
+        h = fnv_str(h, pod->ip[1]);
+        h = fnv(h, &pod->port_count, sizeof(pod->port_count));
+        h = fnv(h, &svc->port_count, sizeof(svc->port_count));
+        *digest = fnv(h, &svc->labels.count, sizeof(svc->labels.count));
+    }
+    views_pod_free(pod);
+    views_service_free(svc);
+    return (int)err;
+}
+
+static int run_annotations(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    struct views_kv items[] = {
+        {"zen-lead.io/enabled", " True "},
+        {"zen-lead.io/failover-min-delay", "25h"},
+        {"zen-lead.io/leader-service-name", "Bad_Name"},
+        {"zen-lead.io/min-ready-duration", "500ms"},
+        {"zen-lead.io/stiky", "true"},
+    };
+    struct views_map map = {items, sizeof(items) / sizeof(*items)};
+    struct annotations_result res;
+    char *norm = NULL;
+    enum zl_err err = annotations_parse(&map, "db", &res);
+    if (err == ZL_OK) {
+        uint64_t h = fnv(0, &res.problem_count, sizeof(res.problem_count));
+        for (size_t i = 0; i < res.problem_count; i++) {
+            h = fnv_str(h, res.problems[i].message);
+            h = fnv_str(h, res.problems[i].fix);
+        }
+        *digest = fnv(h, &res.settings, sizeof(res.settings));
+        annotations_result_cleanup(&res);
+        err = annotations_normalize("zen-lead.io/sticky", " FALSE", &norm);
+    }
+    if (err == ZL_OK)
+        *digest = fnv_str(*digest, norm);
+    free(norm);
+    return (int)err;
+}
+
+/* Parses the fixture into views for the leader and render scenarios. */
+static enum zl_err parse_fixture(struct fixture *fx, struct views_service **svc,
+                                 struct views_pod **pod)
+{
+    enum zl_err err =
+        views_service_parse(fx->source_json, strlen(fx->source_json), svc);
+    if (err == ZL_OK)
+        err = views_pod_parse(fx->leader_json, strlen(fx->leader_json), pod);
+    return err;
+}
+
+static int run_leader(void *ctx, uint64_t *digest)
+{
+    struct views_service *svc = NULL;
+    struct views_pod *pod = NULL;
+    struct annotations_result res = {0};
+    struct leader_decision dec = {0};
+    enum zl_err err = parse_fixture(ctx, &svc, &pod);
+    if (err == ZL_OK)
+        err = annotations_parse(&svc->annotations, svc->name, &res);
+    if (err == ZL_OK) {
+        const struct views_pod *pods[] = {pod};
+        struct leader_input in = {
+            .service = svc,
+            .settings = &res.settings,
+            .pods = pods,
+            .pod_count = 1,
+            .current = {NULL, NULL},
+            .now_ms = pod->created_ms + 3600 * 1000,
+        };
+        err = leader_choose(&in, &dec);
+    }
+    if (err == ZL_OK) {
+        uint64_t h = fnv_str(0, dec.leader ? dec.leader->name : NULL);
+        h = fnv(h, &dec.candidate_count, sizeof(dec.candidate_count));
+        *digest = fnv_str(h, dec.problem_message);
+        leader_decision_cleanup(&dec);
+    }
+    annotations_result_cleanup(&res);
+    views_pod_free(pod);
+    views_service_free(svc);
+    return (int)err;
+}
+
+static enum zl_err render_all(const struct render_input *in, uint64_t *digest)
+{
+    struct json_object *obj = NULL;
+    char *text = NULL;
+    enum views_ip_family fams[2];
+    enum zl_err err = render_leader_service(in, &obj);
+    if (err == ZL_OK)
+        err = render_to_string(obj, &text);
+    if (err == ZL_OK)
+        *digest = fnv_str(0, text);
+    json_object_put(obj);
+    free(text);
+    size_t n = render_slice_families(in->source, fams);
+    for (size_t i = 0; err == ZL_OK && i < n; i++) {
+        obj = NULL;
+        text = NULL;
+        err = render_endpoint_slice(in, "2f1c0c2e-0000-4a4a-9b9b-000000000099",
+                                    fams[i], &obj);
+        if (err == ZL_OK)
+            err = render_to_string(obj, &text);
+        if (err == ZL_OK)
+            *digest = fnv_str(*digest, text);
+        json_object_put(obj);
+        free(text);
+    }
+    return err;
+}
+
+static int run_render(void *ctx, uint64_t *digest)
+{
+    struct views_service *svc = NULL;
+    struct views_pod *pod = NULL;
+    enum zl_err err = parse_fixture(ctx, &svc, &pod);
+    if (err == ZL_OK) {
+        struct render_input in = {
+            .source = svc,
+            .leader_name = "db-leader",
+            .leader = pod,
+            .endpoint_ready = true,
+            .last_switch_ms = INT64_C(1714554000000),
+        };
+        err = render_all(&in, digest);
+    }
+    views_pod_free(pod);
+    views_service_free(svc);
+    return (int)err;
+}
+
+static int none_setup(void **ctx)
+{
+    *ctx = NULL;
+    return 0;
+}
+
+static void none_teardown(void *ctx)
+{
+    (void)ctx;
+}
+
+static enum zl_err fill_metrics(struct metrics_registry *reg)
+{
+    struct metrics_family *c, *h, *g;
+    const char *labels[] = {"namespace", "service", "reason"};
+    const char *values[] = {"prod", "db", "notReady"};
+    const char *other[] = {"prod", "web", "terminating"};
+    const char *hl[] = {"reason"};
+    const double buckets[] = {0.01, 0.1, 1};
+    enum zl_err err = metrics_register(reg, METRICS_COUNTER, "f_total", "f",
+                                       labels, 3, NULL, 0, &c);
+    if (err == ZL_OK)
+        err = metrics_register(reg, METRICS_HISTOGRAM, "l_seconds", "l", hl, 1,
+                               buckets, 3, &h);
+    if (err == ZL_OK)
+        err = metrics_register(reg, METRICS_GAUGE, "g", "g", NULL, 0, NULL, 0,
+                               &g);
+    if (err == ZL_OK)
+        err = metrics_inc(c, values);
+    if (err == ZL_OK)
+        err = metrics_inc(c, other);
+    if (err == ZL_OK)
+        err = metrics_observe(h, hl, 0.05);
+    if (err == ZL_OK)
+        err = metrics_set(g, NULL, 3);
+    return err;
+}
+
+static int run_metrics(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    struct metrics_registry *reg = metrics_registry_new();
+    enum zl_err err = reg == NULL ? ZL_ERR_NOMEM : fill_metrics(reg);
+    if (err == ZL_OK) {
+        const char *names[] = {"namespace", "service"};
+        const char *values[] = {"prod", "db"};
+        if (metrics_delete_matching(reg, names, values, 2) != 1)
+            err = ZL_ERR_INTERNAL;
+    }
+    if (err == ZL_OK)
+        err = metrics_render(reg, &out);
+    if (err == ZL_OK)
+        *digest = fnv_str(0, out.data);
+    metrics_registry_free(reg);
+    buf_cleanup(&out);
+    return (int)err;
+}
+
+struct fi_cfg {
+    char *config;
+    char *level;
+    int64_t qps;
+    int64_t lease;
+    struct config_list namespaces;
+};
+
+static const char *const fi_levels[] = {"debug", "info", "warn", "error", NULL};
+static const struct config_key fi_keys[] = {
+    {.name = "config",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct fi_cfg, config),
+     .flag_only = true},
+    {.name = "log-level",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct fi_cfg, level),
+     .def = "info",
+     .choices = fi_levels},
+    {.name = "log-format",
+     .type = CONFIG_STRING,
+     .offset = 0,
+     .flag_only = true},
+    {.name = "qps",
+     .type = CONFIG_INT,
+     .offset = offsetof(struct fi_cfg, qps),
+     .def = "50",
+     .min = 1,
+     .max = 10000},
+    {.name = "leader-elect", .type = CONFIG_BOOL, .flag_only = true},
+    {.name = "lease-duration",
+     .type = CONFIG_DURATION,
+     .offset = offsetof(struct fi_cfg, lease),
+     .def = "15s",
+     .min = 0,
+     .max = INT64_MAX},
+    {.name = "namespace",
+     .type = CONFIG_LIST,
+     .offset = offsetof(struct fi_cfg, namespaces)},
+};
+
+static int run_config(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    /* log-format and leader-elect are flag-only here, so the file's
+     * log-format line makes this load fail after most of the work; the
+     * second load succeeds. Both must free everything. */
+    static const struct config_key keys_ok[] = {
+        {.name = "config",
+         .type = CONFIG_STRING,
+         .offset = offsetof(struct fi_cfg, config),
+         .flag_only = true},
+        {.name = "qps",
+         .type = CONFIG_INT,
+         .offset = offsetof(struct fi_cfg, qps),
+         .min = 1,
+         .max = 100},
+        {.name = "namespace",
+         .type = CONFIG_LIST,
+         .offset = offsetof(struct fi_cfg, namespaces)},
+    };
+    const struct config_schema bad = {fi_keys,
+                                      sizeof(fi_keys) / sizeof(*fi_keys)};
+    const struct config_schema good = {keys_ok,
+                                       sizeof(keys_ok) / sizeof(*keys_ok)};
+    char a0[] = "prog", a1[] = "--config", a2[] = DATA "/config/full.yaml";
+    char a3[] = "--namespace=x", a4[] = "--qps=7";
+    char *argv[] = {a0, a1, a2, a3, a4};
+    struct config_error cerr;
+    struct fi_cfg cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    enum zl_err err = config_load(&bad, &cfg, 3, argv, &cerr);
+    config_cleanup(&bad, &cfg);
+    if (err == ZL_ERR_NOMEM)
+        return (int)err;
+    *digest = fnv_str(0, cerr.text);
+    static const char good_yaml[] = "qps: 9\nnamespace: [a, b]\n";
+    FILE *f = fopen("failinject-good.yaml", "w");
+    if (f == NULL)
+        return (int)ZL_ERR_IO;
+    fputs(good_yaml, f);
+    fclose(f);
+    char g2[] = "failinject-good.yaml";
+    char *argv2[] = {a0, a1, g2, a3, a4};
+    memset(&cfg, 0, sizeof(cfg));
+    err = config_load(&good, &cfg, 5, argv2, &cerr);
+    if (err == ZL_OK) {
+        *digest = fnv(*digest, &cfg.qps, sizeof(cfg.qps));
+        *digest = fnv_str(*digest, cfg.namespaces.items[0]);
+    }
+    config_cleanup(&good, &cfg);
+    remove("failinject-good.yaml");
+    return (int)err;
+}
+
+static int run_log(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    char *data = NULL;
+    size_t len = 0;
+    FILE *f = fopen("/dev/null", "w");
+    if (f == NULL)
+        return (int)ZL_ERR_IO;
+    /* The logger never fails its caller; it must not leak either. */
+    log_configure(LOG_DEBUG, LOG_FORMAT_JSON, f);
+    struct log_field fields[] = {{"service", "db"}, {"why", "a \"quoted\""}};
+    log_record(LOG_INFO, "leader elected", fields, 2);
+    log_configure(LOG_DEBUG, LOG_FORMAT_TEXT, f);
+    log_warn("lost %s", "db-0");
+    log_configure(LOG_INFO, LOG_FORMAT_JSON, NULL);
+    fclose(f);
+    (void)data;
+    (void)len;
+    *digest = 1;
+    return 0;
+}
+
+static int run_buf(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    enum zl_err err = ZL_OK;
+    for (int i = 0; err == ZL_OK && i < 200; i++)
+        err = buf_printf(&b, "%d,", i);
+    if (err == ZL_OK)
+        err = buf_put_json_string(&b, "q\"\n");
+    char *s = err == ZL_OK ? buf_take(&b) : NULL;
+    if (err == ZL_OK && s == NULL)
+        err = ZL_ERR_NOMEM;
+    if (err == ZL_OK)
+        *digest = fnv_str(0, s);
+    free(s);
+    buf_cleanup(&b);
+    return (int)err;
+}
+
+static const struct scenario all_scenarios[] = {
+    {"views", fixture_setup, run_views, fixture_teardown},
+    {"annotations", none_setup, run_annotations, none_teardown},
+    {"leader", fixture_setup, run_leader, fixture_teardown},
+    {"render", fixture_setup, run_render, fixture_teardown},
+    {"metrics", none_setup, run_metrics, none_teardown},
+    {"config", none_setup, run_config, none_teardown},
+    {"log", none_setup, run_log, none_teardown},
+    {"buf", none_setup, run_buf, none_teardown},
+};
+
+const struct scenario *scenarios_all(size_t *count)
+{
+    *count = sizeof(all_scenarios) / sizeof(*all_scenarios);
+    return all_scenarios;
+}
