@@ -38,7 +38,7 @@ format: deps
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 fuzz-build: deps
-	@cmake -S . -B $(BUILD)-fuzz -DZL_FUZZ=ON -DZL_SANITIZE=ON \
+	@cmake -S . -B $(BUILD)-fuzz -DZL_FUZZ=ON -DZL_SANITIZE=ON -DZL_WERROR=ON \
 		-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(BUILD)-fuzz -j$(JOBS)
 
