@@ -214,7 +214,7 @@ Test(metrics, rejects_misuse)
     const char *bad_label[] = {"le"};
     const char *dup[] = {"a", "a"};
     const double unsorted[] = {1, 1};
-    const double nan_bucket[] = {NAN};
+    const double nan_bucket[] = {(double)NAN};
     cr_expect_eq(metrics_register(reg, METRICS_COUNTER, "9bad", "", NULL, 0,
                                   NULL, 0, &c),
                  ZL_ERR_INVALID);
@@ -243,7 +243,7 @@ Test(metrics, rejects_misuse)
                                   NULL, 0, &g),
                  ZL_ERR_EXISTS);
     cr_expect_eq(metrics_add(c, NULL, -1), ZL_ERR_INVALID);
-    cr_expect_eq(metrics_add(c, NULL, NAN), ZL_ERR_INVALID);
+    cr_expect_eq(metrics_add(c, NULL, (double)NAN), ZL_ERR_INVALID);
     cr_expect_eq(metrics_set(c, NULL, 1), ZL_ERR_INVALID);
     cr_expect_eq(metrics_observe(c, NULL, 1), ZL_ERR_INVALID);
     const char *one[] = {"x"};
@@ -269,9 +269,9 @@ Test(metrics, formats_values_like_prometheus)
         {1e6, "1e+06"},
         {123456, "123456"},
         {1.0 / 3, "0.3333333333333333"},
-        {INFINITY, "+Inf"},
-        {-INFINITY, "-Inf"},
-        {NAN, "NaN"},
+        {(double)INFINITY, "+Inf"},
+        {-(double)INFINITY, "-Inf"},
+        {(double)NAN, "NaN"},
         {1e21, "1e+21"},
         {0.005, "0.005"},
     };
