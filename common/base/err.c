@@ -27,6 +27,14 @@ const char *zl_err_str(enum zl_err err)
         return "conflict";
     case ZL_ERR_TRANSIENT:
         return "temporary failure";
+    case ZL_ERR_GONE:
+        return "resource version expired";
+    case ZL_ERR_FORBIDDEN:
+        return "forbidden";
+    case ZL_ERR_TIMEOUT:
+        return "timed out";
+    case ZL_ERR_CANCELLED:
+        return "cancelled";
     case ZL_ERR_INTERNAL:
         return "internal error";
     }

@@ -17,6 +17,10 @@ enum zl_err {
     ZL_ERR_IO,        /* reading or writing a file or socket failed */
     ZL_ERR_CONFLICT,  /* precondition failed (uid, resourceVersion) */
     ZL_ERR_TRANSIENT, /* worth retrying later */
+    ZL_ERR_GONE,      /* resourceVersion too old (HTTP 410 Expired/Gone) */
+    ZL_ERR_FORBIDDEN, /* not authenticated or not authorized (401/403) */
+    ZL_ERR_TIMEOUT,   /* no answer in time */
+    ZL_ERR_CANCELLED, /* stopped on request (shutdown) */
     ZL_ERR_INTERNAL,  /* a bug: should not happen */
 };
 

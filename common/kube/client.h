@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* REST client for the Kubernetes API over libcurl (OpenSSL): connection
+ * reuse, HTTP/2 when the server offers it, timeouts, a client-side QPS/burst
+ * limiter, retries with exponential backoff and jitter on 429, 5xx and
+ * connection errors (honouring Retry-After), and Status errors decoded.
+ * Thread safe: many threads may call it at once. It knows nothing of
+ * zen-lead and keeps no cache. Watches do not go through client_do: the
+ * informers run them on their own curl multi handle, prepared by
+ * client_prepare_stream. */
+#ifndef ZL_KUBE_CLIENT_H
+#define ZL_KUBE_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "kube/kubeconfig.h"
+
+#define CLIENT_MAX_BODY (64u << 20) /* largest response body accepted */
+#define CLIENT_MAX_PATH 2048
+
+/* A resource kind's URL pieces. */
+struct kube_resource {
+    const char *prefix;  /* "/api/v1" or "/apis/discovery.k8s.io/v1" */
+    const char *plural;  /* "pods" */
+    const char *kind;    /* "Pod" */
+    const char *api_version; /* "v1", "discovery.k8s.io/v1" */
+    bool namespaced;
+};
+
+extern const struct kube_resource KUBE_PODS;
+extern const struct kube_resource KUBE_SERVICES;
+extern const struct kube_resource KUBE_ENDPOINTSLICES;
+extern const struct kube_resource KUBE_EVENTS;
+extern const struct kube_resource KUBE_LEASES;
+extern const struct kube_resource KUBE_NAMESPACES;
+extern const struct kube_resource KUBE_NODES;
+
+struct client_options {
+    double qps;              /* <= 0: no client-side limit */
+    int burst;
+    long timeout_ms;         /* per attempt; default 30000 */
+    long connect_timeout_ms; /* default 5000 */
+    int max_retries;         /* attempts after the first; default 5 */
+    long backoff_base_ms;    /* first retry delay; default 200 */
+    long backoff_max_ms;     /* cap; default 10000 */
+    const char *user_agent;  /* default "zen-lead" */
+    /* Called after every attempt (for metrics): verb ("GET", "LIST",
+     * "WATCH", "APPLY", ...), resource plural ("" when unknown), HTTP code
+     * (0 for a connection error) and seconds taken. May be NULL. */
+    void (*observe)(void *ctx, const char *verb, const char *resource,
+                    long http_code, double seconds);
+    void *observe_ctx;
+};
+
+/* A decoded metav1.Status (or the HTTP status when the body is not one). */
+struct kube_status {
+    long code;          /* HTTP code */
+    char reason[64];    /* "NotFound", "AlreadyExists", "Conflict", ... */
+    char message[512];
+};
+
+struct kube_response {
+    long http_code;        /* 0 when no HTTP answer was received */
+    struct buf body;       /* the response body, NUL-terminated */
+    struct kube_status status; /* filled for non-2xx answers */
+    int attempts;          /* how many requests were sent */
+    long retry_after_s;    /* from the last answer, -1 when absent */
+};
+
+void kube_response_init(struct kube_response *resp);
+void kube_response_cleanup(struct kube_response *resp);
+
+struct kube_client;
+
+/* Makes a client; cfg is borrowed and must outlive the client. */
+enum zl_err client_new(struct kube_config *cfg,
+                       const struct client_options *opt,
+                       struct kube_client **out);
+/* Frees the client. Requests still running in other threads must have
+ * ended. NULL is a no-op. */
+void client_free(struct kube_client *c);
+
+/* Aborts waits (limiter, backoff) of requests in flight and makes new ones
+ * fail with ZL_ERR_CANCELLED; for shutdown. */
+void client_cancel(struct kube_client *c);
+
+/* One request. path includes the query ("/api/v1/pods?limit=500"). body
+ * may be NULL. Retries as described above, except for non-idempotent
+ * requests (POST) after a connection error that may have reached the
+ * server. Returns ZL_OK for a 2xx answer, else: ZL_ERR_NOTFOUND 404,
+ * ZL_ERR_EXISTS 409 AlreadyExists, ZL_ERR_CONFLICT 409 Conflict and 412,
+ * ZL_ERR_GONE 410, ZL_ERR_INVALID 400/422, ZL_ERR_FORBIDDEN 401/403,
+ * ZL_ERR_LIMIT 413 or a body over CLIENT_MAX_BODY, ZL_ERR_TRANSIENT 429,
+ * 5xx and connection errors once retries are used up, ZL_ERR_TIMEOUT,
+ * ZL_ERR_CANCELLED. resp (initialised by the caller) always says what
+ * happened; the caller cleans it up. */
+enum zl_err client_request(struct kube_client *c, const char *method,
+                           const char *path, const char *content_type,
+                           const char *body, size_t body_len,
+                           struct kube_response *resp);
+
+/* Builds "<prefix>[/namespaces/<ns>]/<plural>[/<name>][/<sub>]" into out
+ * (reset first). ns NULL or "" for cluster-wide lists. Names are escaped. */
+enum zl_err client_path(const struct kube_resource *r, const char *ns,
+                        const char *name, const char *subresource,
+                        struct buf *out);
+
+struct list_options {
+    const char *label_selector;
+    const char *field_selector;
+    long limit;                 /* 0: no paging */
+    const char *continue_token;
+    const char *resource_version;
+    const char *resource_version_match; /* "NotOlderThan" / "Exact" */
+};
+
+enum zl_err client_get(struct kube_client *c, const struct kube_resource *r,
+                       const char *ns, const char *name,
+                       struct kube_response *resp);
+/* One page; follow metadata.continue for the next. */
+enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
+                        const char *ns, const struct list_options *opt,
+                        struct kube_response *resp);
+enum zl_err client_create(struct kube_client *c,
+                          const struct kube_resource *r, const char *ns,
+                          const char *json, struct kube_response *resp);
+/* PUT of a whole object (carries its resourceVersion: compare-and-swap).
+ * subresource NULL or "status". */
+enum zl_err client_update(struct kube_client *c,
+                          const struct kube_resource *r, const char *ns,
+                          const char *name, const char *subresource,
+                          const char *json, struct kube_response *resp);
+
+struct delete_options {
+    const char *uid;              /* precondition, or NULL */
+    const char *resource_version; /* precondition, or NULL */
+    long grace_period_seconds;    /* < 0: server default */
+    const char *propagation;      /* "Background", "Foreground", NULL */
+};
+
+enum zl_err client_delete(struct kube_client *c,
+                          const struct kube_resource *r, const char *ns,
+                          const char *name, const struct delete_options *opt,
+                          struct kube_response *resp);
+
+/* PATCH with patch_type "application/merge-patch+json",
+ * "application/strategic-merge-patch+json" or "application/json-patch+json".
+ * subresource NULL or "status". */
+enum zl_err client_patch(struct kube_client *c, const struct kube_resource *r,
+                         const char *ns, const char *name,
+                         const char *subresource, const char *patch_type,
+                         const char *body, struct kube_response *resp);
+
+/* Server-side apply: PATCH application/apply-patch+yaml with fieldManager
+ * (and force=true when force). json is the full desired object. */
+enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
+                         const char *ns, const char *name,
+                         const char *subresource, const char *json,
+                         const char *field_manager, bool force,
+                         struct kube_response *resp);
+
+/* Prepares a libcurl easy handle (passed as void * so this header does not
+ * pull in curl.h) for a long-lived streaming GET of path (a watch): URL,
+ * TLS, auth header, HTTP/2, keepalive, no total timeout but a low-speed
+ * limit of low_speed_time_s seconds below 1 byte/s so a silently dead
+ * connection is noticed. *headers_out must be freed with
+ * curl_slist_free_all after the transfer. Waits on the rate limiter. */
+enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
+                                  const char *path, long low_speed_time_s,
+                                  void **headers_out);
+
+/* Decodes a metav1.Status JSON body into st; false when it is not one. */
+bool client_decode_status(const char *json, size_t len,
+                          struct kube_status *st);
+
+/* Maps an HTTP code (and Status reason) to the error codes above. */
+enum zl_err client_error_for(long http_code, const char *reason);
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Where the API server is and how to authenticate: a kubeconfig file
+ * (parsed with libcyaml) or the in-cluster service-account files. It reads
+ * files and the environment only; it opens no connection. */
+#ifndef ZL_KUBE_KUBECONFIG_H
+#define ZL_KUBE_KUBECONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define KUBECONFIG_MAX_FILE (4 << 20) /* larger files are ZL_ERR_LIMIT */
+#define KUBECONFIG_ERROR_MAX 512
+#define KUBECONFIG_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
+/* Everything the REST client needs. Strings are owned by the struct; PEM
+ * blobs are the decoded bytes of *-data fields or the contents of the named
+ * files (read at load time). */
+struct kube_config {
+    char *server;          /* "https://127.0.0.1:6443" (no trailing slash) */
+    char *ca_pem;          /* NULL: system trust store */
+    size_t ca_pem_len;
+    char *client_cert_pem; /* NULL when not using client certificates */
+    size_t client_cert_pem_len;
+    char *client_key_pem;  /* wiped before free */
+    size_t client_key_pem_len;
+    char *token;           /* bearer token; wiped before free */
+    char *token_file;      /* re-read when it changes (rotation) */
+    bool insecure_skip_tls_verify;
+    char *namespace_name;  /* context namespace, or in-cluster namespace;
+                              NULL when unset */
+    char *source;          /* "kubeconfig FILE (context X)" or "in-cluster" */
+    void *internal;        /* token re-read state; owned */
+};
+
+struct kubeconfig_error {
+    char text[KUBECONFIG_ERROR_MAX]; /* names the file and the key */
+};
+
+/* Loads a kubeconfig file; context NULL means current-context. Relative
+ * file paths in it are resolved against the file's folder. ZL_ERR_IO
+ * unreadable, ZL_ERR_PARSE malformed YAML, ZL_ERR_INVALID missing or bad
+ * key (err names file and key path, e.g. "users[0].user.token-file"),
+ * ZL_ERR_NOTFOUND context/cluster/user named but absent. */
+enum zl_err kubeconfig_load_file(const char *path, const char *context,
+                                 struct kube_config *out,
+                                 struct kubeconfig_error *err);
+
+/* In-cluster config from KUBERNETES_SERVICE_HOST/PORT and the files in
+ * sa_dir (KUBECONFIG_SA_DIR in production): token (as token_file, so it is
+ * re-read on rotation), ca.crt, namespace. ZL_ERR_NOTFOUND when not in a
+ * cluster (no env or no token file). */
+enum zl_err kubeconfig_in_cluster(const char *sa_dir, struct kube_config *out,
+                                  struct kubeconfig_error *err);
+
+/* The daemons' order (SPEC 6): flag_path when given, else in-cluster, else
+ * $KUBECONFIG (first entry of the list), else ~/.kube/config. */
+enum zl_err kubeconfig_resolve(const char *flag_path, const char *context,
+                               struct kube_config *out,
+                               struct kubeconfig_error *err);
+
+/* Parses kubeconfig YAML from memory (the fuzz target's entry point);
+ * base_dir resolves relative paths. */
+enum zl_err kubeconfig_load_mem(const char *yaml, size_t yaml_len,
+                                const char *base_dir, const char *context,
+                                struct kube_config *out,
+                                struct kubeconfig_error *err);
+
+/* The bearer token to send now: re-reads token_file when its mtime or size
+ * changed since the last read (thread safe). *out is a new string the
+ * caller wipes and frees, or NULL when the config has no token. */
+enum zl_err kubeconfig_current_token(struct kube_config *cfg, char **out);
+
+/* Frees and wipes everything; the struct is zeroed. NULL is a no-op. */
+void kubeconfig_cleanup(struct kube_config *cfg);
+
+#endif
