@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The informers' cache: immutable compact views of one resource kind, keyed
+ * by namespace/name and indexed by namespace. Views are reference counted,
+ * so a reader's snapshot stays valid while the informer replaces objects.
+ * Thread safe (readers/writer lock). Knows nothing of zen-lead. */
+#ifndef ZL_KUBE_STORE_H
+#define ZL_KUBE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+struct json_object;
+
+/* How the store handles one kind of view. Views are immutable once parsed;
+ * retain/release adjust an atomic reference count inside the view and
+ * release frees it at zero. */
+struct store_ops {
+    const char *name; /* resource plural, "pods" */
+    /* Parses an object of this kind (a list item or a watch event object;
+     * borrowed). A new view with one reference. */
+    enum zl_err (*parse)(struct json_object *obj, void **view_out);
+    void (*retain)(const void *view);
+    void (*release)(const void *view);
+    const char *(*namespace_of)(const void *view);
+    const char *(*name_of)(const void *view);
+    const char *(*uid_of)(const void *view);
+    const char *(*resource_version_of)(const void *view);
+};
+
+/* Ops for the views of common/kube/views.h. */
+extern const struct store_ops STORE_POD_OPS;
+extern const struct store_ops STORE_SERVICE_OPS;
+extern const struct store_ops STORE_ENDPOINTSLICE_OPS;
+
+struct store;
+
+enum zl_err store_new(const struct store_ops *ops, struct store **out);
+/* Releases every view the store holds. NULL is a no-op. */
+void store_free(struct store *s);
+
+/* Inserts or replaces by namespace/name, taking the caller's reference to
+ * view. *old_out (may be NULL to drop it) receives the replaced view's
+ * reference, or NULL when there was none. */
+enum zl_err store_put(struct store *s, void *view, const void **old_out);
+
+/* Removes by namespace/name. *old_out receives the removed view's
+ * reference (NULL when absent). */
+void store_delete(struct store *s, const char *ns, const char *name,
+                  const void **old_out);
+
+/* A new reference to one view, or NULL. Release with store_release. */
+const void *store_get(struct store *s, const char *ns, const char *name);
+
+/* A consistent snapshot of one namespace (ns NULL: every namespace), sorted
+ * by namespace then name: an array of new references. Release with
+ * store_release_list. */
+enum zl_err store_list(struct store *s, const char *ns, const void ***items,
+                       size_t *count);
+
+void store_release(struct store *s, const void *view);
+void store_release_list(struct store *s, const void **items, size_t count);
+
+size_t store_count(struct store *s);
+
+/* What store_replace reports for each difference. */
+enum store_change {
+    STORE_ADDED,
+    STORE_UPDATED,
+    STORE_DELETED,
+};
+
+/* Replaces the whole content with items (taking their references), as
+ * after a relist. For every difference calls on_change(ctx, change, old,
+ * new) with borrowed views (old NULL when added, new NULL when deleted);
+ * objects whose resourceVersion did not change are not reported. */
+enum zl_err store_replace(struct store *s, void **items, size_t count,
+                          void (*on_change)(void *ctx, enum store_change c,
+                                            const void *old_view,
+                                            const void *new_view),
+                          void *ctx);
+
+#endif
