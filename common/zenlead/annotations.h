@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 #define ANNOTATIONS_PREFIX "zen-lead.io/"
 #define ANNOTATIONS_ENABLED "zen-lead.io/enabled"

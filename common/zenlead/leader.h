@@ -13,7 +13,7 @@
 
 #include "base/err.h"
 #include "zenlead/annotations.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 /* At most this many pod names are listed in a PortResolutionFailed message;
  * the rest are counted ("and 3 more"). */

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 /* Resolves one service port for a pod. ZL_OK with *out set; ZL_ERR_NOTFOUND
  * when the pod declares no port of that name and protocol (or declares it

@@ -12,7 +12,7 @@
 
 #include "base/err.h"
 #include "zenlead/annotations.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 struct json_object;
 

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 /* True when labels hold every key of selector with an equal value. Both maps
  * must be sorted by key with unique keys (as views are). An EMPTY selector

@@ -16,7 +16,7 @@
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
 #include "zenlead/render.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 #define DATA ZL_TEST_DATA_DIR
 

@@ -12,7 +12,7 @@
 
 #include "zenlead/annotations.h"
 #include "zenlead/naming.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 #define MAX_PAIRS 16
 

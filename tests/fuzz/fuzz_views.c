@@ -10,7 +10,7 @@
 
 #include "zenlead/ports.h"
 #include "zenlead/selector.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 
 #include "testutil.h"
 #include "zenlead/annotations.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 static struct json_object *load(const char *rel)
 {

@@ -9,7 +9,7 @@
 
 #include "testutil.h"
 #include "zenlead/ports.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 static struct json_object *wrap(const char *key, struct json_object *inner)
 {

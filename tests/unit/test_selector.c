@@ -5,7 +5,7 @@
 
 #include "testutil.h"
 #include "zenlead/selector.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 #define MAP(...)                                                               \
     {                                                                          \

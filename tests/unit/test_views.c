@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 static struct json_object *str_or_null(const char *s)
 {

@@ -2,7 +2,7 @@
 /* Pod and Service views parsed from the API server's JSON. Each view lives in
  * one allocation: a first pass over the JSON validates it and measures the
  * bytes needed, a second pass copies the kept fields into one block. */
-#include "zenlead/views.h"
+#include "kube/views.h"
 
 #include <arpa/inet.h>
 #include <assert.h>

@@ -3,8 +3,8 @@
  * their parsing from the API server's JSON. A view keeps only the fields the
  * rules, the controller's store and the webhook need; it is defined here once
  * and nobody re-declares it. Parsing does no I/O. */
-#ifndef ZL_ZENLEAD_VIEWS_H
-#define ZL_ZENLEAD_VIEWS_H
+#ifndef ZL_KUBE_VIEWS_H
+#define ZL_KUBE_VIEWS_H
 
 #include <stdbool.h>
 #include <stddef.h>
