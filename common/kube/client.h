@@ -23,9 +23,9 @@
 
 /* A resource kind's URL pieces. */
 struct kube_resource {
-    const char *prefix;  /* "/api/v1" or "/apis/discovery.k8s.io/v1" */
-    const char *plural;  /* "pods" */
-    const char *kind;    /* "Pod" */
+    const char *prefix;      /* "/api/v1" or "/apis/discovery.k8s.io/v1" */
+    const char *plural;      /* "pods" */
+    const char *kind;        /* "Pod" */
     const char *api_version; /* "v1", "discovery.k8s.io/v1" */
     bool namespaced;
 };
@@ -37,13 +37,15 @@ extern const struct kube_resource KUBE_EVENTS;
 extern const struct kube_resource KUBE_LEASES;
 extern const struct kube_resource KUBE_NAMESPACES;
 extern const struct kube_resource KUBE_NODES;
+extern const struct kube_resource KUBE_CONFIGMAPS;
 
 struct client_options {
-    double qps;              /* <= 0: no client-side limit */
+    double qps; /* <= 0: no client-side limit */
     int burst;
     long timeout_ms;         /* per attempt; default 30000 */
     long connect_timeout_ms; /* default 5000 */
-    int max_retries;         /* attempts after the first; default 5 */
+    int max_retries;         /* attempts after the first; default 5 (0);
+                                < 0: no retries */
     long backoff_base_ms;    /* first retry delay; default 200 */
     long backoff_max_ms;     /* cap; default 10000 */
     const char *user_agent;  /* default "zen-lead" */
@@ -53,21 +55,28 @@ struct client_options {
     void (*observe)(void *ctx, const char *verb, const char *resource,
                     long http_code, double seconds);
     void *observe_ctx;
+    /* Largest response body accepted (ZL_ERR_LIMIT beyond); 0 or more
+     * than CLIENT_MAX_BODY means CLIENT_MAX_BODY. */
+    size_t max_body;
+    /* Called after every completed attempt with CURLINFO_HTTP_VERSION
+     * (CURL_HTTP_VERSION_2_0 = 3 for HTTP/2); for tests and diagnostics.
+     * Gets observe_ctx. May be NULL. */
+    void (*on_http_version)(void *ctx, long curl_http_version);
 };
 
 /* A decoded metav1.Status (or the HTTP status when the body is not one). */
 struct kube_status {
-    long code;          /* HTTP code */
-    char reason[64];    /* "NotFound", "AlreadyExists", "Conflict", ... */
+    long code;       /* HTTP code */
+    char reason[64]; /* "NotFound", "AlreadyExists", "Conflict", ... */
     char message[512];
 };
 
 struct kube_response {
-    long http_code;        /* 0 when no HTTP answer was received */
-    struct buf body;       /* the response body, NUL-terminated */
+    long http_code;            /* 0 when no HTTP answer was received */
+    struct buf body;           /* the response body, NUL-terminated */
     struct kube_status status; /* filled for non-2xx answers */
-    int attempts;          /* how many requests were sent */
-    long retry_after_s;    /* from the last answer, -1 when absent */
+    int attempts;              /* how many requests were sent */
+    long retry_after_s;        /* from the last answer, -1 when absent */
 };
 
 void kube_response_init(struct kube_response *resp);
@@ -84,7 +93,8 @@ enum zl_err client_new(struct kube_config *cfg,
 void client_free(struct kube_client *c);
 
 /* Aborts waits (limiter, backoff) of requests in flight and makes new ones
- * fail with ZL_ERR_CANCELLED; for shutdown. */
+ * fail with ZL_ERR_CANCELLED; for shutdown. A transfer in progress is
+ * aborted at libcurl's next progress callback (within about a second). */
 void client_cancel(struct kube_client *c);
 
 /* One request. path includes the query ("/api/v1/pods?limit=500"). body
@@ -111,7 +121,7 @@ enum zl_err client_path(const struct kube_resource *r, const char *ns,
 struct list_options {
     const char *label_selector;
     const char *field_selector;
-    long limit;                 /* 0: no paging */
+    long limit; /* 0: no paging */
     const char *continue_token;
     const char *resource_version;
     const char *resource_version_match; /* "NotOlderThan" / "Exact" */
@@ -124,15 +134,15 @@ enum zl_err client_get(struct kube_client *c, const struct kube_resource *r,
 enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
                         const char *ns, const struct list_options *opt,
                         struct kube_response *resp);
-enum zl_err client_create(struct kube_client *c,
-                          const struct kube_resource *r, const char *ns,
-                          const char *json, struct kube_response *resp);
+enum zl_err client_create(struct kube_client *c, const struct kube_resource *r,
+                          const char *ns, const char *json,
+                          struct kube_response *resp);
 /* PUT of a whole object (carries its resourceVersion: compare-and-swap).
  * subresource NULL or "status". */
-enum zl_err client_update(struct kube_client *c,
-                          const struct kube_resource *r, const char *ns,
-                          const char *name, const char *subresource,
-                          const char *json, struct kube_response *resp);
+enum zl_err client_update(struct kube_client *c, const struct kube_resource *r,
+                          const char *ns, const char *name,
+                          const char *subresource, const char *json,
+                          struct kube_response *resp);
 
 struct delete_options {
     const char *uid;              /* precondition, or NULL */
@@ -141,9 +151,9 @@ struct delete_options {
     const char *propagation;      /* "Background", "Foreground", NULL */
 };
 
-enum zl_err client_delete(struct kube_client *c,
-                          const struct kube_resource *r, const char *ns,
-                          const char *name, const struct delete_options *opt,
+enum zl_err client_delete(struct kube_client *c, const struct kube_resource *r,
+                          const char *ns, const char *name,
+                          const struct delete_options *opt,
                           struct kube_response *resp);
 
 /* PATCH with patch_type "application/merge-patch+json",
@@ -167,14 +177,18 @@ enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
  * TLS, auth header, HTTP/2, keepalive, no total timeout but a low-speed
  * limit of low_speed_time_s seconds below 1 byte/s so a silently dead
  * connection is noticed. *headers_out must be freed with
- * curl_slist_free_all after the transfer. Waits on the rate limiter. */
+ * client_free_headers (or curl_slist_free_all) after the transfer. Waits
+ * on the rate limiter. */
 enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
                                   const char *path, long low_speed_time_s,
                                   void **headers_out);
 
+/* Wipes (the bearer token) and frees a header list returned by
+ * client_prepare_stream. NULL is a no-op. */
+void client_free_headers(void *headers);
+
 /* Decodes a metav1.Status JSON body into st; false when it is not one. */
-bool client_decode_status(const char *json, size_t len,
-                          struct kube_status *st);
+bool client_decode_status(const char *json, size_t len, struct kube_status *st);
 
 /* Maps an HTTP code (and Status reason) to the error codes above. */
 enum zl_err client_error_for(long http_code, const char *reason);

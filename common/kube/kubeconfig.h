@@ -19,20 +19,20 @@
  * blobs are the decoded bytes of *-data fields or the contents of the named
  * files (read at load time). */
 struct kube_config {
-    char *server;          /* "https://127.0.0.1:6443" (no trailing slash) */
-    char *ca_pem;          /* NULL: system trust store */
+    char *server; /* "https://127.0.0.1:6443" (no trailing slash) */
+    char *ca_pem; /* NULL: system trust store */
     size_t ca_pem_len;
     char *client_cert_pem; /* NULL when not using client certificates */
     size_t client_cert_pem_len;
-    char *client_key_pem;  /* wiped before free */
+    char *client_key_pem; /* wiped before free */
     size_t client_key_pem_len;
-    char *token;           /* bearer token; wiped before free */
-    char *token_file;      /* re-read when it changes (rotation) */
+    char *token;      /* bearer token; wiped before free */
+    char *token_file; /* re-read when it changes (rotation) */
     bool insecure_skip_tls_verify;
-    char *namespace_name;  /* context namespace, or in-cluster namespace;
-                              NULL when unset */
-    char *source;          /* "kubeconfig FILE (context X)" or "in-cluster" */
-    void *internal;        /* token re-read state; owned */
+    char *namespace_name; /* context namespace, or in-cluster namespace;
+                             NULL when unset */
+    char *source;         /* "kubeconfig FILE (context X)" or "in-cluster" */
+    void *internal;       /* token re-read state; owned */
 };
 
 struct kubeconfig_error {
@@ -60,6 +60,12 @@ enum zl_err kubeconfig_in_cluster(const char *sa_dir, struct kube_config *out,
 enum zl_err kubeconfig_resolve(const char *flag_path, const char *context,
                                struct kube_config *out,
                                struct kubeconfig_error *err);
+
+/* kubeconfig_resolve with the service-account folder given (tests use a
+ * temporary one). Same errors. */
+enum zl_err kubeconfig_resolve_sa(const char *flag_path, const char *context,
+                                  const char *sa_dir, struct kube_config *out,
+                                  struct kubeconfig_error *err);
 
 /* Parses kubeconfig YAML from memory (the fuzz target's entry point);
  * base_dir resolves relative paths. */

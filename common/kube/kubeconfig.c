@@ -1,0 +1,1055 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Kubeconfig and in-cluster configuration. The YAML is read with a fixed
+ * libcyaml schema that ignores keys we do not use (preferences, extensions,
+ * proxy-url, ...); credential plugins (exec, auth-provider) are recognised
+ * only so that selecting such a user fails with a clear line. */
+#include "kube/kubeconfig.h"
+
+#include <cyaml/cyaml.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+
+/* Re-read a token file at least this often even when stat says nothing
+ * changed (client-go re-reads every minute). */
+#define KUBECONFIG_TOKEN_MAX_AGE_NS (INT64_C(60) * 1000000000)
+#define KUBECONFIG_MAX_TOKEN (64 << 10)
+#define KUBECONFIG_MAX_ENTRIES 1024
+
+/* ---- what libcyaml loads ---------------------------------------------- */
+
+struct yc_named_context {
+    char *cluster;
+    char *user;
+    char *namespace_name;
+};
+
+struct yc_context {
+    char *name;
+    struct yc_named_context *context;
+};
+
+struct yc_named_cluster {
+    char *server;
+    char *certificate_authority;
+    char *certificate_authority_data;
+    char *insecure; /* "true"/"false", checked by us for a clear error */
+};
+
+struct yc_cluster {
+    char *name;
+    struct yc_named_cluster *cluster;
+};
+
+struct yc_plugin {
+    char *name;    /* auth-provider */
+    char *command; /* exec */
+};
+
+struct yc_named_user {
+    char *client_certificate;
+    char *client_certificate_data;
+    char *client_key;
+    char *client_key_data;
+    char *token;
+    char *token_file;
+    struct yc_plugin *exec;
+    struct yc_plugin *auth_provider;
+};
+
+struct yc_user {
+    char *name;
+    struct yc_named_user *user;
+};
+
+struct yc_root {
+    char *api_version;
+    char *kind;
+    char *current_context;
+    struct yc_context *contexts;
+    uint32_t contexts_count;
+    struct yc_cluster *clusters;
+    uint32_t clusters_count;
+    struct yc_user *users;
+    uint32_t users_count;
+};
+
+#define KC_STR(key, st, member)                                                \
+    CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_OPTIONAL, st, member, 0,            \
+                           KUBECONFIG_MAX_FILE)
+
+static const cyaml_schema_field_t context_fields[] = {
+    KC_STR("cluster", struct yc_named_context, cluster),
+    KC_STR("user", struct yc_named_context, user),
+    KC_STR("namespace", struct yc_named_context, namespace_name),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t context_entry_fields[] = {
+    KC_STR("name", struct yc_context, name),
+    CYAML_FIELD_MAPPING_PTR("context", CYAML_FLAG_OPTIONAL, struct yc_context,
+                            context, context_fields),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t cluster_fields[] = {
+    KC_STR("server", struct yc_named_cluster, server),
+    KC_STR("certificate-authority", struct yc_named_cluster,
+           certificate_authority),
+    KC_STR("certificate-authority-data", struct yc_named_cluster,
+           certificate_authority_data),
+    KC_STR("insecure-skip-tls-verify", struct yc_named_cluster, insecure),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t cluster_entry_fields[] = {
+    KC_STR("name", struct yc_cluster, name),
+    CYAML_FIELD_MAPPING_PTR("cluster", CYAML_FLAG_OPTIONAL, struct yc_cluster,
+                            cluster, cluster_fields),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t plugin_fields[] = {
+    KC_STR("name", struct yc_plugin, name),
+    KC_STR("command", struct yc_plugin, command),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t user_fields[] = {
+    KC_STR("client-certificate", struct yc_named_user, client_certificate),
+    KC_STR("client-certificate-data", struct yc_named_user,
+           client_certificate_data),
+    KC_STR("client-key", struct yc_named_user, client_key),
+    KC_STR("client-key-data", struct yc_named_user, client_key_data),
+    KC_STR("token", struct yc_named_user, token),
+    KC_STR("tokenFile", struct yc_named_user, token_file),
+    CYAML_FIELD_MAPPING_PTR("exec", CYAML_FLAG_OPTIONAL, struct yc_named_user,
+                            exec, plugin_fields),
+    CYAML_FIELD_MAPPING_PTR("auth-provider", CYAML_FLAG_OPTIONAL,
+                            struct yc_named_user, auth_provider, plugin_fields),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t user_entry_fields[] = {
+    KC_STR("name", struct yc_user, name),
+    CYAML_FIELD_MAPPING_PTR("user", CYAML_FLAG_OPTIONAL, struct yc_user, user,
+                            user_fields),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t context_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct yc_context,
+                        context_entry_fields),
+};
+static const cyaml_schema_value_t cluster_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct yc_cluster,
+                        cluster_entry_fields),
+};
+static const cyaml_schema_value_t user_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct yc_user, user_entry_fields),
+};
+
+static const cyaml_schema_field_t root_fields[] = {
+    KC_STR("apiVersion", struct yc_root, api_version),
+    KC_STR("kind", struct yc_root, kind),
+    KC_STR("current-context", struct yc_root, current_context),
+    CYAML_FIELD_SEQUENCE("contexts", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+                         struct yc_root, contexts, &context_entry, 0,
+                         KUBECONFIG_MAX_ENTRIES),
+    CYAML_FIELD_SEQUENCE("clusters", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+                         struct yc_root, clusters, &cluster_entry, 0,
+                         KUBECONFIG_MAX_ENTRIES),
+    CYAML_FIELD_SEQUENCE("users", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+                         struct yc_root, users, &user_entry, 0,
+                         KUBECONFIG_MAX_ENTRIES),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t root_schema = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct yc_root, root_fields),
+};
+
+/* ---- token re-read state ---------------------------------------------- */
+
+struct token_state {
+    pthread_mutex_t mu;
+    char *token; /* last token read from the file; wiped before free */
+    bool loaded;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    int64_t read_ns; /* CLOCK_MONOTONIC of the last read */
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void set_error(struct kubeconfig_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_error(struct kubeconfig_error *err, const char *fmt, ...)
+{
+    if (err == NULL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof(err->text), fmt, ap);
+    va_end(ap);
+}
+
+/* What libcyaml logged: its first error and the key path from the
+ * backtrace (innermost first). */
+struct kc_capture {
+    char first[KUBECONFIG_ERROR_MAX];
+    char path[KUBECONFIG_ERROR_MAX];
+    int line;
+};
+
+static void capture_prepend(struct kc_capture *cap, const char *piece,
+                            bool index)
+{
+    char joined[2 * KUBECONFIG_ERROR_MAX + 4];
+    if (index)
+        snprintf(joined, sizeof(joined), "[%s]%s", piece, cap->path);
+    else
+        snprintf(joined, sizeof(joined), "%s%s%s", piece,
+                 cap->path[0] != '\0' && cap->path[0] != '[' ? "." : "",
+                 cap->path);
+    size_t n = strnlen(joined, sizeof(cap->path) - 1);
+    memcpy(cap->path, joined, n);
+    cap->path[n] = '\0';
+}
+
+static void capture_backtrace(struct kc_capture *cap, const char *msg)
+{
+    static const char field[] = "in mapping field '";
+    static const char entry[] = "in sequence entry '";
+    const char *q = strstr(msg, field);
+    bool index = false;
+    if (q != NULL) {
+        q += strlen(field);
+    } else if ((q = strstr(msg, entry)) != NULL) {
+        q += strlen(entry);
+        index = true;
+    } else {
+        return;
+    }
+    const char *end = strchr(q, '\'');
+    if (end == NULL)
+        return;
+    char piece[KUBECONFIG_ERROR_MAX];
+    snprintf(piece, sizeof(piece), "%.*s", (int)(end - q), q);
+    capture_prepend(cap, piece, index);
+    const char *l = strstr(end, "(line: ");
+    if (l != NULL && cap->line == 0)
+        cap->line = (int)strtol(l + strlen("(line: "), NULL, 10);
+}
+
+static void capture_log(cyaml_log_t level, void *ctx, const char *fmt,
+                        va_list args) __attribute__((format(printf, 3, 0)));
+
+static void capture_log(cyaml_log_t level, void *ctx, const char *fmt,
+                        va_list args)
+{
+    struct kc_capture *cap = ctx;
+    char msg[KUBECONFIG_ERROR_MAX];
+    if (level < CYAML_LOG_ERROR)
+        return;
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    const char *text = strncmp(msg, "Load: ", 6) == 0 ? msg + 6 : msg;
+    if (cap->first[0] == '\0')
+        snprintf(cap->first, sizeof(cap->first), "%s", text);
+    else
+        capture_backtrace(cap, text);
+}
+
+static const char *plain_words(const char *detail)
+{
+    if (strstr(detail, "Expecting STRING") != NULL ||
+        strstr(detail, "Invalid STRING") != NULL)
+        return "needs a single value";
+    if (strstr(detail, "Expecting SEQUENCE") != NULL)
+        return "needs a list";
+    if (strstr(detail, "Expecting MAPPING") != NULL)
+        return "needs a mapping (key: value)";
+    return detail;
+}
+
+static void explain_cyaml(const char *name, cyaml_err_t cerr,
+                          const struct kc_capture *cap,
+                          struct kubeconfig_error *err)
+{
+    const char *detail =
+        cap->first[0] != '\0' ? cap->first : cyaml_strerror(cerr);
+    char where[KUBECONFIG_ERROR_MAX];
+    if (cap->line > 0)
+        snprintf(where, sizeof(where), "%s:%d", name, cap->line);
+    else
+        snprintf(where, sizeof(where), "%s", name);
+    if (cap->path[0] != '\0')
+        set_error(err, "%s: %s: %s", where, cap->path, plain_words(detail));
+    else
+        set_error(err, "%s: %s", where, plain_words(detail));
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void wipe_free(char *s, size_t len)
+{
+    if (s == NULL)
+        return;
+    explicit_bzero(s, len);
+    free(s);
+}
+
+static void wipe_free_str(char *s)
+{
+    if (s != NULL)
+        wipe_free(s, strlen(s));
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Reads a whole file of at most max bytes into a new NUL-terminated
+ * buffer. On error errno-style text goes to *why. */
+static enum zl_err read_file(const char *path, size_t max, char **out,
+                             size_t *len_out, const char **why)
+{
+    enum zl_err rc = ZL_OK;
+    struct buf b;
+    char chunk[4096];
+    buf_init(&b, max);
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return ZL_ERR_IO;
+    }
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *why = strerror(errno);
+            rc = ZL_ERR_IO;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        rc = buf_append(&b, chunk, (size_t)n);
+        if (rc != ZL_OK) {
+            *why = rc == ZL_ERR_LIMIT ? "file too large" : "out of memory";
+            goto out;
+        }
+    }
+    if (len_out != NULL)
+        *len_out = b.len;
+    *out = buf_take(&b);
+    if (*out == NULL) {
+        *why = "out of memory";
+        rc = ZL_ERR_NOMEM;
+    }
+out:
+    explicit_bzero(chunk, sizeof(chunk));
+    if (rc != ZL_OK && b.data != NULL)
+        explicit_bzero(b.data, b.len);
+    buf_cleanup(&b);
+    close(fd);
+    return rc;
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Standard base64 with padding; whitespace (line breaks) is skipped. */
+static enum zl_err b64_decode(const char *in, char **out, size_t *out_len)
+{
+    size_t in_len = strlen(in);
+    char *dec = malloc(in_len / 4 * 3 + 4);
+    if (dec == NULL)
+        return ZL_ERR_NOMEM;
+    size_t n = 0, quad = 0, pad = 0;
+    uint32_t acc = 0;
+    for (size_t i = 0; i < in_len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        int v = b64_value(c);
+        if (c == '=') {
+            if (quad < 2)
+                goto bad;
+            pad++;
+            v = 0;
+        } else if (v < 0 || pad > 0) {
+            goto bad;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        if (++quad == 4) {
+            dec[n++] = (char)(acc >> 16);
+            if (pad < 2)
+                dec[n++] = (char)(acc >> 8 & 0xff);
+            if (pad < 1)
+                dec[n++] = (char)(acc & 0xff);
+            quad = 0;
+            acc = 0;
+            if (pad > 0)
+                pad = 3; /* nothing may follow padding */
+        }
+    }
+    if (quad != 0 || n == 0)
+        goto bad;
+    dec[n] = '\0';
+    *out = dec;
+    *out_len = n;
+    return ZL_OK;
+bad:
+    wipe_free(dec, in_len / 4 * 3 + 4);
+    return ZL_ERR_PARSE;
+}
+
+static bool is_set(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/* Joins base_dir and a relative path; absolute paths are copied. */
+static char *resolve_path(const char *base_dir, const char *path)
+{
+    struct buf b;
+    buf_init(&b, PATH_MAX);
+    if (path[0] != '/' && is_set(base_dir)) {
+        if (buf_puts(&b, base_dir) != ZL_OK || buf_putc(&b, '/') != ZL_OK)
+            goto fail;
+    }
+    if (buf_puts(&b, path) != ZL_OK)
+        goto fail;
+    return buf_take(&b);
+fail:
+    buf_cleanup(&b);
+    return NULL;
+}
+
+/* ---- building the config ----------------------------------------------- */
+
+struct load_ctx {
+    const char *name;     /* file name (or label) for errors */
+    const char *base_dir; /* for relative paths */
+    struct kubeconfig_error *err;
+};
+
+/* Loads a PEM from "<key>-data" (base64) or from the file named in key. */
+static enum zl_err load_pem(const struct load_ctx *lc, const char *key_path,
+                            const char *data, const char *file, char **out,
+                            size_t *out_len)
+{
+    if (is_set(data)) {
+        enum zl_err rc = b64_decode(data, out, out_len);
+        if (rc == ZL_ERR_PARSE)
+            set_error(lc->err, "%s: %s-data: not valid base64", lc->name,
+                      key_path);
+        return rc == ZL_ERR_PARSE ? ZL_ERR_INVALID : rc;
+    }
+    if (!is_set(file))
+        return ZL_OK;
+    char *full = resolve_path(lc->base_dir, file);
+    if (full == NULL)
+        return ZL_ERR_NOMEM;
+    const char *why = "";
+    enum zl_err rc = read_file(full, KUBECONFIG_MAX_FILE, out, out_len, &why);
+    if (rc == ZL_ERR_IO || rc == ZL_ERR_LIMIT)
+        set_error(lc->err, "%s: %s: cannot read %s: %s", lc->name, key_path,
+                  full, why);
+    free(full);
+    return rc;
+}
+
+static struct token_state *token_state_new(void)
+{
+    struct token_state *ts = calloc(1, sizeof(*ts));
+    if (ts == NULL)
+        return NULL;
+    if (pthread_mutex_init(&ts->mu, NULL) != 0) {
+        free(ts);
+        return NULL;
+    }
+    return ts;
+}
+
+static char *dup_or_null(const char *s, enum zl_err *rc)
+{
+    if (!is_set(s))
+        return NULL;
+    char *d = strdup(s);
+    if (d == NULL)
+        *rc = ZL_ERR_NOMEM;
+    return d;
+}
+
+static enum zl_err apply_cluster(const struct load_ctx *lc, int index,
+                                 const struct yc_named_cluster *cl,
+                                 struct kube_config *out)
+{
+    char key[64];
+    enum zl_err rc = ZL_OK;
+    if (cl == NULL || !is_set(cl->server)) {
+        set_error(lc->err, "%s: clusters[%d].cluster.server: missing", lc->name,
+                  index);
+        return ZL_ERR_INVALID;
+    }
+    if (strncmp(cl->server, "https://", 8) != 0 &&
+        strncmp(cl->server, "http://", 7) != 0) {
+        set_error(lc->err,
+                  "%s: clusters[%d].cluster.server: \"%s\" is not an http(s) "
+                  "URL",
+                  lc->name, index, cl->server);
+        return ZL_ERR_INVALID;
+    }
+    out->server = strdup(cl->server);
+    if (out->server == NULL)
+        return ZL_ERR_NOMEM;
+    size_t n = strlen(out->server);
+    while (n > 0 && out->server[n - 1] == '/')
+        out->server[--n] = '\0';
+    if (cl->insecure != NULL) {
+        if (strcmp(cl->insecure, "true") == 0) {
+            out->insecure_skip_tls_verify = true;
+        } else if (strcmp(cl->insecure, "false") != 0) {
+            set_error(lc->err,
+                      "%s: clusters[%d].cluster.insecure-skip-tls-verify: "
+                      "\"%s\" is not true or false",
+                      lc->name, index, cl->insecure);
+            return ZL_ERR_INVALID;
+        }
+    }
+    snprintf(key, sizeof(key), "clusters[%d].cluster.certificate-authority",
+             index);
+    rc = load_pem(lc, key, cl->certificate_authority_data,
+                  cl->certificate_authority, &out->ca_pem, &out->ca_pem_len);
+    return rc;
+}
+
+static enum zl_err apply_user(const struct load_ctx *lc, int index,
+                              const struct yc_named_user *u,
+                              struct kube_config *out)
+{
+    char key[64];
+    enum zl_err rc = ZL_OK;
+    if (u == NULL)
+        return ZL_OK;
+    if (u->exec != NULL) {
+        set_error(lc->err,
+                  "%s: users[%d].user.exec: exec credential plugins are not "
+                  "supported (use a token, tokenFile or client certificate)",
+                  lc->name, index);
+        return ZL_ERR_INVALID;
+    }
+    if (u->auth_provider != NULL) {
+        set_error(lc->err,
+                  "%s: users[%d].user.auth-provider: auth provider plugins "
+                  "are not supported (use a token, tokenFile or client "
+                  "certificate)",
+                  lc->name, index);
+        return ZL_ERR_INVALID;
+    }
+    snprintf(key, sizeof(key), "users[%d].user.client-certificate", index);
+    rc = load_pem(lc, key, u->client_certificate_data, u->client_certificate,
+                  &out->client_cert_pem, &out->client_cert_pem_len);
+    if (rc != ZL_OK)
+        return rc;
+    snprintf(key, sizeof(key), "users[%d].user.client-key", index);
+    rc = load_pem(lc, key, u->client_key_data, u->client_key,
+                  &out->client_key_pem, &out->client_key_pem_len);
+    if (rc != ZL_OK)
+        return rc;
+    if ((out->client_cert_pem == NULL) != (out->client_key_pem == NULL)) {
+        set_error(lc->err,
+                  "%s: users[%d].user: client-certificate and client-key "
+                  "must be given together",
+                  lc->name, index);
+        return ZL_ERR_INVALID;
+    }
+    /* As client-go: an inline token wins over tokenFile. */
+    if (is_set(u->token))
+        return (out->token = dup_or_null(u->token, &rc)), rc;
+    if (is_set(u->token_file)) {
+        out->token_file = resolve_path(lc->base_dir, u->token_file);
+        if (out->token_file == NULL)
+            return ZL_ERR_NOMEM;
+        char *tok = NULL;
+        rc = kubeconfig_current_token(out, &tok);
+        if (rc == ZL_ERR_IO || rc == ZL_ERR_LIMIT)
+            set_error(lc->err, "%s: users[%d].user.tokenFile: cannot read %s",
+                      lc->name, index, out->token_file);
+        wipe_free_str(tok);
+    }
+    return rc;
+}
+
+static int find_context(const struct yc_root *root, const char *name)
+{
+    for (uint32_t i = 0; i < root->contexts_count; i++) {
+        if (root->contexts[i].name != NULL &&
+            strcmp(root->contexts[i].name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static int find_cluster(const struct yc_root *root, const char *name)
+{
+    for (uint32_t i = 0; i < root->clusters_count; i++) {
+        if (root->clusters[i].name != NULL &&
+            strcmp(root->clusters[i].name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static int find_user(const struct yc_root *root, const char *name)
+{
+    for (uint32_t i = 0; i < root->users_count; i++) {
+        if (root->users[i].name != NULL &&
+            strcmp(root->users[i].name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static enum zl_err set_source(const struct load_ctx *lc, const char *context,
+                              struct kube_config *out)
+{
+    struct buf b;
+    buf_init(&b, 2 * PATH_MAX);
+    if (buf_printf(&b, "kubeconfig %s (context %s)", lc->name, context) !=
+        ZL_OK) {
+        buf_cleanup(&b);
+        return ZL_ERR_NOMEM;
+    }
+    out->source = buf_take(&b);
+    return out->source != NULL ? ZL_OK : ZL_ERR_NOMEM;
+}
+
+static enum zl_err build_config(const struct load_ctx *lc,
+                                const struct yc_root *root, const char *context,
+                                struct kube_config *out)
+{
+    enum zl_err rc = ZL_OK;
+    const char *want = is_set(context) ? context : root->current_context;
+    if (!is_set(want)) {
+        set_error(lc->err, "%s: current-context: not set", lc->name);
+        return ZL_ERR_INVALID;
+    }
+    int ci = find_context(root, want);
+    if (ci < 0) {
+        set_error(lc->err, "%s: %s: context \"%s\" not found in contexts",
+                  lc->name, is_set(context) ? "context" : "current-context",
+                  want);
+        return ZL_ERR_NOTFOUND;
+    }
+    const struct yc_named_context *ctx = root->contexts[ci].context;
+    if (ctx == NULL || !is_set(ctx->cluster)) {
+        set_error(lc->err, "%s: contexts[%d].context.cluster: missing",
+                  lc->name, ci);
+        return ZL_ERR_INVALID;
+    }
+    int cl = find_cluster(root, ctx->cluster);
+    if (cl < 0) {
+        set_error(lc->err,
+                  "%s: contexts[%d].context.cluster: cluster \"%s\" not found "
+                  "in clusters",
+                  lc->name, ci, ctx->cluster);
+        return ZL_ERR_NOTFOUND;
+    }
+    int ui = -1;
+    if (is_set(ctx->user)) {
+        ui = find_user(root, ctx->user);
+        if (ui < 0) {
+            set_error(lc->err,
+                      "%s: contexts[%d].context.user: user \"%s\" not found "
+                      "in users",
+                      lc->name, ci, ctx->user);
+            return ZL_ERR_NOTFOUND;
+        }
+    }
+    out->internal = token_state_new();
+    if (out->internal == NULL)
+        return ZL_ERR_NOMEM;
+    rc = apply_cluster(lc, cl, root->clusters[cl].cluster, out);
+    if (rc == ZL_OK && ui >= 0)
+        rc = apply_user(lc, ui, root->users[ui].user, out);
+    if (rc == ZL_OK)
+        out->namespace_name = dup_or_null(ctx->namespace_name, &rc);
+    if (rc == ZL_OK)
+        rc = set_source(lc, want, out);
+    return rc;
+}
+
+/* libcyaml frees with the same function; wipe tokens and keys first. */
+static void wipe_root(struct yc_root *root)
+{
+    for (uint32_t i = 0; i < root->users_count; i++) {
+        struct yc_named_user *u = root->users[i].user;
+        if (u == NULL)
+            continue;
+        char *secrets[] = {u->token, u->client_key_data};
+        for (size_t j = 0; j < 2; j++) {
+            if (secrets[j] != NULL)
+                explicit_bzero(secrets[j], strlen(secrets[j]));
+        }
+    }
+}
+
+static enum zl_err load_named(const char *name, const char *yaml,
+                              size_t yaml_len, const char *base_dir,
+                              const char *context, struct kube_config *out,
+                              struct kubeconfig_error *err)
+{
+    struct kc_capture cap;
+    struct yc_root *root = NULL;
+    struct load_ctx lc = {name, base_dir, err};
+    enum zl_err rc = ZL_OK;
+    cyaml_config_t cfg = {
+        .log_fn = capture_log,
+        .log_ctx = &cap,
+        .mem_fn = cyaml_mem,
+        .log_level = CYAML_LOG_ERROR,
+        .flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
+    };
+    memset(&cap, 0, sizeof(cap));
+    memset(out, 0, sizeof(*out));
+    if (err != NULL)
+        err->text[0] = '\0';
+    if (yaml_len > KUBECONFIG_MAX_FILE) {
+        set_error(err, "%s: larger than %d bytes", name, KUBECONFIG_MAX_FILE);
+        return ZL_ERR_LIMIT;
+    }
+    cyaml_err_t cerr = cyaml_load_data((const uint8_t *)yaml, yaml_len, &cfg,
+                                       &root_schema, (void **)&root, NULL);
+    if (cerr == CYAML_ERR_OOM) {
+        rc = ZL_ERR_NOMEM;
+        goto out;
+    }
+    if (cerr != CYAML_OK) {
+        explain_cyaml(name, cerr, &cap, err);
+        rc = cerr == CYAML_ERR_INVALID_VALUE ||
+                     cerr == CYAML_ERR_INVALID_DATA_SIZE ||
+                     cerr == CYAML_ERR_SEQUENCE_ENTRIES_MAX
+                 ? ZL_ERR_INVALID
+                 : ZL_ERR_PARSE;
+        goto out;
+    }
+    if (root == NULL) {
+        set_error(err, "%s: empty kubeconfig", name);
+        rc = ZL_ERR_INVALID;
+        goto out;
+    }
+    rc = build_config(&lc, root, context, out);
+out:
+    if (rc == ZL_ERR_NOMEM)
+        set_error(err, "%s: out of memory", name);
+    if (root != NULL) {
+        wipe_root(root);
+        cyaml_free(&cfg, &root_schema, root, 0);
+    }
+    if (rc != ZL_OK)
+        kubeconfig_cleanup(out);
+    return rc;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+enum zl_err kubeconfig_load_mem(const char *yaml, size_t yaml_len,
+                                const char *base_dir, const char *context,
+                                struct kube_config *out,
+                                struct kubeconfig_error *err)
+{
+    return load_named("kubeconfig", yaml, yaml_len, base_dir, context, out,
+                      err);
+}
+
+enum zl_err kubeconfig_load_file(const char *path, const char *context,
+                                 struct kube_config *out,
+                                 struct kubeconfig_error *err)
+{
+    char *yaml = NULL, *dir = NULL;
+    size_t yaml_len = 0;
+    const char *why = "";
+    memset(out, 0, sizeof(*out));
+    enum zl_err rc =
+        read_file(path, KUBECONFIG_MAX_FILE, &yaml, &yaml_len, &why);
+    if (rc != ZL_OK) {
+        set_error(err, "%s: cannot read kubeconfig: %s", path, why);
+        return rc;
+    }
+    dir = strdup(path);
+    if (dir == NULL) {
+        rc = ZL_ERR_NOMEM;
+        goto out;
+    }
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        dir[0] = '\0';
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    rc = load_named(path, yaml, yaml_len, dir, context, out, err);
+out:
+    free(dir);
+    wipe_free(yaml, yaml_len);
+    return rc;
+}
+
+static enum zl_err in_cluster_server(const char *host, const char *port,
+                                     struct kube_config *out)
+{
+    struct buf b;
+    buf_init(&b, 1024);
+    bool v6 = strchr(host, ':') != NULL && host[0] != '[';
+    enum zl_err rc = buf_printf(&b, "https://%s%s%s:%s", v6 ? "[" : "", host,
+                                v6 ? "]" : "", port);
+    if (rc == ZL_OK) {
+        out->server = buf_take(&b);
+        rc = out->server != NULL ? ZL_OK : ZL_ERR_NOMEM;
+    }
+    buf_cleanup(&b);
+    return rc;
+}
+
+static enum zl_err in_cluster_files(const char *sa_dir, struct kube_config *out,
+                                    struct kubeconfig_error *err)
+{
+    const char *why = "";
+    char *path = resolve_path(sa_dir, "token");
+    if (path == NULL)
+        return ZL_ERR_NOMEM;
+    out->token_file = path;
+    if (access(path, R_OK) != 0) {
+        set_error(err, "in-cluster: no service account token at %s", path);
+        return ZL_ERR_NOTFOUND;
+    }
+    char *tok = NULL;
+    enum zl_err rc = kubeconfig_current_token(out, &tok);
+    wipe_free_str(tok);
+    if (rc != ZL_OK) {
+        set_error(err, "in-cluster: cannot read %s", path);
+        return rc;
+    }
+    path = resolve_path(sa_dir, "ca.crt");
+    if (path == NULL)
+        return ZL_ERR_NOMEM;
+    rc = read_file(path, KUBECONFIG_MAX_FILE, &out->ca_pem, &out->ca_pem_len,
+                   &why);
+    if (rc == ZL_ERR_IO) {
+        log_warn("in-cluster: cannot read %s (%s); using the system trust "
+                 "store",
+                 path, why);
+        rc = ZL_OK;
+    }
+    free(path);
+    if (rc != ZL_OK)
+        return rc;
+    path = resolve_path(sa_dir, "namespace");
+    if (path == NULL)
+        return ZL_ERR_NOMEM;
+    size_t ns_len = 0;
+    rc = read_file(path, 256, &out->namespace_name, &ns_len, &why);
+    free(path);
+    if (rc == ZL_ERR_IO || rc == ZL_ERR_LIMIT)
+        return ZL_OK; /* the namespace file is optional */
+    while (ns_len > 0 && (out->namespace_name[ns_len - 1] == '\n' ||
+                          out->namespace_name[ns_len - 1] == ' '))
+        out->namespace_name[--ns_len] = '\0';
+    return rc;
+}
+
+enum zl_err kubeconfig_in_cluster(const char *sa_dir, struct kube_config *out,
+                                  struct kubeconfig_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (err != NULL)
+        err->text[0] = '\0';
+    const char *host = getenv("KUBERNETES_SERVICE_HOST");
+    const char *port = getenv("KUBERNETES_SERVICE_PORT");
+    if (!is_set(host) || !is_set(port)) {
+        set_error(err, "in-cluster: KUBERNETES_SERVICE_HOST and "
+                       "KUBERNETES_SERVICE_PORT are not set");
+        return ZL_ERR_NOTFOUND;
+    }
+    enum zl_err rc = ZL_ERR_NOMEM;
+    out->internal = token_state_new();
+    out->source = strdup("in-cluster");
+    if (out->internal == NULL || out->source == NULL)
+        goto out;
+    rc = in_cluster_server(host, port, out);
+    if (rc == ZL_OK)
+        rc = in_cluster_files(sa_dir, out, err);
+out:
+    if (rc == ZL_ERR_NOMEM)
+        set_error(err, "in-cluster: out of memory");
+    if (rc != ZL_OK)
+        kubeconfig_cleanup(out);
+    return rc;
+}
+
+enum zl_err kubeconfig_resolve_sa(const char *flag_path, const char *context,
+                                  const char *sa_dir, struct kube_config *out,
+                                  struct kubeconfig_error *err)
+{
+    if (is_set(flag_path))
+        return kubeconfig_load_file(flag_path, context, out, err);
+    enum zl_err rc = kubeconfig_in_cluster(sa_dir, out, err);
+    if (rc != ZL_ERR_NOTFOUND)
+        return rc;
+    const char *env = getenv("KUBECONFIG");
+    if (is_set(env)) {
+        char first[PATH_MAX];
+        size_t n = strcspn(env, ":");
+        if (n >= sizeof(first)) {
+            set_error(err, "KUBECONFIG: first path is too long");
+            return ZL_ERR_LIMIT;
+        }
+        memcpy(first, env, n);
+        first[n] = '\0';
+        if (n > 0)
+            return kubeconfig_load_file(first, context, out, err);
+    }
+    const char *home = getenv("HOME");
+    char path[PATH_MAX];
+    if (is_set(home) &&
+        (size_t)snprintf(path, sizeof(path), "%s/.kube/config", home) <
+            sizeof(path) &&
+        access(path, F_OK) == 0)
+        return kubeconfig_load_file(path, context, out, err);
+    set_error(err, "no kubeconfig: no --kubeconfig flag, not in a cluster, "
+                   "KUBECONFIG unset and no ~/.kube/config");
+    return ZL_ERR_NOTFOUND;
+}
+
+enum zl_err kubeconfig_resolve(const char *flag_path, const char *context,
+                               struct kube_config *out,
+                               struct kubeconfig_error *err)
+{
+    return kubeconfig_resolve_sa(flag_path, context, KUBECONFIG_SA_DIR, out,
+                                 err);
+}
+
+static bool token_changed(const struct token_state *ts, const struct stat *st)
+{
+    return !ts->loaded || ts->dev != st->st_dev || ts->ino != st->st_ino ||
+           ts->size != st->st_size || ts->mtime.tv_sec != st->st_mtim.tv_sec ||
+           ts->mtime.tv_nsec != st->st_mtim.tv_nsec ||
+           mono_ns() - ts->read_ns > KUBECONFIG_TOKEN_MAX_AGE_NS;
+}
+
+/* Called with ts->mu held. Keeps the old token when a re-read fails. */
+static enum zl_err token_refresh(struct token_state *ts, const char *path)
+{
+    struct stat st;
+    const char *why = "";
+    if (stat(path, &st) != 0) {
+        if (ts->loaded) {
+            log_warn("token file %s: %s; keeping the last token", path,
+                     strerror(errno));
+            return ZL_OK;
+        }
+        return ZL_ERR_IO;
+    }
+    if (!token_changed(ts, &st))
+        return ZL_OK;
+    char *text = NULL;
+    size_t len = 0;
+    enum zl_err rc = read_file(path, KUBECONFIG_MAX_TOKEN, &text, &len, &why);
+    if (rc != ZL_OK) {
+        if (ts->loaded && rc != ZL_ERR_NOMEM) {
+            log_warn("token file %s: %s; keeping the last token", path, why);
+            return ZL_OK;
+        }
+        return rc;
+    }
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
+                       text[len - 1] == ' ' || text[len - 1] == '\t'))
+        text[--len] = '\0';
+    wipe_free_str(ts->token);
+    ts->token = text;
+    ts->loaded = true;
+    ts->dev = st.st_dev;
+    ts->ino = st.st_ino;
+    ts->size = st.st_size;
+    ts->mtime = st.st_mtim;
+    ts->read_ns = mono_ns();
+    return ZL_OK;
+}
+
+enum zl_err kubeconfig_current_token(struct kube_config *cfg, char **out)
+{
+    *out = NULL;
+    if (cfg->token_file == NULL || cfg->internal == NULL) {
+        if (cfg->token == NULL)
+            return ZL_OK;
+        *out = strdup(cfg->token);
+        return *out != NULL ? ZL_OK : ZL_ERR_NOMEM;
+    }
+    struct token_state *ts = cfg->internal;
+    pthread_mutex_lock(&ts->mu);
+    enum zl_err rc = token_refresh(ts, cfg->token_file);
+    if (rc == ZL_OK && ts->token != NULL && ts->token[0] != '\0') {
+        *out = strdup(ts->token);
+        if (*out == NULL)
+            rc = ZL_ERR_NOMEM;
+    }
+    pthread_mutex_unlock(&ts->mu);
+    return rc;
+}
+
+void kubeconfig_cleanup(struct kube_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    free(cfg->server);
+    free(cfg->ca_pem);
+    free(cfg->client_cert_pem);
+    wipe_free(cfg->client_key_pem, cfg->client_key_pem_len);
+    wipe_free_str(cfg->token);
+    free(cfg->token_file);
+    free(cfg->namespace_name);
+    free(cfg->source);
+    struct token_state *ts = cfg->internal;
+    if (ts != NULL) {
+        wipe_free_str(ts->token);
+        pthread_mutex_destroy(&ts->mu);
+        free(ts);
+    }
+    memset(cfg, 0, sizeof(*cfg));
+}
