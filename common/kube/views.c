@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Pod and Service views parsed from the API server's JSON. Each view lives in
- * one allocation: a first pass over the JSON validates it and measures the
- * bytes needed, a second pass copies the kept fields into one block. */
+/* Pod, Service and EndpointSlice views parsed from the API server's JSON.
+ * Each view lives in one allocation: a first pass over the JSON validates it
+ * and measures the bytes needed, a second pass copies the kept fields into
+ * one block. An atomic count of extra references lets readers share it. */
 #include "kube/views.h"
 
 #include <arpa/inet.h>
@@ -467,27 +468,69 @@ enum zl_err views_pod_from_json(struct json_object *obj, struct views_pod **out)
     err = pod_pass(&a, obj, pod);
     assert(err == ZL_OK);
     pod->mem = a.base;
+    atomic_init(&pod->ref.extra, 0);
     *out = pod;
     return err;
 }
 
-void views_pod_free(struct views_pod *pod)
+/* The counter of a view the caller holds: shared views are const to their
+ * readers, but the count is the one field that changes after parsing. */
+static struct views_ref *ref_of(const struct views_ref *ref)
 {
-    if (pod == NULL)
-        return;
-    /* A parsed view is its own block; a hand-built one may own mem apart. */
-    if (pod->mem != (void *)pod)
-        free(pod->mem);
-    free(pod);
+    struct views_ref *mut;
+    memcpy(&mut, &ref, sizeof(mut));
+    return mut;
 }
 
+static void ref_retain(const struct views_ref *ref)
+{
+    atomic_fetch_add_explicit(&ref_of(ref)->extra, 1, memory_order_relaxed);
+}
+
+/* True when the caller dropped the last reference. acq_rel: the thread that
+ * frees must see every other holder's reads as finished. */
+static bool ref_release(const struct views_ref *ref)
+{
+    return atomic_fetch_sub_explicit(&ref_of(ref)->extra, 1,
+                                     memory_order_acq_rel) == 0;
+}
+
+/* Frees a view block; a hand-built view may own mem apart from itself. */
+static void free_view(void *view, void *mem)
+{
+    if (mem != view)
+        free(mem);
+    free(view);
+}
+
+void views_pod_retain(const struct views_pod *pod)
+{
+    if (pod != NULL)
+        ref_retain(&pod->ref);
+}
+
+void views_pod_release(const struct views_pod *pod)
+{
+    if (pod == NULL || !ref_release(&pod->ref))
+        return;
+    struct views_pod *mut;
+    memcpy(&mut, &pod, sizeof(mut));
+    free_view(mut, mut->mem);
+}
+
+void views_pod_free(struct views_pod *pod)
+{
+    views_pod_release(pod);
+}
+
+/* Keeps the first ownerReference with controller: true. */
 static enum zl_err read_owner(struct arena *a, struct json_object *meta,
-                              struct views_service *svc)
+                              bool *has_owner, struct views_owner *owner)
 {
     struct json_object *list;
     enum zl_err err = member(meta, "ownerReferences", json_type_array, &list);
-    svc->has_owner = false;
-    memset(&svc->owner, 0, sizeof(svc->owner));
+    *has_owner = false;
+    memset(owner, 0, sizeof(*owner));
     if (err != ZL_OK || list == NULL)
         return err;
     size_t n = json_object_array_length(list);
@@ -499,16 +542,16 @@ static enum zl_err read_owner(struct arena *a, struct json_object *meta,
         err = member(o, "controller", json_type_boolean, &ctl);
         if (err != ZL_OK)
             return err;
-        if (ctl == NULL || !json_object_get_boolean(ctl) || svc->has_owner)
+        if (ctl == NULL || !json_object_get_boolean(ctl) || *has_owner)
             continue;
-        svc->has_owner = true;
-        err = copy_string(a, o, "apiVersion", &svc->owner.api_version);
+        *has_owner = true;
+        err = copy_string(a, o, "apiVersion", &owner->api_version);
         if (err == ZL_OK)
-            err = copy_string(a, o, "kind", &svc->owner.kind);
+            err = copy_string(a, o, "kind", &owner->kind);
         if (err == ZL_OK)
-            err = copy_string(a, o, "name", &svc->owner.name);
+            err = copy_string(a, o, "name", &owner->name);
         if (err == ZL_OK)
-            err = copy_string(a, o, "uid", &svc->owner.uid);
+            err = copy_string(a, o, "uid", &owner->uid);
         if (err != ZL_OK)
             return err;
     }
@@ -650,7 +693,7 @@ static enum zl_err service_pass(struct arena *a, struct json_object *obj,
         err = copy_map(a, meta, "annotations", VIEWS_MAX_ANNOTATIONS_BYTES,
                        VIEWS_MAX_ANNOTATIONS_BYTES, &svc->annotations);
     if (err == ZL_OK)
-        err = read_owner(a, meta, svc);
+        err = read_owner(a, meta, &svc->has_owner, &svc->owner);
     if (err == ZL_OK)
         err = get_time(meta, "creationTimestamp", &svc->created_ms);
     if (err == ZL_OK)
@@ -694,17 +737,262 @@ enum zl_err views_service_from_json(struct json_object *obj,
     err = service_pass(&a, obj, svc);
     assert(err == ZL_OK);
     svc->mem = a.base;
+    atomic_init(&svc->ref.extra, 0);
     *out = svc;
     return err;
 }
 
+void views_service_retain(const struct views_service *svc)
+{
+    if (svc != NULL)
+        ref_retain(&svc->ref);
+}
+
+void views_service_release(const struct views_service *svc)
+{
+    if (svc == NULL || !ref_release(&svc->ref))
+        return;
+    struct views_service *mut;
+    memcpy(&mut, &svc, sizeof(mut));
+    free_view(mut, mut->mem);
+}
+
 void views_service_free(struct views_service *svc)
 {
-    if (svc == NULL)
+    views_service_release(svc);
+}
+
+static enum zl_err read_address_type(struct json_object *obj,
+                                     enum views_address_type *out)
+{
+    static const char *const names[] = {
+        [VIEWS_ADDR_IPV4] = "IPv4",
+        [VIEWS_ADDR_IPV6] = "IPv6",
+        [VIEWS_ADDR_FQDN] = "FQDN",
+    };
+    struct json_object *v;
+    enum zl_err err = member(obj, "addressType", json_type_string, &v);
+    *out = VIEWS_ADDR_IPV4;
+    if (err != ZL_OK || v == NULL)
+        return err;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(json_object_get_string(v), names[i]) == 0) {
+            *out = (enum views_address_type)i;
+            return ZL_OK;
+        }
+    }
+    log_debug("views: unknown addressType");
+    return ZL_ERR_PARSE;
+}
+
+/* A condition with the API's nil default. */
+static enum zl_err get_condition(struct json_object *conds, const char *key,
+                                 bool nil_value, bool *out)
+{
+    struct json_object *v;
+    enum zl_err err = member(conds, key, json_type_boolean, &v);
+    *out = v != NULL ? json_object_get_boolean(v) : nil_value;
+    return err;
+}
+
+static enum zl_err read_addresses(struct arena *a, struct json_object *ep,
+                                  struct views_endpoint *e)
+{
+    struct json_object *list;
+    enum zl_err err = member(ep, "addresses", json_type_array, &list);
+    e->address_count = 0;
+    if (err != ZL_OK || list == NULL)
+        return err;
+    size_t n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *v = json_object_array_get_idx(list, i);
+        if (v == NULL || json_object_get_type(v) != json_type_string)
+            return ZL_ERR_PARSE;
+        err = check_string(v, VIEWS_MAX_STRING);
+        if (err != ZL_OK)
+            return err;
+        if (e->address_count == VIEWS_ENDPOINT_ADDRESSES)
+            continue; /* validated, not kept */
+        e->addresses[e->address_count++] =
+            arena_str(a, json_object_get_string(v),
+                      (size_t)json_object_get_string_len(v));
+    }
+    return ZL_OK;
+}
+
+static enum zl_err read_endpoint(struct arena *a, struct json_object *ep,
+                                 struct views_endpoint *e)
+{
+    struct json_object *conds = NULL, *ref = NULL;
+    enum zl_err err = check_object(ep);
+    memset(e, 0, sizeof(*e));
+    if (err == ZL_OK)
+        err = read_addresses(a, ep, e);
+    if (err == ZL_OK)
+        err = member(ep, "conditions", json_type_object, &conds);
+    if (err == ZL_OK)
+        err = get_condition(conds, "ready", true, &e->ready);
+    if (err == ZL_OK)
+        err = get_condition(conds, "serving", true, &e->serving);
+    if (err == ZL_OK)
+        err = get_condition(conds, "terminating", false, &e->terminating);
+    if (err == ZL_OK)
+        err = copy_opt_string(a, ep, "nodeName", &e->node_name);
+    if (err == ZL_OK)
+        err = member(ep, "targetRef", json_type_object, &ref);
+    if (err != ZL_OK || ref == NULL)
+        return err;
+    err = copy_opt_string(a, ref, "kind", &e->target_ref.kind);
+    if (err == ZL_OK)
+        err = copy_opt_string(a, ref, "name", &e->target_ref.name);
+    if (err == ZL_OK)
+        err = copy_opt_string(a, ref, "uid", &e->target_ref.uid);
+    return err;
+}
+
+static enum zl_err read_endpoints(struct arena *a, struct json_object *obj,
+                                  struct views_endpointslice *eps)
+{
+    struct json_object *list;
+    enum zl_err err = member(obj, "endpoints", json_type_array, &list);
+    eps->endpoints = NULL;
+    eps->endpoint_count = 0;
+    if (err != ZL_OK || list == NULL)
+        return err;
+    size_t n = json_object_array_length(list);
+    if (n > VIEWS_MAX_ENDPOINTS)
+        return ZL_ERR_LIMIT;
+    if (n == 0)
+        return ZL_OK;
+    eps->endpoints = arena_alloc(a, n * sizeof(*eps->endpoints));
+    for (size_t i = 0; i < n; i++) {
+        struct views_endpoint e;
+        err = read_endpoint(a, json_object_array_get_idx(list, i), &e);
+        if (err != ZL_OK)
+            return err;
+        if (eps->endpoints != NULL)
+            eps->endpoints[i] = e;
+    }
+    eps->endpoint_count = n;
+    return ZL_OK;
+}
+
+static enum zl_err read_endpoint_port(struct arena *a, struct json_object *p,
+                                      struct views_endpoint_port *ep)
+{
+    bool present;
+    enum zl_err err = check_object(p);
+    if (err == ZL_OK)
+        err = copy_opt_string(a, p, "name", &ep->name);
+    if (err == ZL_OK)
+        err = get_int32(p, "port", &present, &ep->port);
+    if (err == ZL_OK)
+        err = get_protocol(p, &ep->protocol);
+    if (err == ZL_OK)
+        err = copy_opt_string(a, p, "appProtocol", &ep->app_protocol);
+    return err;
+}
+
+static enum zl_err read_endpoint_ports(struct arena *a, struct json_object *obj,
+                                       struct views_endpointslice *eps)
+{
+    struct json_object *list;
+    enum zl_err err = member(obj, "ports", json_type_array, &list);
+    eps->ports = NULL;
+    eps->port_count = 0;
+    if (err != ZL_OK || list == NULL)
+        return err;
+    size_t n = json_object_array_length(list);
+    if (n > VIEWS_MAX_PORTS)
+        return ZL_ERR_LIMIT;
+    if (n == 0)
+        return ZL_OK;
+    eps->ports = arena_alloc(a, n * sizeof(*eps->ports));
+    for (size_t i = 0; i < n; i++) {
+        struct views_endpoint_port ep;
+        err = read_endpoint_port(a, json_object_array_get_idx(list, i), &ep);
+        if (err != ZL_OK)
+            return err;
+        if (eps->ports != NULL)
+            eps->ports[i] = ep;
+    }
+    eps->port_count = n;
+    return ZL_OK;
+}
+
+static enum zl_err endpointslice_pass(struct arena *a, struct json_object *obj,
+                                      struct views_endpointslice *eps)
+{
+    struct json_object *meta;
+    enum zl_err err = member(obj, "metadata", json_type_object, &meta);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "namespace", &eps->namespace_name);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "name", &eps->name);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "uid", &eps->uid);
+    if (err == ZL_OK)
+        err = copy_string(a, meta, "resourceVersion", &eps->resource_version);
+    if (err == ZL_OK)
+        err = copy_labels(a, meta, &eps->labels);
+    if (err == ZL_OK)
+        err = read_owner(a, meta, &eps->has_owner, &eps->owner);
+    if (err == ZL_OK)
+        err = read_address_type(obj, &eps->address_type);
+    if (err == ZL_OK)
+        err = read_endpoints(a, obj, eps);
+    if (err == ZL_OK)
+        err = read_endpoint_ports(a, obj, eps);
+    return err;
+}
+
+enum zl_err views_endpointslice_from_json(struct json_object *obj,
+                                          struct views_endpointslice **out)
+{
+    struct views_endpointslice scratch;
+    struct arena a = {.base = NULL};
+    *out = NULL;
+    enum zl_err err = check_object(obj);
+    if (err != ZL_OK)
+        return err;
+    arena_alloc(&a, sizeof(scratch));
+    err = endpointslice_pass(&a, obj, &scratch);
+    if (err != ZL_OK)
+        return err;
+    a.cap = a.used;
+    a.used = 0;
+    a.base = malloc(a.cap);
+    if (a.base == NULL)
+        return ZL_ERR_NOMEM;
+    struct views_endpointslice *eps = arena_alloc(&a, sizeof(*eps));
+    err = endpointslice_pass(&a, obj, eps);
+    assert(err == ZL_OK);
+    eps->service_name = views_map_get(&eps->labels, VIEWS_LABEL_SERVICE_NAME);
+    eps->managed_by = views_map_get(&eps->labels, VIEWS_LABEL_MANAGED_BY);
+    eps->mem = a.base;
+    atomic_init(&eps->ref.extra, 0);
+    *out = eps;
+    return err;
+}
+
+void views_endpointslice_retain(const struct views_endpointslice *eps)
+{
+    if (eps != NULL)
+        ref_retain(&eps->ref);
+}
+
+void views_endpointslice_release(const struct views_endpointslice *eps)
+{
+    if (eps == NULL || !ref_release(&eps->ref))
         return;
-    if (svc->mem != (void *)svc)
-        free(svc->mem);
-    free(svc);
+    struct views_endpointslice *mut;
+    memcpy(&mut, &eps, sizeof(mut));
+    free_view(mut, mut->mem);
+}
+
+void views_endpointslice_free(struct views_endpointslice *eps)
+{
+    views_endpointslice_release(eps);
 }
 
 /* Parses JSON text whole; trailing bytes other than white space are an
@@ -759,6 +1047,19 @@ enum zl_err views_service_parse(const char *json, size_t json_len,
     if (err != ZL_OK)
         return err;
     err = views_service_from_json(obj, out);
+    json_object_put(obj);
+    return err;
+}
+
+enum zl_err views_endpointslice_parse(const char *json, size_t json_len,
+                                      struct views_endpointslice **out)
+{
+    struct json_object *obj;
+    *out = NULL;
+    enum zl_err err = parse_text(json, json_len, &obj);
+    if (err != ZL_OK)
+        return err;
+    err = views_endpointslice_from_json(obj, out);
     json_object_put(obj);
     return err;
 }

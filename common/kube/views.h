@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Compact views of the Kubernetes objects the rules read (Pod, Service), and
+/* Compact, reference-counted views of Pods, Services and EndpointSlices, and
  * their parsing from the API server's JSON. A view keeps only the fields the
- * rules, the controller's store and the webhook need; it is defined here once
- * and nobody re-declares it. Parsing does no I/O. */
+ * rules, the store and the webhook need; it is defined here once and nobody
+ * re-declares it. Parsing does no I/O. */
 #ifndef ZL_KUBE_VIEWS_H
 #define ZL_KUBE_VIEWS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,15 @@ struct json_object;
 /* Annotation values may be longer than VIEWS_MAX_STRING; keys and values
  * together are bounded by the API server's own limit (256 KiB). */
 #define VIEWS_MAX_ANNOTATIONS_BYTES ((size_t)256 * 1024)
+/* The API allows at most 1000 endpoints per EndpointSlice. */
+#define VIEWS_MAX_ENDPOINTS 1000
+/* Addresses kept per endpoint; the API allows up to 100 but kube-proxy uses
+ * only the first, so later ones are dropped (not an error). */
+#define VIEWS_ENDPOINT_ADDRESSES 4
+
+/* Well-known EndpointSlice labels. */
+#define VIEWS_LABEL_SERVICE_NAME "kubernetes.io/service-name"
+#define VIEWS_LABEL_MANAGED_BY "endpointslice.kubernetes.io/managed-by"
 
 enum views_protocol {
     VIEWS_PROTO_TCP = 0, /* the API default when protocol is omitted */
@@ -49,6 +59,19 @@ enum views_service_type {
 enum views_ip_family {
     VIEWS_IPV4 = 0,
     VIEWS_IPV6 = 1,
+};
+
+enum views_address_type {
+    VIEWS_ADDR_IPV4 = 0,
+    VIEWS_ADDR_IPV6,
+    VIEWS_ADDR_FQDN, /* deprecated by the API, still accepted */
+};
+
+/* The reference count of a view. It counts the references beyond the first,
+ * so a zero-initialised (hand-built) view holds exactly one. Touch it only
+ * through views_*_retain and views_*_release. */
+struct views_ref {
+    atomic_size_t extra;
 };
 
 /* One key/value pair; both strings are owned by the enclosing view. */
@@ -89,6 +112,7 @@ struct views_pod {
     struct views_container_port *ports; /* containers first, in order, then
                                            restartable init containers */
     size_t port_count;
+    struct views_ref ref;
     void *mem; /* owns every string and array above */
 };
 
@@ -131,6 +155,55 @@ struct views_service {
     struct views_owner owner;
     int64_t created_ms;
     int64_t deleted_ms;
+    struct views_ref ref;
+    void *mem;
+};
+
+/* A targetRef: fields NULL when the reference or the field is absent. */
+struct views_object_ref {
+    const char *kind;
+    const char *name;
+    const char *uid;
+};
+
+/* One endpoint of an EndpointSlice. The conditions carry the API's nil
+ * semantics already: ready and serving default to true, terminating to
+ * false. */
+struct views_endpoint {
+    const char *addresses[VIEWS_ENDPOINT_ADDRESSES]; /* first ones only */
+    size_t address_count;
+    bool ready;
+    bool serving;
+    bool terminating;
+    struct views_object_ref target_ref;
+    const char *node_name; /* NULL when absent */
+};
+
+/* An EndpointSlice port. name and port are NULL / 0 when absent, which
+ * kube-proxy treats as "ignore this port"; "" is the unnamed port. */
+struct views_endpoint_port {
+    const char *name;
+    int32_t port;
+    enum views_protocol protocol;
+    const char *app_protocol; /* NULL when absent */
+};
+
+struct views_endpointslice {
+    const char *namespace_name;
+    const char *name;
+    const char *uid;
+    const char *resource_version;
+    struct views_map labels;
+    const char *service_name; /* label VIEWS_LABEL_SERVICE_NAME or NULL */
+    const char *managed_by;   /* label VIEWS_LABEL_MANAGED_BY or NULL */
+    enum views_address_type address_type;
+    bool has_owner; /* controller ownerReference present */
+    struct views_owner owner;
+    struct views_endpoint *endpoints;
+    size_t endpoint_count;
+    struct views_endpoint_port *ports;
+    size_t port_count;
+    struct views_ref ref;
     void *mem;
 };
 
@@ -154,6 +227,14 @@ enum zl_err views_pod_parse(const char *json, size_t json_len,
                             struct views_pod **out);
 void views_pod_free(struct views_pod *pod);
 
+/* Reference counting, for views shared between the store and its readers
+ * (a parsed view starts with one reference). retain adds one; release drops
+ * one and frees the view when it was the last. Both are atomic, so any
+ * thread may call them on a view it holds; NULL is a no-op. A view must not
+ * be modified once it is shared. views_pod_free is views_pod_release. */
+void views_pod_retain(const struct views_pod *pod);
+void views_pod_release(const struct views_pod *pod);
+
 /* Same for a Service. Unknown spec.type or ipFamilies values are
  * ZL_ERR_PARSE, more than two ipFamilies ZL_ERR_LIMIT. targetPort 0 or ""
  * means unset (defaulted to port). Only the first ownerReference with
@@ -163,6 +244,21 @@ enum zl_err views_service_from_json(struct json_object *obj,
 enum zl_err views_service_parse(const char *json, size_t json_len,
                                 struct views_service **out);
 void views_service_free(struct views_service *svc);
+void views_service_retain(const struct views_service *svc);
+void views_service_release(const struct views_service *svc);
+
+/* Same for an EndpointSlice. An unknown addressType or a condition that is
+ * not a boolean is ZL_ERR_PARSE; more than
+ * VIEWS_MAX_ENDPOINTS endpoints or VIEWS_MAX_PORTS ports is ZL_ERR_LIMIT.
+ * Addresses past VIEWS_ENDPOINT_ADDRESSES are dropped, and so are
+ * hostname, zone and hints. */
+enum zl_err views_endpointslice_from_json(struct json_object *obj,
+                                          struct views_endpointslice **out);
+enum zl_err views_endpointslice_parse(const char *json, size_t json_len,
+                                      struct views_endpointslice **out);
+void views_endpointslice_free(struct views_endpointslice *eps);
+void views_endpointslice_retain(const struct views_endpointslice *eps);
+void views_endpointslice_release(const struct views_endpointslice *eps);
 
 /* Looks a key up in a map; NULL when absent. */
 const char *views_map_get(const struct views_map *map, const char *key);

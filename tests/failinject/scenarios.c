@@ -13,10 +13,10 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "kube/views.h"
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
 #include "zenlead/render.h"
-#include "kube/views.h"
 
 #define DATA ZL_TEST_DATA_DIR
 
@@ -113,6 +113,38 @@ static int run_views(void *ctx, uint64_t *digest)
     }
     views_pod_free(pod);
     views_service_free(svc);
+    return (int)err;
+}
+
+static int text_setup(void **ctx, const char *path)
+{
+    char *text = slurp(path);
+    *ctx = text;
+    return text != NULL ? 0 : 1;
+}
+
+static void text_teardown(void *ctx)
+{
+    free(ctx);
+}
+
+static int slice_setup(void **ctx)
+{
+    return text_setup(ctx, DATA "/views/eps-recorded-controller-ipv4.in.json");
+}
+
+static int run_endpointslice(void *ctx, uint64_t *digest)
+{
+    const char *text = ctx;
+    struct views_endpointslice *eps = NULL;
+    enum zl_err err = views_endpointslice_parse(text, strlen(text), &eps);
+    if (err == ZL_OK) {
+        uint64_t h = fnv_str(0, eps->service_name);
+        for (size_t i = 0; i < eps->endpoint_count; i++)
+            h = fnv_str(h, eps->endpoints[i].addresses[0]);
+        *digest = fnv(h, &eps->port_count, sizeof(eps->port_count));
+    }
+    views_endpointslice_release(eps);
     return (int)err;
 }
 
@@ -437,6 +469,7 @@ static int run_buf(void *ctx, uint64_t *digest)
 
 static const struct scenario all_scenarios[] = {
     {"views", fixture_setup, run_views, fixture_teardown},
+    {"endpointslice", slice_setup, run_endpointslice, text_teardown},
     {"annotations", none_setup, run_annotations, none_teardown},
     {"leader", fixture_setup, run_leader, fixture_teardown},
     {"render", fixture_setup, run_render, fixture_teardown},

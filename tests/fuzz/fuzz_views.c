@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer target: arbitrary bytes as Pod and Service JSON. A parsed view
- * is walked whole (every string read, every map looked up, times formatted)
- * so out-of-bounds or dangling pointers show under the sanitizers. */
+/* libFuzzer target: arbitrary bytes as Pod, Service and EndpointSlice JSON. A
+ * parsed view is walked whole (every string read, every map looked up, times
+ * formatted) so out-of-bounds or dangling pointers show under the sanitizers.
+ */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/views.h"
 #include "zenlead/ports.h"
 #include "zenlead/selector.h"
-#include "kube/views.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,8 +87,40 @@ static void walk_service(const struct views_service *svc)
     walk_time(svc->deleted_ms);
 }
 
+static void walk_endpointslice(const struct views_endpointslice *eps)
+{
+    touch(eps->namespace_name);
+    touch(eps->name);
+    touch(eps->uid);
+    touch(eps->resource_version);
+    walk_map(&eps->labels);
+    assert(eps->service_name ==
+           views_map_get(&eps->labels, VIEWS_LABEL_SERVICE_NAME));
+    touch(eps->managed_by);
+    assert(eps->endpoint_count <= VIEWS_MAX_ENDPOINTS);
+    for (size_t i = 0; i < eps->endpoint_count; i++) {
+        const struct views_endpoint *e = &eps->endpoints[i];
+        assert(e->address_count <= VIEWS_ENDPOINT_ADDRESSES);
+        for (size_t j = 0; j < e->address_count; j++)
+            touch(e->addresses[j]);
+        touch(e->node_name);
+        touch(e->target_ref.kind);
+        touch(e->target_ref.name);
+        touch(e->target_ref.uid);
+    }
+    for (size_t i = 0; i < eps->port_count; i++) {
+        touch(eps->ports[i].name);
+        touch(eps->ports[i].app_protocol);
+    }
+    if (eps->has_owner) {
+        touch(eps->owner.kind);
+        touch(eps->owner.uid);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    struct views_endpointslice *eps = NULL;
     struct views_pod *pod = NULL;
     struct views_service *svc = NULL;
     const char *text = (const char *)data;
@@ -105,6 +138,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     views_pod_free(pod);
     views_service_free(svc);
+    if (views_endpointslice_parse(text, size, &eps) == ZL_OK) {
+        /* A second reference, dropped first: the view outlives it. */
+        views_endpointslice_retain(eps);
+        views_endpointslice_release(eps);
+        walk_endpointslice(eps);
+    }
+    views_endpointslice_release(eps);
 
     /* The bytes as a timestamp too. */
     if (size < 64) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Pod and Service view parsing. Each tests/data/views/<case>.in.json is
- * parsed (pod-* as a Pod, svc-* as a Service) and the view, written back as
- * JSON, must equal <case>.expect.json (or {"error": "PARSE"|"LIMIT"}). */
+/* Pod, Service and EndpointSlice view parsing. Each
+ * tests/data/views/<case>.in.json is parsed (pod-* as a Pod, svc-* as a
+ * Service, eps-* as an EndpointSlice) and the view, written back as JSON,
+ * must equal <case>.expect.json (or {"error": "PARSE"|"LIMIT"}). */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <malloc.h>
@@ -9,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
 #include "kube/views.h"
+#include "testutil.h"
 
 static struct json_object *str_or_null(const char *s)
 {
@@ -157,6 +158,73 @@ static struct json_object *svc_json(const struct views_service *svc)
     return o;
 }
 
+static struct json_object *owner_json(bool has, const struct views_owner *o)
+{
+    if (!has)
+        return NULL;
+    struct json_object *j = json_object_new_object();
+    json_object_object_add(j, "apiVersion",
+                           json_object_new_string(o->api_version));
+    json_object_object_add(j, "kind", json_object_new_string(o->kind));
+    json_object_object_add(j, "name", json_object_new_string(o->name));
+    json_object_object_add(j, "uid", json_object_new_string(o->uid));
+    return j;
+}
+
+static struct json_object *endpoint_json(const struct views_endpoint *e)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *addrs = json_object_new_array();
+    for (size_t i = 0; i < e->address_count; i++)
+        json_object_array_add(addrs, json_object_new_string(e->addresses[i]));
+    json_object_object_add(o, "addresses", addrs);
+    json_object_object_add(o, "ready", json_object_new_boolean(e->ready));
+    json_object_object_add(o, "serving", json_object_new_boolean(e->serving));
+    json_object_object_add(o, "terminating",
+                           json_object_new_boolean(e->terminating));
+    json_object_object_add(o, "nodeName", str_or_null(e->node_name));
+    json_object_object_add(o, "targetKind", str_or_null(e->target_ref.kind));
+    json_object_object_add(o, "targetName", str_or_null(e->target_ref.name));
+    json_object_object_add(o, "targetUid", str_or_null(e->target_ref.uid));
+    return o;
+}
+
+static struct json_object *eps_json(const struct views_endpointslice *eps)
+{
+    static const char *const types[] = {"IPv4", "IPv6", "FQDN"};
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "namespace",
+                           json_object_new_string(eps->namespace_name));
+    json_object_object_add(o, "name", json_object_new_string(eps->name));
+    json_object_object_add(o, "uid", json_object_new_string(eps->uid));
+    json_object_object_add(o, "resourceVersion",
+                           json_object_new_string(eps->resource_version));
+    json_object_object_add(o, "labels", map_json(&eps->labels));
+    json_object_object_add(o, "serviceName", str_or_null(eps->service_name));
+    json_object_object_add(o, "managedBy", str_or_null(eps->managed_by));
+    json_object_object_add(o, "addressType",
+                           json_object_new_string(types[eps->address_type]));
+    json_object_object_add(o, "owner", owner_json(eps->has_owner, &eps->owner));
+    struct json_object *eps_arr = json_object_new_array();
+    for (size_t i = 0; i < eps->endpoint_count; i++)
+        json_object_array_add(eps_arr, endpoint_json(&eps->endpoints[i]));
+    json_object_object_add(o, "endpoints", eps_arr);
+    struct json_object *ports = json_object_new_array();
+    for (size_t i = 0; i < eps->port_count; i++) {
+        const struct views_endpoint_port *ep = &eps->ports[i];
+        struct json_object *p = json_object_new_object();
+        json_object_object_add(p, "name", str_or_null(ep->name));
+        json_object_object_add(p, "port", json_object_new_int(ep->port));
+        json_object_object_add(
+            p, "protocol",
+            json_object_new_string(views_protocol_name(ep->protocol)));
+        json_object_object_add(p, "appProtocol", str_or_null(ep->app_protocol));
+        json_object_array_add(ports, p);
+    }
+    json_object_object_add(o, "ports", ports);
+    return o;
+}
+
 static struct json_object *error_json(enum zl_err err)
 {
     const char *name = err == ZL_ERR_PARSE   ? "PARSE"
@@ -180,6 +248,13 @@ static struct json_object *parse_case(const char *file, const char *text,
         if (err != ZL_OK)
             cr_expect_null(pod);
         views_pod_free(pod);
+    } else if (strncmp(file, "eps-", 4) == 0) {
+        struct views_endpointslice *eps;
+        err = views_endpointslice_parse(text, len, &eps);
+        got = err == ZL_OK ? eps_json(eps) : error_json(err);
+        if (err != ZL_OK)
+            cr_expect_null(eps);
+        views_endpointslice_release(eps);
     } else {
         struct views_service *svc;
         err = views_service_parse(text, len, &svc);
@@ -502,4 +577,96 @@ Test(views, from_json_rejects_non_objects)
     json_object_put(arr);
     views_pod_free(NULL);
     views_service_free(NULL);
+}
+
+/* A slice of n endpoints with one address each and k addresses on the
+ * first. */
+static struct json_object *generate_slice(size_t n, size_t k)
+{
+    struct json_object *obj = json_object_new_object();
+    struct json_object *list = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *ep = json_object_new_object();
+        struct json_object *addrs = json_object_new_array();
+        for (size_t j = 0; j < (i == 0 ? k : 1); j++) {
+            char ip[32];
+            snprintf(ip, sizeof(ip), "10.244.%zu.%zu", j, i % 250 + 1);
+            json_object_array_add(addrs, json_object_new_string(ip));
+        }
+        json_object_object_add(ep, "addresses", addrs);
+        json_object_array_add(list, ep);
+    }
+    json_object_object_add(obj, "endpoints", list);
+    return obj;
+}
+
+Test(views, endpointslice_limits_and_address_bound)
+{
+    static const struct {
+        size_t endpoints, addresses;
+        enum zl_err want;
+        size_t kept;
+    } cases[] = {
+        {1000, 1, ZL_OK, 1},
+        {1001, 1, ZL_ERR_LIMIT, 0},
+        {1, 0, ZL_OK, 0},
+        {1, VIEWS_ENDPOINT_ADDRESSES, ZL_OK, VIEWS_ENDPOINT_ADDRESSES},
+        {1, 100, ZL_OK, VIEWS_ENDPOINT_ADDRESSES},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct json_object *obj =
+            generate_slice(cases[i].endpoints, cases[i].addresses);
+        struct views_endpointslice *eps;
+        enum zl_err err = views_endpointslice_from_json(obj, &eps);
+        cr_expect_eq(err, cases[i].want, "case %zu: %s", i, zl_err_str(err));
+        if (err == ZL_OK) {
+            cr_expect_eq(eps->endpoint_count, cases[i].endpoints);
+            cr_expect_eq(eps->endpoints[0].address_count, cases[i].kept);
+            /* Nil conditions: ready and serving true, terminating false. */
+            cr_expect(eps->endpoints[0].ready && eps->endpoints[0].serving);
+            cr_expect_not(eps->endpoints[0].terminating);
+            cr_expect_null(eps->service_name);
+        }
+        views_endpointslice_release(eps);
+        json_object_put(obj);
+    }
+}
+
+Test(views, references_keep_a_view_until_the_last_release)
+{
+    static const char pod_json_text[] =
+        "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"}}";
+    static const char svc_json_text[] =
+        "{\"metadata\":{\"namespace\":\"a\",\"name\":\"s\"}}";
+    struct views_pod *pod;
+    struct views_service *svc;
+    struct views_endpointslice *eps;
+    cr_assert_eq(
+        views_pod_parse(pod_json_text, sizeof(pod_json_text) - 1, &pod), ZL_OK);
+    cr_assert_eq(
+        views_service_parse(svc_json_text, sizeof(svc_json_text) - 1, &svc),
+        ZL_OK);
+    cr_assert_eq(views_endpointslice_parse(svc_json_text,
+                                           sizeof(svc_json_text) - 1, &eps),
+                 ZL_OK);
+    for (int i = 0; i < 3; i++) {
+        views_pod_retain(pod);
+        views_service_retain(svc);
+        views_endpointslice_retain(eps);
+    }
+    for (int i = 0; i < 3; i++) {
+        views_pod_release(pod);
+        views_service_release(svc);
+        views_endpointslice_release(eps);
+        /* Still readable: one reference is left (valgrind checks). */
+        cr_expect_str_eq(pod->name, "p");
+        cr_expect_str_eq(svc->name, "s");
+        cr_expect_str_eq(eps->name, "s");
+    }
+    views_pod_free(pod); /* _free drops the last reference */
+    views_service_release(svc);
+    views_endpointslice_free(eps);
+    views_pod_retain(NULL);
+    views_pod_release(NULL);
+    views_endpointslice_release(NULL);
 }
