@@ -220,8 +220,10 @@ static void capture_prepend(struct kc_capture *cap, const char *piece,
                             bool index)
 {
     char joined[2 * KUBECONFIG_ERROR_MAX + 4];
-    if (index)
-        snprintf(joined, sizeof(joined), "[%s]%s", piece, cap->path);
+    if (index) /* libcyaml counts entries from 1 */
+        snprintf(
+            joined, sizeof(joined), "[%ld]%s%s", strtol(piece, NULL, 10) - 1,
+            cap->path[0] != '\0' && cap->path[0] != '[' ? "." : "", cap->path);
     else
         snprintf(joined, sizeof(joined), "%s%s%s", piece,
                  cap->path[0] != '\0' && cap->path[0] != '[' ? "." : "",

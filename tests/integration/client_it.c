@@ -32,8 +32,8 @@ static void it_open(struct it *t, const char *env)
     struct kubeconfig_error err;
     const char *path = getenv(env);
     cr_assert(path != NULL && path[0] != '\0', "%s is not set", env);
-    cr_assert_eq(kubeconfig_load_file(path, NULL, &t->cfg, &err), ZL_OK,
-                 "%s", err.text);
+    cr_assert_eq(kubeconfig_load_file(path, NULL, &t->cfg, &err), ZL_OK, "%s",
+                 err.text);
     struct client_options opt = {.qps = 50,
                                  .burst = 100,
                                  .backoff_base_ms = 50,
@@ -144,7 +144,8 @@ Test(client_it, configmaps_create_get_paged_list_delete_with_uid)
     cr_assert_eq(total, 5);
     cr_assert_eq(pages, 3);
 
-    struct delete_options wrong = {.uid = "00000000-0000-0000-0000-000000000000",
+    struct delete_options wrong = {.uid =
+                                       "00000000-0000-0000-0000-000000000000",
                                    .grace_period_seconds = -1};
     kube_response_init(&r);
     cr_assert_eq(client_delete(t.c, &KUBE_CONFIGMAPS, t.ns, "cm3", &wrong, &r),
@@ -205,8 +206,7 @@ Test(client_it, pod_status_patch_through_subresource)
     it_open(&t, "KUBECONFIG");
     it_namespace(&t, "zl-client-it");
     kube_response_init(&r);
-    client_apply(t.c, &KUBE_NODES, NULL, "zl-client-it-node",
-                 NULL,
+    client_apply(t.c, &KUBE_NODES, NULL, "zl-client-it-node", NULL,
                  "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
                  "{\"name\":\"zl-client-it-node\"}}",
                  "zen-lead-it", true, &r);
@@ -220,12 +220,13 @@ Test(client_it, pod_status_patch_through_subresource)
                  r.status.message);
     kube_response_cleanup(&r);
     kube_response_init(&r);
-    cr_assert_eq(client_patch(t.c, &KUBE_PODS, t.ns, "p", "status",
-                              "application/merge-patch+json",
-                              "{\"status\":{\"phase\":\"Running\",\"podIP\":"
-                              "\"10.1.0.5\",\"podIPs\":[{\"ip\":\"10.1.0.5\"}]}}",
-                              &r),
-                 ZL_OK, "%ld %s", r.http_code, r.status.message);
+    cr_assert_eq(
+        client_patch(t.c, &KUBE_PODS, t.ns, "p", "status",
+                     "application/merge-patch+json",
+                     "{\"status\":{\"phase\":\"Running\",\"podIP\":"
+                     "\"10.1.0.5\",\"podIPs\":[{\"ip\":\"10.1.0.5\"}]}}",
+                     &r),
+        ZL_OK, "%ld %s", r.http_code, r.status.message);
     kube_response_cleanup(&r);
     kube_response_init(&r);
     cr_assert_eq(client_get(t.c, &KUBE_PODS, t.ns, "p", &r), ZL_OK);

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Kubeconfig loading, table-driven over tests/data/kubeconfig/<case>.yaml
+ * with <case>.expect beside it (exact error line or loaded values), plus
+ * in-cluster config, token rotation and the resolve order. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kube/kubeconfig.h"
+#include "testutil.h"
+
+#define KC_DIR ZL_TEST_DATA_DIR "/kubeconfig"
+
+static const char *const rc_names[] = {
+    [ZL_OK] = "ZL_OK",
+    [ZL_ERR_NOMEM] = "ZL_ERR_NOMEM",
+    [ZL_ERR_INVALID] = "ZL_ERR_INVALID",
+    [ZL_ERR_PARSE] = "ZL_ERR_PARSE",
+    [ZL_ERR_LIMIT] = "ZL_ERR_LIMIT",
+    [ZL_ERR_RANGE] = "ZL_ERR_RANGE",
+    [ZL_ERR_NOTFOUND] = "ZL_ERR_NOTFOUND",
+    [ZL_ERR_EXISTS] = "ZL_ERR_EXISTS",
+    [ZL_ERR_IO] = "ZL_ERR_IO",
+};
+
+/* Replaces {file} and {dir} in an expected line. */
+static void expand(const char *in, const char *file, char *out, size_t len)
+{
+    size_t n = 0;
+    while (*in != '\0' && n + 1 < len) {
+        const char *rep = NULL;
+        if (strncmp(in, "{file}", 6) == 0) {
+            rep = file;
+            in += 6;
+        } else if (strncmp(in, "{dir}", 5) == 0) {
+            rep = KC_DIR;
+            in += 5;
+        }
+        if (rep != NULL) {
+            int w = snprintf(out + n, len - n, "%s", rep);
+            n += (size_t)w < len - n ? (size_t)w : len - n - 1;
+        } else {
+            out[n++] = *in++;
+        }
+    }
+    out[n] = '\0';
+}
+
+static void actual_value(struct kube_config *c, const char *key, char *out,
+                         size_t len)
+{
+    char *tok = NULL;
+    if (strcmp(key, "server") == 0)
+        snprintf(out, len, "%s", c->server);
+    else if (strcmp(key, "ca") == 0)
+        snprintf(out, len, "%zu", c->ca_pem_len);
+    else if (strcmp(key, "cert") == 0)
+        snprintf(out, len, "%zu", c->client_cert_pem_len);
+    else if (strcmp(key, "key") == 0)
+        snprintf(out, len, "%zu", c->client_key_pem_len);
+    else if (strcmp(key, "token") == 0) {
+        cr_assert_eq(kubeconfig_current_token(c, &tok), ZL_OK);
+        snprintf(out, len, "%s", tok != NULL ? tok : "(null)");
+        free(tok);
+    } else if (strcmp(key, "token_file") == 0)
+        snprintf(out, len, "%s", c->token_file ? c->token_file : "(null)");
+    else if (strcmp(key, "insecure") == 0)
+        snprintf(out, len, "%d", c->insecure_skip_tls_verify);
+    else if (strcmp(key, "namespace") == 0)
+        snprintf(out, len, "%s",
+                 c->namespace_name ? c->namespace_name : "(null)");
+    else if (strcmp(key, "source") == 0)
+        snprintf(out, len, "%s", c->source);
+    else
+        cr_assert_fail("unknown expect key %s", key);
+}
+
+static void run_case(const char *name)
+{
+    char path[512], exp_rel[512], context[1024] = "";
+    size_t base = strlen(name) - strlen(".yaml");
+    snprintf(path, sizeof(path), "%s/%s", KC_DIR, name);
+    snprintf(exp_rel, sizeof(exp_rel), "kubeconfig/%.*s.expect", (int)base,
+             name);
+    char *expect = testutil_read(exp_rel, NULL);
+    cr_assert(expect != NULL, "%s: no .expect file", name);
+    char *save = NULL;
+    struct kube_config c;
+    struct kubeconfig_error err;
+    enum zl_err rc = ZL_ERR_INTERNAL;
+    bool loaded = false;
+    for (char *line = strtok_r(expect, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *colon = strstr(line, ": ");
+        cr_assert(colon != NULL, "%s: bad expect line %s", name, line);
+        *colon = '\0';
+        const char *key = line, *want_raw = colon + 2;
+        char want[1024], got[1024];
+        expand(want_raw, path, want, sizeof(want));
+        if (strcmp(key, "context") == 0) {
+            snprintf(context, sizeof(context), "%s", want);
+            continue;
+        }
+        if (!loaded) {
+            rc = kubeconfig_load_file(path, context[0] ? context : NULL, &c,
+                                      &err);
+            loaded = true;
+        }
+        if (strcmp(key, "rc") == 0) {
+            cr_expect_str_eq(rc_names[rc], want, "%s: rc (error: %s)", name,
+                             rc != ZL_OK ? err.text : "");
+        } else if (strcmp(key, "error") == 0) {
+            cr_expect_str_eq(err.text, want, "%s: error line", name);
+        } else if (rc == ZL_OK) {
+            actual_value(&c, key, got, sizeof(got));
+            cr_expect_str_eq(got, want, "%s: %s", name, key);
+        }
+    }
+    if (loaded && rc == ZL_OK)
+        kubeconfig_cleanup(&c);
+    free(expect);
+}
+
+Test(kubeconfig, table_of_files_loads_or_fails_with_exact_line)
+{
+    char **names = NULL;
+    size_t n = testutil_list("kubeconfig", ".yaml", &names);
+    cr_assert_geq(n, 20);
+    for (size_t i = 0; i < n; i++)
+        run_case(names[i]);
+    testutil_free_names(names, n);
+}
+
+Test(kubeconfig, load_mem_resolves_relative_paths_against_base_dir)
+{
+    static const char yaml[] =
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        "clusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
+        "    certificate-authority: certs/ca.pem\n"
+        "contexts:\n- name: x\n  context: {cluster: c}\n";
+    struct kube_config c;
+    struct kubeconfig_error err;
+    cr_assert_eq(
+        kubeconfig_load_mem(yaml, sizeof(yaml) - 1, KC_DIR, NULL, &c, &err),
+        ZL_OK, "%s", err.text);
+    cr_assert_eq(c.ca_pem_len, 67);
+    cr_assert(strstr(c.ca_pem, "BEGIN CERTIFICATE") != NULL);
+    kubeconfig_cleanup(&c);
+    cr_assert_eq(c.server, NULL, "cleanup zeroes the struct");
+}
+
+Test(kubeconfig, base64_with_line_breaks_decodes)
+{
+    static const char yaml[] =
+        "current-context: x\nclusters:\n- name: c\n  cluster:\n"
+        "    server: https://h:1\n"
+        "    certificate-authority-data: |\n      aGVsbG8g\n      d29ybGQ=\n"
+        "contexts:\n- name: x\n  context: {cluster: c}\n";
+    struct kube_config c;
+    struct kubeconfig_error err;
+    cr_assert_eq(
+        kubeconfig_load_mem(yaml, sizeof(yaml) - 1, NULL, NULL, &c, &err),
+        ZL_OK, "%s", err.text);
+    cr_assert_eq(c.ca_pem_len, 11);
+    cr_assert_eq(memcmp(c.ca_pem, "hello world", 11), 0);
+    kubeconfig_cleanup(&c);
+}
+
+Test(kubeconfig, oversized_input_is_limit)
+{
+    struct kube_config c;
+    struct kubeconfig_error err;
+    cr_assert_eq(kubeconfig_load_mem("x", (size_t)KUBECONFIG_MAX_FILE + 1, NULL,
+                                     NULL, &c, &err),
+                 ZL_ERR_LIMIT);
+    cr_assert(strstr(err.text, "larger than") != NULL);
+}
+
+Test(kubeconfig, missing_file_names_it)
+{
+    struct kube_config c;
+    struct kubeconfig_error err;
+    cr_assert_eq(kubeconfig_load_file("/nonexistent/kc", NULL, &c, &err),
+                 ZL_ERR_IO);
+    cr_assert_str_eq(err.text, "/nonexistent/kc: cannot read kubeconfig: No "
+                               "such file or directory");
+}
+
+/* A temporary service-account folder. */
+static void make_sa_dir(char *dir, size_t len, const char *token)
+{
+    snprintf(dir, len, "/tmp/zl-kc-sa-XXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+    char p[512];
+    FILE *f;
+    snprintf(p, sizeof(p), "%s/token", dir);
+    cr_assert((f = fopen(p, "w")) != NULL);
+    fputs(token, f);
+    fclose(f);
+    snprintf(p, sizeof(p), "%s/ca.crt", dir);
+    cr_assert((f = fopen(p, "w")) != NULL);
+    fputs("CA", f);
+    fclose(f);
+    snprintf(p, sizeof(p), "%s/namespace", dir);
+    cr_assert((f = fopen(p, "w")) != NULL);
+    fputs("zen-lead-system\n", f);
+    fclose(f);
+}
+
+static void remove_sa_dir(const char *dir)
+{
+    const char *files[] = {"token", "ca.crt", "namespace", "token.new"};
+    char p[512];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+Test(kubeconfig, in_cluster_ipv4_and_namespace)
+{
+    char dir[64];
+    struct kube_config c;
+    struct kubeconfig_error err;
+    make_sa_dir(dir, sizeof(dir), "sa-token\n");
+    setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    cr_assert_eq(kubeconfig_in_cluster(dir, &c, &err), ZL_OK, "%s", err.text);
+    cr_assert_str_eq(c.server, "https://10.96.0.1:443");
+    cr_assert_str_eq(c.namespace_name, "zen-lead-system");
+    cr_assert_str_eq(c.source, "in-cluster");
+    cr_assert_eq(c.ca_pem_len, 2);
+    char *tok = NULL;
+    cr_assert_eq(kubeconfig_current_token(&c, &tok), ZL_OK);
+    cr_assert_str_eq(tok, "sa-token");
+    free(tok);
+    kubeconfig_cleanup(&c);
+    remove_sa_dir(dir);
+}
+
+Test(kubeconfig, in_cluster_ipv6_host_in_brackets)
+{
+    char dir[64];
+    struct kube_config c;
+    struct kubeconfig_error err;
+    make_sa_dir(dir, sizeof(dir), "t");
+    setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
+    cr_assert_eq(kubeconfig_in_cluster(dir, &c, &err), ZL_OK, "%s", err.text);
+    cr_assert_str_eq(c.server, "https://[fd00::1]:6443");
+    kubeconfig_cleanup(&c);
+    remove_sa_dir(dir);
+}
+
+Test(kubeconfig, not_in_cluster_without_env_or_token)
+{
+    struct kube_config c;
+    struct kubeconfig_error err;
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    cr_assert_eq(kubeconfig_in_cluster("/nonexistent", &c, &err),
+                 ZL_ERR_NOTFOUND);
+    setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    cr_assert_eq(kubeconfig_in_cluster("/nonexistent", &c, &err),
+                 ZL_ERR_NOTFOUND);
+    cr_assert_str_eq(err.text, "in-cluster: no service account token at "
+                               "/nonexistent/token");
+}
+
+Test(kubeconfig, token_file_is_reread_when_rotated)
+{
+    char dir[64], p[512], np[512];
+    struct kube_config c;
+    struct kubeconfig_error err;
+    make_sa_dir(dir, sizeof(dir), "first");
+    setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    cr_assert_eq(kubeconfig_in_cluster(dir, &c, &err), ZL_OK, "%s", err.text);
+    char *tok = NULL;
+    cr_assert_eq(kubeconfig_current_token(&c, &tok), ZL_OK);
+    cr_assert_str_eq(tok, "first");
+    free(tok);
+    /* Rotation as the kubelet does it: a new file renamed over the old. */
+    snprintf(p, sizeof(p), "%s/token", dir);
+    snprintf(np, sizeof(np), "%s/token.new", dir);
+    FILE *f = fopen(np, "w");
+    cr_assert(f != NULL);
+    fputs("second", f);
+    fclose(f);
+    cr_assert_eq(rename(np, p), 0);
+    cr_assert_eq(kubeconfig_current_token(&c, &tok), ZL_OK);
+    cr_assert_str_eq(tok, "second");
+    free(tok);
+    /* A vanished file keeps the last token rather than failing. */
+    unlink(p);
+    cr_assert_eq(kubeconfig_current_token(&c, &tok), ZL_OK);
+    cr_assert_str_eq(tok, "second");
+    free(tok);
+    kubeconfig_cleanup(&c);
+    remove_sa_dir(dir);
+}
+
+Test(kubeconfig, resolve_order_flag_then_in_cluster_then_env)
+{
+    char dir[64];
+    struct kube_config c;
+    struct kubeconfig_error err;
+    make_sa_dir(dir, sizeof(dir), "t");
+    setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    setenv("KUBECONFIG", KC_DIR "/valid-insecure.yaml:/other", 1);
+    cr_assert_eq(
+        kubeconfig_resolve_sa(KC_DIR "/valid-token.yaml", NULL, dir, &c, &err),
+        ZL_OK, "%s", err.text);
+    cr_assert_str_eq(c.server, "https://[::1]:6443");
+    kubeconfig_cleanup(&c);
+    cr_assert_eq(kubeconfig_resolve_sa(NULL, NULL, dir, &c, &err), ZL_OK);
+    cr_assert_str_eq(c.source, "in-cluster");
+    kubeconfig_cleanup(&c);
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    cr_assert_eq(kubeconfig_resolve_sa(NULL, NULL, dir, &c, &err), ZL_OK);
+    cr_assert_str_eq(c.server, "https://127.0.0.1:8443");
+    kubeconfig_cleanup(&c);
+    unsetenv("KUBECONFIG");
+    setenv("HOME", "/nonexistent", 1);
+    cr_assert_eq(kubeconfig_resolve_sa(NULL, NULL, dir, &c, &err),
+                 ZL_ERR_NOTFOUND);
+    remove_sa_dir(dir);
+}
+
+Test(kubeconfig, cleanup_of_null_and_zeroed_is_noop)
+{
+    struct kube_config c;
+    memset(&c, 0, sizeof(c));
+    kubeconfig_cleanup(NULL);
+    kubeconfig_cleanup(&c);
+}
