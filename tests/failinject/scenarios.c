@@ -13,6 +13,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "kube/kubeconfig.h"
 #include "kube/views.h"
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
@@ -467,6 +468,43 @@ static int run_buf(void *ctx, uint64_t *digest)
     return (int)err;
 }
 
+/* Kubeconfig: inline certificates (base64), relative files and a token
+ * file, then the token read that the client does per request. */
+static int run_kubeconfig(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    static const char *const files[] = {
+        "valid-certs-inline.yaml", "valid-certs-files.yaml",
+        "valid-token-file.yaml", "invalid-exec.yaml"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[512];
+        struct kube_config cfg;
+        struct kubeconfig_error kerr;
+        char *tok = NULL;
+        snprintf(path, sizeof(path), "%s/kubeconfig/%s", DATA, files[i]);
+        enum zl_err err = kubeconfig_load_file(path, NULL, &cfg, &kerr);
+        if (i == 3) {
+            if (err == ZL_ERR_NOMEM)
+                return (int)err;
+            *digest = fnv_str(*digest, kerr.text);
+            continue;
+        }
+        if (err != ZL_OK)
+            return (int)err;
+        err = kubeconfig_current_token(&cfg, &tok);
+        if (err == ZL_OK) {
+            *digest = fnv_str(*digest, cfg.server);
+            *digest = fnv(*digest, cfg.ca_pem, cfg.ca_pem_len);
+            *digest = fnv_str(*digest, tok);
+        }
+        free(tok);
+        kubeconfig_cleanup(&cfg);
+        if (err != ZL_OK)
+            return (int)err;
+    }
+    return 0;
+}
+
 static const struct scenario all_scenarios[] = {
     {"views", fixture_setup, run_views, fixture_teardown},
     {"endpointslice", slice_setup, run_endpointslice, text_teardown},
@@ -477,6 +515,7 @@ static const struct scenario all_scenarios[] = {
     {"config", none_setup, run_config, none_teardown},
     {"log", none_setup, run_log, none_teardown},
     {"buf", none_setup, run_buf, none_teardown},
+    {"kubeconfig", none_setup, run_kubeconfig, none_teardown},
 };
 
 const struct scenario *scenarios_all(size_t *count)
