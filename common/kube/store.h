@@ -36,13 +36,16 @@ extern const struct store_ops STORE_ENDPOINTSLICE_OPS;
 
 struct store;
 
+/* A new empty store for one kind of view; ops is borrowed and must outlive
+ * it (usually one of the STORE_*_OPS). ZL_ERR_NOMEM. */
 enum zl_err store_new(const struct store_ops *ops, struct store **out);
 /* Releases every view the store holds. NULL is a no-op. */
 void store_free(struct store *s);
 
 /* Inserts or replaces by namespace/name, taking the caller's reference to
  * view. *old_out (may be NULL to drop it) receives the replaced view's
- * reference, or NULL when there was none. */
+ * reference, or NULL when there was none. ZL_ERR_NOMEM leaves the content
+ * unchanged; the reference to view is consumed (released) even then. */
 enum zl_err store_put(struct store *s, void *view, const void **old_out);
 
 /* Removes by namespace/name. *old_out receives the removed view's
@@ -55,13 +58,19 @@ const void *store_get(struct store *s, const char *ns, const char *name);
 
 /* A consistent snapshot of one namespace (ns NULL: every namespace), sorted
  * by namespace then name: an array of new references. Release with
- * store_release_list. */
+ * store_release_list. With no objects, *items is NULL and *count 0.
+ * ZL_ERR_NOMEM: nothing to release. Costs O(k log k) for the k objects
+ * listed, whatever the store holds elsewhere. */
 enum zl_err store_list(struct store *s, const char *ns, const void ***items,
                        size_t *count);
 
+/* Drop a reference from store_get / store_delete / store_put (NULL is a
+ * no-op), or every reference and the array from store_list. No lock is
+ * taken: the views outlive the store's own references. */
 void store_release(struct store *s, const void *view);
 void store_release_list(struct store *s, const void **items, size_t count);
 
+/* Number of objects held. */
 size_t store_count(struct store *s);
 
 /* What store_replace reports for each difference. */
@@ -74,7 +83,12 @@ enum store_change {
 /* Replaces the whole content with items (taking their references), as
  * after a relist. For every difference calls on_change(ctx, change, old,
  * new) with borrowed views (old NULL when added, new NULL when deleted);
- * objects whose resourceVersion did not change are not reported. */
+ * objects whose resourceVersion did not change are not reported. A later
+ * item with the same namespace/name as an earlier one wins. on_change may
+ * be NULL; it runs after the swap, outside the lock (it may read the
+ * store), in no particular order. ZL_ERR_NOMEM leaves the content
+ * unchanged and reports nothing; the items' references are consumed even
+ * then (the caller keeps the items array itself). */
 enum zl_err store_replace(struct store *s, void **items, size_t count,
                           void (*on_change)(void *ctx, enum store_change c,
                                             const void *old_view,

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "kube/kubeconfig.h"
+#include "kube/store.h"
 #include "kube/views.h"
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
@@ -146,6 +147,89 @@ static int run_endpointslice(void *ctx, uint64_t *digest)
         *digest = fnv(h, &eps->port_count, sizeof(eps->port_count));
     }
     views_endpointslice_release(eps);
+    return (int)err;
+}
+
+/* A pod view for the store scenario. */
+static enum zl_err store_pod(const char *ns, const char *name, const char *rv,
+                             void **out)
+{
+    char json[256];
+    struct views_pod *pod = NULL;
+    int n = snprintf(json, sizeof(json),
+                     "{\"metadata\":{\"namespace\":\"%s\",\"name\":\"%s\","
+                     "\"resourceVersion\":\"%s\"}}",
+                     ns, name, rv);
+    enum zl_err err = views_pod_parse(json, (size_t)n, &pod);
+    *out = pod;
+    return err;
+}
+
+static void count_change(void *ctx, enum store_change c, const void *old_view,
+                         const void *new_view)
+{
+    uint64_t *h = ctx;
+    (void)old_view;
+    (void)new_view;
+    *h = fnv(*h, &c, sizeof(c));
+}
+
+/* Puts, gets, lists, deletes and relists; each step may fail cleanly. */
+static enum zl_err store_steps(struct store *s, uint64_t *h)
+{
+    static const char *const keys[][3] = {
+        {"a", "x", "1"}, {"a", "y", "1"}, {"b", "x", "1"}, {"a", "x", "2"}};
+    void *view;
+    const void **items = NULL;
+    size_t count = 0;
+    enum zl_err err = ZL_OK;
+    for (size_t i = 0; i < 4 && err == ZL_OK; i++) {
+        err = store_pod(keys[i][0], keys[i][1], keys[i][2], &view);
+        if (err == ZL_OK)
+            err = store_put(s, view, NULL);
+    }
+    if (err == ZL_OK)
+        err = store_list(s, "a", &items, &count);
+    if (err != ZL_OK)
+        return err;
+    *h = fnv(*h, &count, sizeof(count));
+    store_release_list(s, items, count);
+    const struct views_pod *got = store_get(s, "a", "x");
+    *h = fnv_str(*h, got != NULL ? got->resource_version : "-");
+    store_release(s, got);
+    store_delete(s, "a", "y", NULL);
+    void *relist[3] = {NULL, NULL, NULL};
+    err = store_pod("a", "x", "2", &relist[0]);
+    if (err == ZL_OK)
+        err = store_pod("c", "z", "1", &relist[1]);
+    if (err == ZL_OK)
+        err = store_pod("a", "x", "3", &relist[2]);
+    if (err != ZL_OK) {
+        for (size_t i = 0; i < 3; i++)
+            views_pod_release(relist[i]);
+        return err;
+    }
+    err = store_replace(s, relist, 3, count_change, h);
+    if (err == ZL_OK)
+        err = store_list(s, NULL, &items, &count);
+    if (err == ZL_OK) {
+        *h = fnv(*h, &count, sizeof(count));
+        store_release_list(s, items, count);
+    }
+    return err;
+}
+
+static int run_store(void *ctx, uint64_t *digest)
+{
+    struct store *s = NULL;
+    uint64_t h = 0;
+    (void)ctx;
+    enum zl_err err = store_new(&STORE_POD_OPS, &s);
+    if (err == ZL_OK)
+        err = store_steps(s, &h);
+    if (err == ZL_OK)
+        *digest = fnv(h, &(size_t){store_count(s)}, sizeof(size_t));
+    store_free(s);
     return (int)err;
 }
 
@@ -508,6 +592,7 @@ static int run_kubeconfig(void *ctx, uint64_t *digest)
 static const struct scenario all_scenarios[] = {
     {"views", fixture_setup, run_views, fixture_teardown},
     {"endpointslice", slice_setup, run_endpointslice, text_teardown},
+    {"store", none_setup, run_store, none_teardown},
     {"annotations", none_setup, run_annotations, none_teardown},
     {"leader", fixture_setup, run_leader, fixture_teardown},
     {"render", fixture_setup, run_render, fixture_teardown},
