@@ -206,6 +206,11 @@ static void set_error(struct kubeconfig_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->text, sizeof(err->text), fmt, ap);
     va_end(ap);
+    /* Values from the file are quoted in errors: keep it one line. */
+    for (char *p = err->text; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    }
 }
 
 /* What libcyaml logged: its first error and the key path from the
@@ -652,7 +657,7 @@ static enum zl_err set_source(const struct load_ctx *lc, const char *context,
                               struct kube_config *out)
 {
     struct buf b;
-    buf_init(&b, 2 * PATH_MAX);
+    buf_init(&b, (size_t)2 * PATH_MAX);
     if (buf_printf(&b, "kubeconfig %s (context %s)", lc->name, context) !=
         ZL_OK) {
         buf_cleanup(&b);
