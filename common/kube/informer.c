@@ -1,0 +1,828 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Informers as a state machine per resource, driven by one loop thread that
+ * owns a curl multi handle. List pages and watches are both non-blocking
+ * transfers on that handle, so one slow list never stalls another
+ * informer's watch. Only the loop thread touches an informer's transfer
+ * state; other threads see atomics (synced, stats, pause) and the store. */
+#include "kube/informer.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "kube/watch.h"
+
+#define INFORMER_RV_MAX 64
+#define INFORMER_ERROR_BODY_MAX ((size_t)64 << 10)
+#define INFORMER_JSON_DEPTH 64
+#define INFORMER_LOOP_TICK_MS 1000
+#define INFORMER_LIST_LOW_SPEED_S 30L
+
+enum informer_state {
+    INFORMER_IDLE,     /* waiting for next_at_ms to list or watch */
+    INFORMER_LISTING,  /* a list page transfer is running */
+    INFORMER_WATCHING, /* a watch transfer is running */
+};
+
+/* How a watch ended, as seen by the event callback. */
+enum informer_end {
+    INFORMER_END_NONE,
+    INFORMER_END_GONE,  /* ERROR event: 410 or too large RV */
+    INFORMER_END_ERROR, /* other ERROR event */
+};
+
+struct informer {
+    struct informer_loop *loop;
+    struct informer *next;
+    struct kube_client *client;
+    const struct kube_resource *res;
+    const struct store_ops *ops;
+    struct store *store;
+    char *ns;
+    char *label_selector;
+    char *field_selector;
+    informer_handler_fn handler;
+    void *handler_ctx;
+    long page_limit;
+    long idle_max_ms;
+    long watch_timeout_s;
+
+    /* Loop thread only. */
+    enum informer_state state;
+    bool need_list;
+    bool list_no_limit; /* a continue token expired: list in one piece */
+    bool watched_once;
+    int64_t next_at_ms;
+    int64_t last_byte_ms;
+    int64_t list_started_ms;
+    char rv[INFORMER_RV_MAX];
+    CURL *easy;
+    void *headers;
+    long http_code;
+    struct buf body; /* list page, or the body of an HTTP error */
+    struct watch_decoder dec;
+    enum informer_end end;
+    void **items; /* views of the pages listed so far */
+    size_t item_count;
+    size_t item_cap;
+    char *continue_token;
+    char list_rv[INFORMER_RV_MAX];
+    struct informer_backoff backoff;
+    unsigned rand_state;
+
+    /* Any thread. */
+    atomic_bool synced;
+    atomic_bool paused;
+    _Atomic uint64_t lists;
+    _Atomic uint64_t relists_gone;
+    _Atomic uint64_t watch_restarts;
+    _Atomic uint64_t watch_errors;
+    _Atomic uint64_t events;
+    _Atomic int64_t last_sync_ms;
+};
+
+struct informer_loop {
+    CURLM *multi;
+    pthread_t thread;
+    bool started;
+    bool joined;
+    atomic_bool stop;
+    struct informer *head;
+};
+
+static int64_t informer_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double informer_rand01(struct informer *inf)
+{
+    return (double)rand_r(&inf->rand_state) / ((double)RAND_MAX + 1.0);
+}
+
+long informer_backoff_next(struct informer_backoff *b, int64_t now_ms,
+                           double rand01)
+{
+    if (b->step_ms == 0 || now_ms - b->last_fail_ms > INFORMER_BACKOFF_RESET_MS)
+        b->step_ms = INFORMER_BACKOFF_INITIAL_MS;
+    long base = b->step_ms;
+    b->last_fail_ms = now_ms;
+    b->step_ms = base >= INFORMER_BACKOFF_MAX_MS / 2 ? INFORMER_BACKOFF_MAX_MS
+                                                     : base * 2;
+    long delay = base + (long)((double)base * rand01);
+    return delay > INFORMER_BACKOFF_MAX_MS ? INFORMER_BACKOFF_MAX_MS : delay;
+}
+
+/* ---- store updates and handlers ---------------------------------------- */
+
+static void informer_notify(struct informer *inf, enum store_change change,
+                            const void *old_view, const void *new_view)
+{
+    if (inf->handler != NULL)
+        inf->handler(inf->handler_ctx, change, old_view, new_view);
+}
+
+static void informer_replace_cb(void *ctx, enum store_change change,
+                                const void *old_view, const void *new_view)
+{
+    informer_notify(ctx, change, old_view, new_view);
+}
+
+static void informer_set_rv(char *dst, const char *rv)
+{
+    if (rv == NULL || strlen(rv) >= INFORMER_RV_MAX) {
+        log_warn("informer: resourceVersion missing or too long; kept %s", dst);
+        return;
+    }
+    memcpy(dst, rv, strlen(rv) + 1);
+}
+
+/* Applies an ADDED/MODIFIED/DELETED object to the store. A view that does
+ * not parse is skipped with a warning (retrying would not help); running
+ * out of memory fails the watch, which resumes from the RV before it. */
+static enum zl_err informer_apply(struct informer *inf, enum watch_type type,
+                                  struct json_object *object)
+{
+    void *view = NULL;
+    const void *old = NULL;
+    enum zl_err err = inf->ops->parse(object, &view);
+    if (err == ZL_ERR_NOMEM)
+        return err;
+    if (err != ZL_OK) {
+        log_warn("informer %s: skipping a %s object: %s", inf->res->plural,
+                 watch_type_name(type), zl_err_str(err));
+        return ZL_OK;
+    }
+    if (type == WATCH_DELETED) {
+        store_delete(inf->store, inf->ops->namespace_of(view),
+                     inf->ops->name_of(view), &old);
+        if (old != NULL)
+            informer_notify(inf, STORE_DELETED, old, NULL);
+        inf->ops->release(view);
+        goto out;
+    }
+    err = store_put(inf->store, view, &old); /* consumes view, even on error */
+    if (err != ZL_OK)
+        return err;
+    /* The store holds the new view and only this thread writes it. */
+    informer_notify(inf, old == NULL ? STORE_ADDED : STORE_UPDATED, old, view);
+out:
+    if (old != NULL)
+        inf->ops->release(old);
+    return ZL_OK;
+}
+
+static enum zl_err informer_on_event(void *ctx, enum watch_type type,
+                                     struct json_object *object)
+{
+    struct informer *inf = ctx;
+    if (type == WATCH_ERROR) {
+        enum watch_status st = watch_classify(object);
+        inf->end =
+            st == WATCH_STATUS_OTHER ? INFORMER_END_ERROR : INFORMER_END_GONE;
+        log_info(
+            "informer %s: watch ERROR event: %s", inf->res->plural,
+            json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN));
+        return ZL_ERR_CANCELLED;
+    }
+    if (type != WATCH_BOOKMARK) {
+        enum zl_err err = informer_apply(inf, type, object);
+        if (err != ZL_OK)
+            return err;
+    }
+    /* The RV advances on every event, bookmarks included. */
+    informer_set_rv(inf->rv, watch_object_rv(object));
+    atomic_fetch_add(&inf->events, 1);
+    return ZL_OK;
+}
+
+/* ---- transfers ----------------------------------------------------------- */
+
+static size_t informer_write(char *data, size_t size, size_t n, void *ctx)
+{
+    struct informer *inf = ctx;
+    size_t len = size * n;
+    inf->last_byte_ms = informer_now_ms();
+    if (inf->http_code == 0)
+        curl_easy_getinfo(inf->easy, CURLINFO_RESPONSE_CODE, &inf->http_code);
+    if (inf->state == INFORMER_WATCHING && inf->http_code == 200) {
+        enum zl_err err = watch_feed(&inf->dec, data, len);
+        if (err != ZL_OK && err != ZL_ERR_CANCELLED)
+            log_warn("informer %s: watch stream: %s", inf->res->plural,
+                     zl_err_str(err));
+        return err == ZL_OK ? len : 0;
+    }
+    if (inf->http_code != 200 && inf->body.len + len > INFORMER_ERROR_BODY_MAX)
+        return len; /* keep the head of an error body only */
+    return buf_append(&inf->body, data, len) == ZL_OK ? len : 0;
+}
+
+static void informer_end_transfer(struct informer *inf)
+{
+    if (inf->easy != NULL) {
+        curl_multi_remove_handle(inf->loop->multi, inf->easy);
+        curl_easy_cleanup(inf->easy);
+        inf->easy = NULL;
+    }
+    client_free_headers(inf->headers);
+    inf->headers = NULL;
+}
+
+/* Appends "&key=<escaped value>" when value is set. */
+static enum zl_err informer_query(struct buf *path, const char *key,
+                                  const char *value)
+{
+    if (value == NULL || value[0] == '\0')
+        return ZL_OK;
+    char *esc = curl_easy_escape(NULL, value, 0);
+    if (esc == NULL)
+        return ZL_ERR_NOMEM;
+    enum zl_err err = buf_printf(path, "&%s=%s", key, esc);
+    curl_free(esc);
+    return err;
+}
+
+static enum zl_err informer_build_path(struct informer *inf, bool watch,
+                                       struct buf *path)
+{
+    enum zl_err err = client_path(inf->res, inf->ns, NULL, NULL, path);
+    if (err != ZL_OK)
+        return err;
+    if (watch) {
+        long timeout = inf->watch_timeout_s;
+        if (timeout <= 0)
+            timeout = INFORMER_WATCH_TIMEOUT_MIN_S +
+                      (long)(informer_rand01(inf) *
+                             (INFORMER_WATCH_TIMEOUT_MIN_S + 1));
+        err = buf_printf(path,
+                         "?watch=1&allowWatchBookmarks=true"
+                         "&timeoutSeconds=%ld",
+                         timeout);
+        if (err == ZL_OK)
+            err = informer_query(path, "resourceVersion", inf->rv);
+    } else {
+        long limit = inf->list_no_limit ? 0 : inf->page_limit;
+        err = buf_printf(path, "?limit=%ld", limit);
+        if (err == ZL_OK)
+            err = informer_query(path, "continue", inf->continue_token);
+    }
+    if (err == ZL_OK)
+        err = informer_query(path, "labelSelector", inf->label_selector);
+    if (err == ZL_OK)
+        err = informer_query(path, "fieldSelector", inf->field_selector);
+    return err;
+}
+
+static enum zl_err informer_start_transfer(struct informer *inf, bool watch)
+{
+    struct buf path;
+    buf_init(&path, CLIENT_MAX_PATH);
+    enum zl_err err = informer_build_path(inf, watch, &path);
+    if (err != ZL_OK)
+        goto out;
+    inf->easy = curl_easy_init();
+    if (inf->easy == NULL) {
+        err = ZL_ERR_NOMEM;
+        goto out;
+    }
+    long low_speed =
+        watch ? (inf->idle_max_ms + 999) / 1000 : INFORMER_LIST_LOW_SPEED_S;
+    err = client_prepare_stream(inf->client, inf->easy, path.data, low_speed,
+                                &inf->headers);
+    if (err != ZL_OK)
+        goto out;
+    if (curl_easy_setopt(inf->easy, CURLOPT_WRITEFUNCTION, informer_write) !=
+            CURLE_OK ||
+        curl_easy_setopt(inf->easy, CURLOPT_WRITEDATA, inf) != CURLE_OK ||
+        curl_easy_setopt(inf->easy, CURLOPT_PRIVATE, inf) != CURLE_OK) {
+        err = ZL_ERR_NOMEM;
+        goto out;
+    }
+    inf->http_code = 0;
+    inf->end = INFORMER_END_NONE;
+    buf_reset(&inf->body);
+    watch_reset(&inf->dec);
+    inf->last_byte_ms = informer_now_ms();
+    if (curl_multi_add_handle(inf->loop->multi, inf->easy) != CURLM_OK) {
+        err = ZL_ERR_NOMEM;
+        goto out;
+    }
+    inf->state = watch ? INFORMER_WATCHING : INFORMER_LISTING;
+    log_debug("informer %s: GET %s", inf->res->plural, path.data);
+out:
+    if (err != ZL_OK)
+        informer_end_transfer(inf);
+    buf_cleanup(&path);
+    return err;
+}
+
+static void informer_drop_items(struct informer *inf)
+{
+    for (size_t i = 0; i < inf->item_count; i++)
+        inf->ops->release(inf->items[i]);
+    inf->item_count = 0;
+    free(inf->continue_token);
+    inf->continue_token = NULL;
+}
+
+/* After a failure: wait with backoff, then list or watch again. */
+static void informer_retry_later(struct informer *inf, const char *why)
+{
+    int64_t now = informer_now_ms();
+    long delay =
+        informer_backoff_next(&inf->backoff, now, informer_rand01(inf));
+    log_warn("informer %s: %s; retrying in %ld ms", inf->res->plural, why,
+             delay);
+    inf->state = INFORMER_IDLE;
+    inf->next_at_ms = now + delay;
+}
+
+static void informer_relist_now(struct informer *inf)
+{
+    informer_drop_items(inf);
+    inf->need_list = true;
+    inf->state = INFORMER_IDLE;
+    inf->next_at_ms = 0;
+}
+
+/* ---- lists --------------------------------------------------------------- */
+
+static enum zl_err informer_add_item(struct informer *inf, void *view)
+{
+    if (inf->item_count == inf->item_cap) {
+        size_t cap = inf->item_cap == 0 ? 256 : inf->item_cap * 2;
+        void **items = realloc(inf->items, cap * sizeof(*items));
+        if (items == NULL)
+            return ZL_ERR_NOMEM;
+        inf->items = items;
+        inf->item_cap = cap;
+    }
+    inf->items[inf->item_count++] = view;
+    return ZL_OK;
+}
+
+static const char *informer_meta_str(struct json_object *list, const char *key)
+{
+    struct json_object *meta = NULL;
+    struct json_object *v = NULL;
+    if (!json_object_object_get_ex(list, "metadata", &meta) ||
+        !json_object_object_get_ex(meta, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* Parses one list page into views; keeps the continue token and RV. */
+static enum zl_err informer_take_page(struct informer *inf)
+{
+    struct json_tokener *tok = json_tokener_new_ex(INFORMER_JSON_DEPTH);
+    if (tok == NULL)
+        return ZL_ERR_NOMEM;
+    struct json_object *list =
+        json_tokener_parse_ex(tok, inf->body.data, (int)inf->body.len);
+    enum zl_err err = ZL_ERR_PARSE;
+    json_tokener_free(tok);
+    struct json_object *items = NULL;
+    if (list == NULL || !json_object_object_get_ex(list, "items", &items) ||
+        !json_object_is_type(items, json_type_array))
+        goto out;
+    const char *rv = informer_meta_str(list, "resourceVersion");
+    if (rv == NULL || strlen(rv) >= INFORMER_RV_MAX)
+        goto out;
+    memcpy(inf->list_rv, rv, strlen(rv) + 1);
+    err = ZL_OK;
+    for (size_t i = 0; i < json_object_array_length(items) && err == ZL_OK;
+         i++) {
+        void *view = NULL;
+        enum zl_err perr =
+            inf->ops->parse(json_object_array_get_idx(items, i), &view);
+        if (perr == ZL_OK) {
+            err = informer_add_item(inf, view);
+            if (err != ZL_OK)
+                inf->ops->release(view);
+        } else if (perr == ZL_ERR_NOMEM) {
+            err = perr;
+        } else {
+            log_warn("informer %s: skipping a listed object: %s",
+                     inf->res->plural, zl_err_str(perr));
+        }
+    }
+    free(inf->continue_token);
+    inf->continue_token = NULL;
+    const char *cont = informer_meta_str(list, "continue");
+    if (err == ZL_OK && cont != NULL && cont[0] != '\0') {
+        inf->continue_token = strdup(cont);
+        if (inf->continue_token == NULL)
+            err = ZL_ERR_NOMEM;
+    }
+out:
+    json_object_put(list);
+    return err;
+}
+
+static void informer_list_complete(struct informer *inf)
+{
+    enum zl_err err = store_replace(inf->store, inf->items, inf->item_count,
+                                    informer_replace_cb, inf);
+    /* store_replace took the references, even when it failed. */
+    inf->item_count = 0;
+    if (err != ZL_OK) {
+        informer_retry_later(inf, "replacing the store failed");
+        return;
+    }
+    memcpy(inf->rv, inf->list_rv, sizeof(inf->rv));
+    inf->need_list = false;
+    inf->list_no_limit = false;
+    atomic_fetch_add(&inf->lists, 1);
+    atomic_store(&inf->last_sync_ms, informer_now_ms() - inf->list_started_ms);
+    atomic_store(&inf->synced, true);
+    log_info("informer %s: listed %zu objects at resourceVersion %s in %lld "
+             "ms",
+             inf->res->plural, store_count(inf->store), inf->rv,
+             (long long)atomic_load(&inf->last_sync_ms));
+    inf->state = INFORMER_IDLE;
+    inf->next_at_ms = 0;
+}
+
+static void informer_list_done(struct informer *inf, CURLcode rc)
+{
+    if (rc != CURLE_OK || inf->http_code == 0) {
+        informer_drop_items(inf);
+        informer_retry_later(inf, curl_easy_strerror(rc));
+        return;
+    }
+    if (inf->http_code == 410 && inf->continue_token != NULL) {
+        /* The continue token expired (~5 min): list again in one piece. */
+        log_info("informer %s: continue token expired; listing without "
+                 "limit",
+                 inf->res->plural);
+        informer_relist_now(inf);
+        inf->list_no_limit = true;
+        return;
+    }
+    if (inf->http_code != 200) {
+        char why[96];
+        snprintf(why, sizeof(why), "list answered HTTP %ld", inf->http_code);
+        informer_drop_items(inf);
+        informer_retry_later(inf, why);
+        return;
+    }
+    enum zl_err err = informer_take_page(inf);
+    if (err != ZL_OK) {
+        informer_drop_items(inf);
+        informer_retry_later(inf, zl_err_str(err));
+        return;
+    }
+    if (inf->continue_token == NULL) {
+        informer_list_complete(inf);
+        return;
+    }
+    err = informer_start_transfer(inf, false);
+    if (err != ZL_OK) {
+        informer_drop_items(inf);
+        informer_retry_later(inf, zl_err_str(err));
+    }
+}
+
+/* ---- watches ------------------------------------------------------------- */
+
+static void informer_watch_done(struct informer *inf, CURLcode rc)
+{
+    atomic_fetch_add(&inf->watch_restarts, 1);
+    long code = inf->http_code;
+    bool gone = inf->end == INFORMER_END_GONE;
+    if (code != 200 && code != 0) {
+        struct json_object *st = json_tokener_parse(inf->body.data);
+        enum watch_status ws = st != NULL
+                                   ? watch_classify(st)
+                                   : watch_classify_fields(code, NULL, NULL);
+        json_object_put(st);
+        gone = gone || ws != WATCH_STATUS_OTHER;
+    }
+    if (gone) {
+        log_info("informer %s: resourceVersion %s expired; relisting",
+                 inf->res->plural, inf->rv);
+        atomic_fetch_add(&inf->relists_gone, 1);
+        informer_relist_now(inf);
+        return;
+    }
+    if (rc == CURLE_OK && code == 200 && inf->end == INFORMER_END_NONE &&
+        watch_finish(&inf->dec) == ZL_OK) {
+        /* The server's timeout: resume at once from the last RV. */
+        log_debug("informer %s: watch closed at resourceVersion %s",
+                  inf->res->plural, inf->rv);
+        inf->state = INFORMER_IDLE;
+        inf->next_at_ms = 0;
+        return;
+    }
+    atomic_fetch_add(&inf->watch_errors, 1);
+    char why[128];
+    snprintf(why, sizeof(why), "watch ended: HTTP %ld, %s", code,
+             inf->end == INFORMER_END_ERROR ? "ERROR event"
+                                            : curl_easy_strerror(rc));
+    informer_retry_later(inf, why);
+}
+
+static void informer_done(struct informer *inf, CURLcode rc)
+{
+    enum informer_state was = inf->state;
+    if (inf->http_code == 0 && inf->easy != NULL)
+        curl_easy_getinfo(inf->easy, CURLINFO_RESPONSE_CODE, &inf->http_code);
+    informer_end_transfer(inf);
+    inf->state = INFORMER_IDLE;
+    if (was == INFORMER_LISTING)
+        informer_list_done(inf, rc);
+    else
+        informer_watch_done(inf, rc);
+}
+
+/* Starts what is due and checks the watch for silence; returns when it
+ * wants to be called again. */
+static int64_t informer_tick(struct informer *inf, int64_t now)
+{
+    bool paused = atomic_load(&inf->paused);
+    if (inf->state == INFORMER_WATCHING) {
+        if (paused || now - inf->last_byte_ms > inf->idle_max_ms) {
+            informer_end_transfer(inf);
+            if (paused) {
+                inf->state = INFORMER_IDLE;
+                inf->next_at_ms = 0;
+                return now + INFORMER_LOOP_TICK_MS;
+            }
+            atomic_fetch_add(&inf->watch_restarts, 1);
+            atomic_fetch_add(&inf->watch_errors, 1);
+            informer_retry_later(inf, "watch silent for too long");
+            return inf->next_at_ms;
+        }
+        return inf->last_byte_ms + inf->idle_max_ms + 1;
+    }
+    if (inf->state == INFORMER_LISTING) {
+        /* A big list may take a while to start: allow at least as long as
+         * curl's low-speed limit. */
+        long idle = inf->idle_max_ms > INFORMER_LIST_LOW_SPEED_S * 1000
+                        ? inf->idle_max_ms
+                        : INFORMER_LIST_LOW_SPEED_S * 1000;
+        if (now - inf->last_byte_ms > idle) {
+            informer_end_transfer(inf);
+            informer_drop_items(inf);
+            informer_retry_later(inf, "list silent for too long");
+            return inf->next_at_ms;
+        }
+        return inf->last_byte_ms + idle + 1;
+    }
+    if (now < inf->next_at_ms)
+        return inf->next_at_ms;
+    if (paused && !inf->need_list)
+        return now + INFORMER_LOOP_TICK_MS;
+    bool list = inf->need_list;
+    if (list)
+        inf->list_started_ms = now;
+    else if (inf->watched_once)
+        log_debug("informer %s: watching again from %s", inf->res->plural,
+                  inf->rv);
+    enum zl_err err = informer_start_transfer(inf, !list);
+    if (err != ZL_OK) {
+        informer_retry_later(inf, zl_err_str(err));
+        return inf->next_at_ms;
+    }
+    if (!list)
+        inf->watched_once = true;
+    return now + INFORMER_LOOP_TICK_MS;
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+/* Hands finished transfers to their informers; returns how many. */
+static int informer_loop_dispatch(struct informer_loop *l)
+{
+    int done = 0;
+    int queued = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(l->multi, &queued)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct informer *inf = NULL;
+        CURLcode rc = msg->data.result;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&inf);
+        if (inf != NULL && inf->easy == msg->easy_handle) {
+            informer_done(inf, rc);
+            done++;
+        }
+    }
+    return done;
+}
+
+static void *informer_loop_main(void *arg)
+{
+    struct informer_loop *l = arg;
+    while (!atomic_load(&l->stop)) {
+        int64_t now = informer_now_ms();
+        int64_t next = now + INFORMER_LOOP_TICK_MS;
+        for (struct informer *inf = l->head; inf != NULL; inf = inf->next) {
+            int64_t at = informer_tick(inf, now);
+            if (at < next)
+                next = at;
+        }
+        int running = 0;
+        curl_multi_perform(l->multi, &running);
+        if (informer_loop_dispatch(l) > 0)
+            continue; /* what follows may be due now */
+        int64_t wait = next - informer_now_ms();
+        if (wait < 0)
+            wait = 0;
+        if (wait > INFORMER_LOOP_TICK_MS)
+            wait = INFORMER_LOOP_TICK_MS;
+        curl_multi_poll(l->multi, NULL, 0, (int)wait, NULL);
+    }
+    for (struct informer *inf = l->head; inf != NULL; inf = inf->next) {
+        informer_end_transfer(inf);
+        informer_drop_items(inf);
+        inf->state = INFORMER_IDLE;
+    }
+    return NULL;
+}
+
+enum zl_err informer_loop_new(struct informer_loop **out)
+{
+    *out = NULL;
+    struct informer_loop *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return ZL_ERR_NOMEM;
+    l->multi = curl_multi_init();
+    if (l->multi == NULL) {
+        free(l);
+        return ZL_ERR_NOMEM;
+    }
+    atomic_init(&l->stop, false);
+    *out = l;
+    return ZL_OK;
+}
+
+enum zl_err informer_loop_start(struct informer_loop *l)
+{
+    assert(!l->started);
+    if (pthread_create(&l->thread, NULL, informer_loop_main, l) != 0)
+        return ZL_ERR_IO;
+    l->started = true;
+    return ZL_OK;
+}
+
+void informer_loop_stop(struct informer_loop *l)
+{
+    if (!l->started || l->joined)
+        return;
+    atomic_store(&l->stop, true);
+    curl_multi_wakeup(l->multi);
+    pthread_join(l->thread, NULL);
+    l->joined = true;
+}
+
+void informer_loop_free(struct informer_loop *l)
+{
+    if (l == NULL)
+        return;
+    informer_loop_stop(l);
+    assert(l->head == NULL);
+    curl_multi_cleanup(l->multi);
+    free(l);
+}
+
+/* ---- informers ----------------------------------------------------------- */
+
+static enum zl_err informer_dup(const char *s, char **out)
+{
+    *out = NULL;
+    if (s == NULL || s[0] == '\0')
+        return ZL_OK;
+    *out = strdup(s);
+    return *out == NULL ? ZL_ERR_NOMEM : ZL_OK;
+}
+
+enum zl_err informer_new(struct informer_loop *l, struct kube_client *client,
+                         const struct informer_options *opt,
+                         struct informer **out)
+{
+    *out = NULL;
+    if (opt->resource == NULL || opt->ops == NULL)
+        return ZL_ERR_INVALID;
+    assert(!l->started);
+    struct informer *inf = calloc(1, sizeof(*inf));
+    if (inf == NULL)
+        return ZL_ERR_NOMEM;
+    inf->loop = l;
+    inf->client = client;
+    inf->res = opt->resource;
+    inf->ops = opt->ops;
+    inf->handler = opt->handler;
+    inf->handler_ctx = opt->handler_ctx;
+    inf->page_limit =
+        opt->page_limit > 0 ? opt->page_limit : INFORMER_PAGE_LIMIT;
+    inf->idle_max_ms =
+        opt->idle_max_ms > 0 ? opt->idle_max_ms : INFORMER_IDLE_MAX_MS;
+    inf->watch_timeout_s = opt->watch_timeout_s;
+    inf->need_list = true;
+    inf->rand_state = (unsigned)informer_now_ms() ^ (unsigned)(uintptr_t)inf;
+    buf_init(&inf->body, CLIENT_MAX_BODY);
+    watch_init(&inf->dec,
+               opt->max_event > 0 ? opt->max_event : INFORMER_MAX_EVENT,
+               informer_on_event, inf);
+    enum zl_err err = store_new(opt->ops, &inf->store);
+    if (err == ZL_OK)
+        err = informer_dup(opt->namespace_name, &inf->ns);
+    if (err == ZL_OK)
+        err = informer_dup(opt->label_selector, &inf->label_selector);
+    if (err == ZL_OK)
+        err = informer_dup(opt->field_selector, &inf->field_selector);
+    if (err != ZL_OK) {
+        informer_free(inf);
+        return err;
+    }
+    inf->next = l->head;
+    l->head = inf;
+    *out = inf;
+    return ZL_OK;
+}
+
+void informer_free(struct informer *inf)
+{
+    if (inf == NULL)
+        return;
+    struct informer_loop *l = inf->loop;
+    assert(!l->started || l->joined);
+    for (struct informer **p = &l->head; *p != NULL; p = &(*p)->next) {
+        if (*p == inf) {
+            *p = inf->next;
+            break;
+        }
+    }
+    informer_end_transfer(inf);
+    informer_drop_items(inf);
+    free(inf->items);
+    buf_cleanup(&inf->body);
+    watch_cleanup(&inf->dec);
+    store_free(inf->store);
+    free(inf->ns);
+    free(inf->label_selector);
+    free(inf->field_selector);
+    free(inf);
+}
+
+struct store *informer_store(struct informer *inf)
+{
+    return inf->store;
+}
+
+bool informer_has_synced(const struct informer *inf)
+{
+    return atomic_load(&inf->synced);
+}
+
+enum zl_err informer_wait_synced(const struct informer *inf, long timeout_ms)
+{
+    int64_t deadline = informer_now_ms() + timeout_ms;
+    while (!informer_has_synced(inf)) {
+        if (informer_now_ms() >= deadline)
+            return ZL_ERR_TIMEOUT;
+        struct timespec ts = {0, 10000000L};
+        nanosleep(&ts, NULL);
+    }
+    return ZL_OK;
+}
+
+void informer_get_stats(const struct informer *inf, struct informer_stats *out)
+{
+    out->lists = atomic_load(&inf->lists);
+    out->relists_gone = atomic_load(&inf->relists_gone);
+    out->watch_restarts = atomic_load(&inf->watch_restarts);
+    out->watch_errors = atomic_load(&inf->watch_errors);
+    out->events = atomic_load(&inf->events);
+    out->last_sync_ms = atomic_load(&inf->last_sync_ms);
+}
+
+const char *informer_resource(const struct informer *inf)
+{
+    return inf->res->plural;
+}
+
+void informer_pause(struct informer *inf)
+{
+    atomic_store(&inf->paused, true);
+    curl_multi_wakeup(inf->loop->multi);
+}
+
+void informer_resume(struct informer *inf)
+{
+    atomic_store(&inf->paused, false);
+    curl_multi_wakeup(inf->loop->multi);
+}

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Informer state machine against a loopback replay server that answers
+ * requests, in order, with responses recorded from a real API server
+ * (tests/data/watch/): paging, watch parameters, resume from the last RV,
+ * relist on 410 both ways and on too large RV, expired continue tokens, a
+ * silent watch, oversized events, selectors and namespace scoping. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kube/client.h"
+#include "kube/informer.h"
+#include "kube/store.h"
+#include "kube/views.h"
+#include "testutil.h"
+
+#define MAX_PATHS 32
+
+struct reply {
+    int status;
+    const char *file; /* under tests/data, or NULL */
+    const char *text; /* inline body when file is NULL */
+    size_t chunk;     /* write in pieces of this many bytes; 0: whole */
+};
+
+struct replay {
+    int fd;
+    int port;
+    pthread_t thread;
+    atomic_bool stop;
+    const struct reply *replies;
+    size_t reply_count;
+    pthread_mutex_t mu;
+    char paths[MAX_PATHS][2048];
+    size_t path_count;
+};
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Waits until the client closes the connection or the server stops. */
+static void hold_open(struct replay *r, int fd)
+{
+    while (!atomic_load(&r->stop)) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) > 0) {
+            char tmp[256];
+            if (recv(fd, tmp, sizeof(tmp), 0) <= 0)
+                return;
+        }
+    }
+}
+
+static void serve_one(struct replay *r, int fd)
+{
+    char req[4096];
+    size_t got = 0;
+    while (got < sizeof(req) - 1) {
+        ssize_t n = recv(fd, req + got, sizeof(req) - 1 - got, 0);
+        if (n <= 0)
+            return;
+        got += (size_t)n;
+        req[got] = '\0';
+        if (strstr(req, "\r\n\r\n") != NULL)
+            break;
+    }
+    char path[2048] = "";
+    sscanf(req, "GET %2047s", path);
+    pthread_mutex_lock(&r->mu);
+    size_t i = r->path_count;
+    if (r->path_count < MAX_PATHS)
+        snprintf(r->paths[r->path_count++], sizeof(r->paths[0]), "%s", path);
+    pthread_mutex_unlock(&r->mu);
+    if (i >= r->reply_count) {
+        /* Out of script: an idle watch that never sends a byte. */
+        char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      "Connection: close\r\n\r\n";
+        write_all(fd, head, strlen(head));
+        hold_open(r, fd);
+        return;
+    }
+    const struct reply *rep = &r->replies[i];
+    size_t len = 0;
+    char *body = rep->file != NULL ? testutil_read(rep->file, &len)
+                                   : strdup(rep->text != NULL ? rep->text : "");
+    if (rep->file == NULL)
+        len = strlen(body);
+    char head[256];
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+             "Connection: close\r\n\r\n",
+             rep->status);
+    write_all(fd, head, strlen(head));
+    size_t step = rep->chunk == 0 ? len : rep->chunk;
+    for (size_t at = 0; at < len; at += step) {
+        write_all(fd, body + at, len - at < step ? len - at : step);
+        if (rep->chunk != 0)
+            sleep_ms(1);
+    }
+    free(body);
+}
+
+static void *replay_main(void *arg)
+{
+    struct replay *r = arg;
+    while (!atomic_load(&r->stop)) {
+        struct pollfd p = {r->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int c = accept(r->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        serve_one(r, c);
+        close(c);
+    }
+    return NULL;
+}
+
+static void replay_start(struct replay *r, const struct reply *replies,
+                         size_t count)
+{
+    memset(r, 0, sizeof(*r));
+    r->replies = replies;
+    r->reply_count = count;
+    pthread_mutex_init(&r->mu, NULL);
+    r->fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(r->fd, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(r->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(listen(r->fd, 8), 0);
+    socklen_t al = sizeof(a);
+    getsockname(r->fd, (struct sockaddr *)&a, &al);
+    r->port = ntohs(a.sin_port);
+    pthread_create(&r->thread, NULL, replay_main, r);
+}
+
+static void replay_stop(struct replay *r)
+{
+    atomic_store(&r->stop, true);
+    pthread_join(r->thread, NULL);
+    close(r->fd);
+    pthread_mutex_destroy(&r->mu);
+}
+
+static size_t replay_paths(struct replay *r)
+{
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->path_count;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* Counts of handler calls (the loop thread writes, the test reads). */
+struct counts {
+    atomic_int added;
+    atomic_int updated;
+    atomic_int deleted;
+};
+
+static void on_change(void *ctx, enum store_change change, const void *old_view,
+                      const void *new_view)
+{
+    struct counts *c = ctx;
+    const struct views_pod *o = old_view;
+    const struct views_pod *n = new_view;
+    switch (change) {
+    case STORE_ADDED:
+        cr_assert(o == NULL && n != NULL);
+        atomic_fetch_add(&c->added, 1);
+        break;
+    case STORE_UPDATED:
+        cr_assert(o != NULL && n != NULL);
+        cr_assert_str_eq(o->name, n->name);
+        atomic_fetch_add(&c->updated, 1);
+        break;
+    case STORE_DELETED:
+        cr_assert(o != NULL && n == NULL);
+        atomic_fetch_add(&c->deleted, 1);
+        break;
+    }
+}
+
+struct rig {
+    struct replay server;
+    struct kube_config cfg;
+    struct kube_client *client;
+    struct informer_loop *loop;
+    struct informer *inf;
+    struct counts counts;
+};
+
+static void rig_start(struct rig *g, const struct reply *replies, size_t count,
+                      struct informer_options *opt)
+{
+    memset(g, 0, sizeof(*g));
+    replay_start(&g->server, replies, count);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", g->server.port);
+    g->cfg.server = strdup(url);
+    cr_assert_eq(client_new(&g->cfg, NULL, &g->client), ZL_OK);
+    cr_assert_eq(informer_loop_new(&g->loop), ZL_OK);
+    opt->resource = &KUBE_PODS;
+    opt->ops = &STORE_POD_OPS;
+    opt->handler = on_change;
+    opt->handler_ctx = &g->counts;
+    cr_assert_eq(informer_new(g->loop, g->client, opt, &g->inf), ZL_OK);
+    cr_assert_eq(informer_loop_start(g->loop), ZL_OK);
+}
+
+static void rig_stop(struct rig *g)
+{
+    informer_loop_stop(g->loop);
+    informer_free(g->inf);
+    informer_loop_free(g->loop);
+    client_free(g->client);
+    replay_stop(&g->server);
+    free(g->cfg.server);
+}
+
+/* Polls until at least n requests arrived. */
+static void wait_requests(struct rig *g, size_t n, long timeout_ms)
+{
+    for (long t = 0; replay_paths(&g->server) < n; t += 10) {
+        cr_assert_lt(t, timeout_ms, "only %zu of %zu requests",
+                     replay_paths(&g->server), n);
+        sleep_ms(10);
+    }
+}
+
+static const char *path_at(struct rig *g, size_t i)
+{
+    return g->server.paths[i];
+}
+
+static bool has_pod(struct rig *g, const char *name)
+{
+    const void *v = store_get(informer_store(g->inf), "rec-d2cf8f", name);
+    store_release(informer_store(g->inf), v);
+    return v != NULL;
+}
+
+#define PAGE1                                                                  \
+    {                                                                          \
+        200, "watch/list-page1.json", NULL, 0                                  \
+    }
+#define PAGE2                                                                  \
+    {                                                                          \
+        200, "watch/list-page2.json", NULL, 0                                  \
+    }
+
+Test(informer, lists_pages_then_watches_and_resumes_from_the_last_rv)
+{
+    static const struct reply script[] = {
+        PAGE1,
+        PAGE2,
+        {200, "watch/stream-basic.jsonl", NULL, 37},
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 3, &opt);
+    cr_assert_eq(informer_wait_synced(g.inf, 5000), ZL_OK);
+    wait_requests(&g, 4, 5000);
+    /* Paged list, then watch from the list's RV with bookmarks and a
+     * timeout in [300, 600], then watch again from the last bookmark. */
+    cr_assert_str_eq(path_at(&g, 0), "/api/v1/pods?limit=500");
+    cr_assert(strstr(path_at(&g, 1), "limit=500&continue=eyJ2") != NULL);
+    const char *w = path_at(&g, 2);
+    const char *want = "/api/v1/pods?watch=1&allowWatchBookmarks=true"
+                       "&timeoutSeconds=";
+    cr_assert(strncmp(w, want, strlen(want)) == 0, "%s", w);
+    long timeout = strtol(w + strlen(want), NULL, 10);
+    cr_assert(timeout >= 300 && timeout <= 600);
+    cr_assert(strstr(w, "&resourceVersion=242") != NULL, "%s", w);
+    cr_assert(strstr(path_at(&g, 3), "&resourceVersion=248") != NULL, "%s",
+              path_at(&g, 3));
+    cr_assert(has_pod(&g, "p1") && has_pod(&g, "p2") && has_pod(&g, "p4"));
+    cr_assert(!has_pod(&g, "p3"));
+    cr_assert_eq(store_count(informer_store(g.inf)), 3);
+    const struct views_pod *p1 =
+        store_get(informer_store(g.inf), "rec-d2cf8f", "p1");
+    cr_assert_str_eq(views_map_get(&p1->labels, "tier"), "db");
+    store_release(informer_store(g.inf), p1);
+    cr_assert_eq(atomic_load(&g.counts.added), 4);
+    cr_assert_eq(atomic_load(&g.counts.updated), 3);
+    cr_assert_eq(atomic_load(&g.counts.deleted), 1);
+    struct informer_stats st;
+    informer_get_stats(g.inf, &st);
+    cr_assert_eq(st.lists, 1);
+    cr_assert_eq(st.events, 8);
+    cr_assert_eq(st.watch_restarts, 1);
+    cr_assert_eq(st.watch_errors, 0);
+    rig_stop(&g);
+}
+
+static void assert_relisted(struct rig *g, size_t relist_at)
+{
+    wait_requests(g, relist_at + 2, 5000);
+    /* A fresh list (no continue, consistent read), then a watch from it. */
+    cr_assert_str_eq(path_at(g, relist_at), "/api/v1/pods?limit=500");
+    cr_assert(strstr(path_at(g, relist_at + 1), "watch=1") != NULL);
+    /* Only p3 is left: p1 and p2 were deleted meanwhile, p3 unchanged. */
+    cr_assert_eq(store_count(informer_store(g->inf)), 1);
+    cr_assert(has_pod(g, "p3"));
+    cr_assert_eq(atomic_load(&g->counts.added), 3);
+    cr_assert_eq(atomic_load(&g->counts.deleted), 2);
+    cr_assert_eq(atomic_load(&g->counts.updated), 0);
+    struct informer_stats st;
+    informer_get_stats(g->inf, &st);
+    cr_assert_eq(st.lists, 2);
+    cr_assert_eq(st.relists_gone, 1);
+}
+
+Test(informer, relists_on_410_error_event_and_emits_deletes)
+{
+    static const struct reply script[] = {
+        PAGE1,
+        PAGE2,
+        {200, "watch/stream-expired.jsonl", NULL, 5},
+        PAGE2,
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 4, &opt);
+    assert_relisted(&g, 3);
+    rig_stop(&g);
+}
+
+Test(informer, relists_on_http_410)
+{
+    static const struct reply script[] = {
+        PAGE1,
+        PAGE2,
+        {410, "watch/http-410.json", NULL, 0},
+        PAGE2,
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 4, &opt);
+    assert_relisted(&g, 3);
+    rig_stop(&g);
+}
+
+Test(informer, relists_on_too_large_resource_version)
+{
+    static const struct reply script[] = {
+        PAGE1,
+        PAGE2,
+        {504, NULL,
+         "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+         "\"status\":\"Failure\",\"message\":\"Timeout: Too large resource "
+         "version: 99999999, current: 237\",\"reason\":\"Timeout\","
+         "\"code\":504}",
+         0},
+        PAGE2,
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 4, &opt);
+    assert_relisted(&g, 3);
+    rig_stop(&g);
+}
+
+Test(informer, expired_continue_token_restarts_the_list_without_limit)
+{
+    static const struct reply script[] = {
+        PAGE1,
+        {410, "watch/http-410.json", NULL, 0},
+        PAGE2,
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 3, &opt);
+    cr_assert_eq(informer_wait_synced(g.inf, 5000), ZL_OK);
+    cr_assert_str_eq(path_at(&g, 2), "/api/v1/pods?limit=0");
+    /* Nothing of the abandoned first page reached the store. */
+    cr_assert_eq(store_count(informer_store(g.inf)), 1);
+    cr_assert_eq(atomic_load(&g.counts.added), 1);
+    rig_stop(&g);
+}
+
+Test(informer, silent_watch_is_restarted_from_the_same_rv)
+{
+    static const struct reply script[] = {PAGE2};
+    struct rig g;
+    struct informer_options opt = {0};
+    opt.idle_max_ms = 300;
+    rig_start(&g, script, 1, &opt);
+    /* Idle limit 300 ms, then a backoff of 0.8 to 1.6 s. */
+    wait_requests(&g, 3, 5000);
+    cr_assert(strstr(path_at(&g, 1), "resourceVersion=242") != NULL);
+    cr_assert(strstr(path_at(&g, 2), "watch=1") != NULL);
+    cr_assert(strstr(path_at(&g, 2), "resourceVersion=242") != NULL);
+    struct informer_stats st;
+    informer_get_stats(g.inf, &st);
+    cr_assert_geq(st.watch_errors, 1);
+    cr_assert_eq(st.lists, 1);
+    rig_stop(&g);
+}
+
+Test(informer, oversized_event_fails_the_watch_which_resumes_before_it)
+{
+    static const struct reply script[] = {
+        PAGE1,
+        PAGE2,
+        {200, "watch/stream-basic.jsonl", NULL, 512},
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    opt.max_event = 1024; /* every pod event is larger */
+    rig_start(&g, script, 3, &opt);
+    wait_requests(&g, 4, 5000);
+    cr_assert(strstr(path_at(&g, 3), "resourceVersion=242") != NULL, "%s",
+              path_at(&g, 3));
+    cr_assert_eq(store_count(informer_store(g.inf)), 3);
+    cr_assert(has_pod(&g, "p3"));
+    struct informer_stats st;
+    informer_get_stats(g.inf, &st);
+    cr_assert_eq(st.watch_errors, 1);
+    cr_assert_eq(st.events, 0);
+    rig_stop(&g);
+}
+
+Test(informer, selectors_and_namespace_shape_the_requests)
+{
+    static const struct reply script[] = {PAGE2};
+    struct rig g;
+    struct informer_options opt = {0};
+    opt.namespace_name = "rec-d2cf8f";
+    opt.label_selector = "app=rec,tier in (db)";
+    opt.field_selector = "status.phase=Pending";
+    opt.page_limit = 2;
+    opt.watch_timeout_s = 7;
+    rig_start(&g, script, 1, &opt);
+    wait_requests(&g, 2, 5000);
+    cr_assert_str_eq(path_at(&g, 0),
+                     "/api/v1/namespaces/rec-d2cf8f/pods?limit=2"
+                     "&labelSelector=app%3Drec%2Ctier%20in%20%28db%29"
+                     "&fieldSelector=status.phase%3DPending");
+    cr_assert_str_eq(path_at(&g, 1),
+                     "/api/v1/namespaces/rec-d2cf8f/pods?watch=1"
+                     "&allowWatchBookmarks=true&timeoutSeconds=7"
+                     "&resourceVersion=242"
+                     "&labelSelector=app%3Drec%2Ctier%20in%20%28db%29"
+                     "&fieldSelector=status.phase%3DPending");
+    rig_stop(&g);
+}
+
+Test(informer, server_errors_back_off_then_retry_the_list)
+{
+    static const struct reply script[] = {
+        {500, NULL, "{\"kind\":\"Status\",\"code\":500}", 0},
+        PAGE2,
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 2, &opt);
+    cr_assert_eq(informer_wait_synced(g.inf, 5000), ZL_OK);
+    cr_assert_str_eq(path_at(&g, 1), "/api/v1/pods?limit=500");
+    rig_stop(&g);
+}
+
+Test(informer, pause_stops_watching_and_resume_continues_from_the_rv)
+{
+    static const struct reply script[] = {PAGE2};
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 1, &opt);
+    wait_requests(&g, 2, 5000);
+    informer_pause(g.inf);
+    sleep_ms(200);
+    size_t n = replay_paths(&g.server);
+    sleep_ms(300);
+    cr_assert_eq(replay_paths(&g.server), n);
+    informer_resume(g.inf);
+    wait_requests(&g, n + 1, 5000);
+    cr_assert(strstr(path_at(&g, n), "resourceVersion=242") != NULL);
+    rig_stop(&g);
+}
+
+Test(informer, backoff_doubles_with_jitter_caps_and_resets)
+{
+    struct informer_backoff b = {0};
+    cr_assert_eq(informer_backoff_next(&b, 1000, 0.0), 800);
+    cr_assert_eq(informer_backoff_next(&b, 2000, 0.0), 1600);
+    cr_assert_eq(informer_backoff_next(&b, 3000, 0.5), 4800);
+    cr_assert_eq(informer_backoff_next(&b, 4000, 0.0), 6400);
+    cr_assert_eq(informer_backoff_next(&b, 5000, 0.0), 12800);
+    cr_assert_eq(informer_backoff_next(&b, 6000, 0.0), 25600);
+    cr_assert_eq(informer_backoff_next(&b, 7000, 0.0), 30000);
+    cr_assert_eq(informer_backoff_next(&b, 8000, 0.99), 30000);
+    /* Healthy for more than two minutes: start over. */
+    cr_assert_eq(informer_backoff_next(&b, 8000 + 120001, 0.25), 1000);
+}
