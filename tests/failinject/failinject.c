@@ -244,8 +244,9 @@ static void arm(long fail_number)
     alloc_count = 0;
     fail_at = fail_number;
     injected = false;
+    if (live != 0) /* a leak was reported: forget it (rare, so a full clear) */
+        memset(tracked, 0, sizeof(tracked));
     live = 0;
-    memset(tracked, 0, sizeof(tracked));
     armed = true;
 }
 
