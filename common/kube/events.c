@@ -17,6 +17,8 @@
 
 #define NS_PER_S INT64_C(1000000000)
 #define NS_PER_MS INT64_C(1000000)
+#define KEY_MAX 2048 /* 3 x 253 + 16 + 128 + 1024 and separators fit */
+#define BODY_MAX ((size_t)EVENTS_MAX_MESSAGE * 16)
 
 /* ---- small helpers ---- */
 
@@ -52,23 +54,26 @@ static uint64_t fnv(const char *s, size_t n, uint64_t h)
 }
 
 /* The aggregation key: the object (uid, or kind/ns/name without one),
- * type, reason and message, as they will be written. */
-static enum zl_err build_key(const struct events_event *ev, struct buf *key)
+ * type, reason and message, as they will be written. Built on the stack so
+ * deciding never allocates. Returns its length. */
+static size_t build_key(const struct events_event *ev, char key[KEY_MAX])
 {
     const struct events_object *o = ev->object;
-    enum zl_err rc;
+    int n;
     if (o->uid != NULL && o->uid[0] != '\0')
-        rc = buf_printf(key, "%s", o->uid);
+        n = snprintf(key, KEY_MAX, "%.253s", o->uid);
     else
-        rc = buf_printf(key, "%s/%s/%s", or_empty(o->kind), or_empty(o->ns),
-                        or_empty(o->name));
-    if (rc == ZL_OK)
-        rc = buf_printf(key, "\x1f%s\x1f%.*s\x1f%.*s", type_name(ev->type),
-                        (int)cut_len(or_empty(ev->reason), EVENTS_MAX_REASON),
-                        or_empty(ev->reason),
-                        (int)cut_len(or_empty(ev->message), EVENTS_MAX_MESSAGE),
-                        or_empty(ev->message));
-    return rc;
+        n = snprintf(key, KEY_MAX, "%.253s/%.253s/%.253s", or_empty(o->kind),
+                     or_empty(o->ns), or_empty(o->name));
+    size_t used = n > 0 ? (size_t)n : 0;
+    n = snprintf(key + used, KEY_MAX - used, "\x1f%s\x1f%.*s\x1f%.*s",
+                 type_name(ev->type),
+                 (int)cut_len(or_empty(ev->reason), EVENTS_MAX_REASON),
+                 or_empty(ev->reason),
+                 (int)cut_len(or_empty(ev->message), EVENTS_MAX_MESSAGE),
+                 or_empty(ev->message));
+    used += n > 0 ? (size_t)n : 0;
+    return used < KEY_MAX ? used : KEY_MAX - 1;
 }
 
 /* ---- the aggregation cache ---- */
@@ -192,12 +197,9 @@ void events_cache_decide(const struct events_cache *c,
                          int64_t unique_ns, struct events_decision *out)
 {
     memset(out, 0, sizeof(*out));
-    struct buf key;
-    buf_init(&key, 4 * EVENTS_MAX_MESSAGE);
-    const struct ev_entry *e = NULL;
-    if (build_key(ev, &key) == ZL_OK)
-        e = cache_find(c, key.data, key.len);
-    buf_cleanup(&key);
+    char key[KEY_MAX];
+    size_t key_len = build_key(ev, key);
+    const struct ev_entry *e = cache_find(c, key, key_len);
     if (e != NULL && now_unix_ns - e->last_ns <= c->window_ns) {
         out->patch = true;
         memcpy(out->name, e->name, sizeof(out->name));
@@ -215,23 +217,24 @@ enum zl_err events_cache_commit(struct events_cache *c,
                                 const struct events_decision *d,
                                 int64_t now_unix_ns)
 {
-    struct buf key;
-    buf_init(&key, 4 * EVENTS_MAX_MESSAGE);
-    enum zl_err rc = build_key(ev, &key);
-    if (rc != ZL_OK)
-        goto out;
-    struct ev_entry *e = cache_find(c, key.data, key.len);
+    char key[KEY_MAX];
+    size_t key_len = build_key(ev, key);
+    struct ev_entry *e = cache_find(c, key, key_len);
     if (e == NULL) {
-        rc = ZL_ERR_NOMEM;
         e = calloc(1, sizeof(*e));
-        if (e == NULL)
-            goto out;
-        e->key = buf_take(&key);
-        if (e->key == NULL) {
+        char *copy = malloc(key_len + 1);
+        if (e == NULL || copy == NULL) {
             free(e);
-            goto out;
+            free(copy);
+            return ZL_ERR_NOMEM;
         }
-        e->hash = fnv(e->key, strlen(e->key), UINT64_C(1469598103934665603));
+        /* Make room only once the new entry exists (e is not linked yet,
+         * so it cannot be the tail). */
+        if (c->len >= c->max && c->tail != NULL)
+            cache_remove(c, c->tail);
+        memcpy(copy, key, key_len + 1);
+        e->key = copy;
+        e->hash = fnv(key, key_len, UINT64_C(1469598103934665603));
         e->hnext = c->buckets[e->hash % c->bucket_count];
         c->buckets[e->hash % c->bucket_count] = e;
         c->len++;
@@ -243,24 +246,16 @@ enum zl_err events_cache_commit(struct events_cache *c,
     e->count = d->count;
     e->first_ns = d->first_unix_ns;
     e->last_ns = now_unix_ns;
-    while (c->len > c->max)
-        cache_remove(c, c->tail);
-    rc = ZL_OK;
-out:
-    buf_cleanup(&key);
-    return rc;
+    return ZL_OK;
 }
 
 void events_cache_forget(struct events_cache *c, const struct events_event *ev)
 {
-    struct buf key;
-    buf_init(&key, 4 * EVENTS_MAX_MESSAGE);
-    if (build_key(ev, &key) == ZL_OK) {
-        struct ev_entry *e = cache_find(c, key.data, key.len);
-        if (e != NULL)
-            cache_remove(c, e);
-    }
-    buf_cleanup(&key);
+    char key[KEY_MAX];
+    size_t key_len = build_key(ev, key);
+    struct ev_entry *e = cache_find(c, key, key_len);
+    if (e != NULL)
+        cache_remove(c, e);
 }
 
 /* ---- rendering ---- */
@@ -515,7 +510,7 @@ static enum zl_err write_once(struct events_recorder *r,
     const char *ns = ev->object->ns[0] != '\0' ? ev->object->ns : "default";
     struct buf body;
     struct kube_response resp;
-    buf_init(&body, 16 * EVENTS_MAX_MESSAGE);
+    buf_init(&body, BODY_MAX);
     kube_response_init(&resp);
     enum zl_err rc =
         d->patch ? events_render_patch(d->count, ev->last_unix_ns, &body)

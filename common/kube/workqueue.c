@@ -270,10 +270,12 @@ static enum zl_err fifo_reserve(struct workqueue *q)
     if (q->dirty_count < q->fifo_cap)
         return ZL_OK;
     size_t n = q->fifo_cap ? q->fifo_cap * 2 : 16;
+    while (n <= q->dirty_count)
+        n *= 2;
     struct wq_item **nf = malloc(n * sizeof(*nf));
     if (nf == NULL)
         return ZL_ERR_NOMEM;
-    for (size_t i = 0; i < q->fifo_len; i++)
+    for (size_t i = 0; q->fifo_cap > 0 && i < q->fifo_len; i++)
         nf[i] = q->fifo[(q->fifo_head + i) % q->fifo_cap];
     free(q->fifo);
     q->fifo = nf;
@@ -512,11 +514,12 @@ static enum zl_err get_locked(struct workqueue *q, int64_t deadline,
                               const char **key_out)
 {
     for (;;) {
-        bool moved = move_due(q, q->clock(q->clock_ctx));
+        /* A due key that cannot be moved is reported even when others are
+         * ready, so no failure passes silently; the next get retries. */
+        if (!move_due(q, q->clock(q->clock_ctx)))
+            return ZL_ERR_NOMEM;
         if (q->fifo_len > 0)
             break;
-        if (!moved)
-            return ZL_ERR_NOMEM;
         if (q->shutting_down)
             return ZL_ERR_CANCELLED;
         if (deadline >= 0 && ratelimit_now_ns() >= deadline)

@@ -68,7 +68,9 @@ int workqueue_num_requeues(struct workqueue *q, const char *key);
 /* Takes the next key, waiting for one (and moving delayed keys that came
  * due). *key_out is borrowed: valid until workqueue_done for it. The key is
  * then "processing": adds of it only mark it for later. ZL_ERR_CANCELLED
- * once the queue is shut down and no key is ready. */
+ * once the queue is shut down and no key is ready; ZL_ERR_NOMEM when a
+ * delayed key that came due could not be queued (it stays delayed; try
+ * again). */
 enum zl_err workqueue_get(struct workqueue *q, const char **key_out);
 
 /* As workqueue_get, but waits at most timeout_ns (0: does not wait).

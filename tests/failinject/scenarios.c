@@ -13,9 +13,13 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "kube/events.h"
 #include "kube/kubeconfig.h"
+#include "kube/lease.h"
 #include "kube/store.h"
 #include "kube/views.h"
+#include "kube/watch.h"
+#include "kube/workqueue.h"
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
 #include "zenlead/render.h"
@@ -589,6 +593,186 @@ static int run_kubeconfig(void *ctx, uint64_t *digest)
     return 0;
 }
 
+/* Work queue: dedup, processing re-adds, delayed and rate-limited adds
+ * under a fake clock, draining. */
+static int64_t fi_clock_ns;
+
+static int64_t fi_clock(void *ctx)
+{
+    (void)ctx;
+    return fi_clock_ns;
+}
+
+static enum zl_err workqueue_steps(struct workqueue *q, uint64_t *digest)
+{
+    char key[32];
+    enum zl_err err = ZL_OK;
+    for (int i = 0; i < 40 && err == ZL_OK; i++) {
+        snprintf(key, sizeof(key), "ns/key-%d", i % 25);
+        err = i % 3 == 0   ? workqueue_add_after(q, key, 10)
+              : i % 3 == 1 ? workqueue_add_rate_limited(q, key)
+                           : workqueue_add(q, key);
+    }
+    fi_clock_ns += 1000000000;
+    const char *got = NULL;
+    int gets = 0;
+    while (err == ZL_OK &&
+           (err = workqueue_get_timeout(q, 0, &got)) == ZL_OK) {
+        *digest = fnv_str(*digest, got);
+        /* The first few keys are re-added while processing: queued again
+         * on done, once. */
+        bool again = gets++ < 5;
+        if (again)
+            err = workqueue_add(q, got);
+        workqueue_done(q, got);
+        workqueue_forget(q, got);
+    }
+    return err == ZL_ERR_TIMEOUT ? ZL_OK : err;
+}
+
+static int run_workqueue(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    struct workqueue_options opt = {.qps = -1, .clock = fi_clock};
+    struct workqueue *q = NULL;
+    fi_clock_ns = 0;
+    enum zl_err err = workqueue_new(&opt, &q);
+    if (err != ZL_OK)
+        return (int)err;
+    *digest = 0;
+    err = workqueue_steps(q, digest);
+    workqueue_shutdown_with_drain(q);
+    workqueue_free(q);
+    return (int)err;
+}
+
+/* Events: aggregation decisions and commits with a small LRU, rendering of
+ * the Event and of the count patch. */
+static int run_events(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    struct events_cache *cache = NULL;
+    enum zl_err err = events_cache_new(3, 600, &cache);
+    if (err != ZL_OK)
+        return (int)err;
+    struct buf out;
+    buf_init(&out, 1 << 16);
+    struct events_object obj = {"Service", "v1", "shop", "db", "u1", "7"};
+    struct events_source src = {"zen-lead-controller", "host", "pod-0"};
+    const char *reasons[] = {"NoReadyPods",   "LeaderElected",  "NoReadyPods",
+                             "LeaderChanged", "InvalidService", "NoReadyPods"};
+    *digest = 0;
+    for (size_t i = 0; i < 6 && err == ZL_OK; i++) {
+        struct events_event ev = {
+            &obj, EVENTS_WARNING, reasons[i], "message \"quoted\"", 1, 0, 0};
+        struct events_decision d;
+        int64_t now = (int64_t)(i + 1) * 1000000000;
+        events_cache_decide(cache, &ev, now, now, &d);
+        ev.count = d.count;
+        ev.first_unix_ns = d.first_unix_ns;
+        ev.last_unix_ns = now;
+        buf_reset(&out);
+        err = d.patch ? events_render_patch(d.count, now, &out)
+                      : events_render(&ev, d.name, &src, &out);
+        if (err == ZL_OK)
+            err = events_cache_commit(cache, &ev, &d, now);
+        if (err == ZL_OK)
+            *digest = fnv_str(*digest, out.data);
+    }
+    buf_cleanup(&out);
+    events_cache_free(cache);
+    return (int)err;
+}
+
+/* Lease: parse a recorded Lease, decide, render the next record. */
+static int lease_setup(void **ctx)
+{
+    *ctx = slurp(DATA "/lease/lease.json");
+    return *ctx != NULL ? 0 : 1;
+}
+
+static void lease_teardown(void *ctx)
+{
+    free(ctx);
+}
+
+static int run_lease(void *ctx, uint64_t *digest)
+{
+    const char *text = ctx;
+    struct lease_record rec, next;
+    enum zl_err err = lease_record_parse(text, strlen(text), &rec);
+    if (err != ZL_OK)
+        return (int)err;
+    enum lease_action act =
+        lease_decide(&rec, 0, INT64_C(20000000000), "me", NULL);
+    lease_next_record(&rec, act, "me", 15, "2026-03-01T10:00:00.000000Z",
+                      &next);
+    struct buf out;
+    buf_init(&out, 1 << 16);
+    err = lease_render("ns", "zen-lead-controller", &next, &out);
+    if (err == ZL_OK)
+        *digest = fnv_str(0, out.data);
+    buf_cleanup(&out);
+    return (int)err;
+}
+
+/* Watch stream: the recorded stream decoded in 97-byte chunks, each event
+ * applied to a store the way the informer does. */
+static int watch_setup(void **ctx)
+{
+    return text_setup(ctx, DATA "/watch/stream-basic.jsonl");
+}
+
+struct fi_watch {
+    struct store *store;
+    uint64_t digest;
+};
+
+static enum zl_err fi_watch_event(void *ctx, enum watch_type type,
+                                  struct json_object *object)
+{
+    struct fi_watch *w = ctx;
+    const char *rv = watch_object_rv(object);
+    w->digest = fnv_str(w->digest * 31 + (uint64_t)type, rv ? rv : "");
+    if (type == WATCH_BOOKMARK || type == WATCH_ERROR)
+        return ZL_OK;
+    void *view = NULL;
+    enum zl_err err = STORE_POD_OPS.parse(object, &view);
+    if (err != ZL_OK)
+        return err;
+    const void *old = NULL;
+    if (type == WATCH_DELETED) {
+        store_delete(w->store, STORE_POD_OPS.namespace_of(view),
+                     STORE_POD_OPS.name_of(view), &old);
+        STORE_POD_OPS.release(view);
+    } else {
+        err = store_put(w->store, view, &old);
+    }
+    store_release(w->store, old);
+    return err;
+}
+
+static int run_watch(void *ctx, uint64_t *digest)
+{
+    const char *text = ctx;
+    struct fi_watch w = {NULL, 0};
+    enum zl_err err = store_new(&STORE_POD_OPS, &w.store);
+    if (err != ZL_OK)
+        return (int)err;
+    struct watch_decoder d;
+    watch_init(&d, 0, fi_watch_event, &w);
+    size_t len = strlen(text);
+    for (size_t at = 0; at < len && err == ZL_OK; at += 97)
+        err = watch_feed(&d, text + at, len - at < 97 ? len - at : 97);
+    if (err == ZL_OK)
+        err = watch_finish(&d);
+    watch_cleanup(&d);
+    if (err == ZL_OK)
+        *digest = w.digest * 31 + store_count(w.store);
+    store_free(w.store);
+    return (int)err;
+}
+
 static const struct scenario all_scenarios[] = {
     {"views", fixture_setup, run_views, fixture_teardown},
     {"endpointslice", slice_setup, run_endpointslice, text_teardown},
@@ -601,6 +785,10 @@ static const struct scenario all_scenarios[] = {
     {"log", none_setup, run_log, none_teardown},
     {"buf", none_setup, run_buf, none_teardown},
     {"kubeconfig", none_setup, run_kubeconfig, none_teardown},
+    {"workqueue", none_setup, run_workqueue, none_teardown},
+    {"events", none_setup, run_events, none_teardown},
+    {"lease", lease_setup, run_lease, lease_teardown},
+    {"watch", watch_setup, run_watch, text_teardown},
 };
 
 const struct scenario *scenarios_all(size_t *count)
