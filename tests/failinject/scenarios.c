@@ -616,8 +616,7 @@ static enum zl_err workqueue_steps(struct workqueue *q, uint64_t *digest)
     fi_clock_ns += 1000000000;
     const char *got = NULL;
     int gets = 0;
-    while (err == ZL_OK &&
-           (err = workqueue_get_timeout(q, 0, &got)) == ZL_OK) {
+    while (err == ZL_OK && (err = workqueue_get_timeout(q, 0, &got)) == ZL_OK) {
         *digest = fnv_str(*digest, got);
         /* The first few keys are re-added while processing: queued again
          * on done, once. */
