@@ -246,6 +246,8 @@ static void ns_remove(struct store_table *t, const char *ns,
     struct store_ns **link = ns_link(t, ns, hash_ns(ns));
     struct store_ns *n = *link;
     assert(n != NULL && n->items[e->ns_pos] == e);
+    if (n == NULL)
+        return; /* every entry is in its namespace's index */
     struct store_entry *last = n->items[--n->count];
     n->items[e->ns_pos] = last;
     last->ns_pos = e->ns_pos;
