@@ -13,6 +13,8 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +37,13 @@ static _Alignas(max_align_t) char boot[BOOT_BYTES];
 static size_t boot_used;
 static bool resolving;
 
+/* Threads of the scenario (work queues, event senders, lease loops) may
+ * allocate at the same time: the table is guarded by a spin lock (a mutex
+ * could allocate), and only the thread that armed the run has allocations
+ * counted and failed, so the numbering stays deterministic. Allocations of
+ * every thread are leak-checked. */
+static atomic_flag table_lock = ATOMIC_FLAG_INIT;
+static pthread_t armed_thread;
 static bool armed;       /* track and count allocations */
 static long alloc_count; /* allocations seen while armed */
 static long fail_at;     /* fail the allocation with this number; 0: none */
@@ -83,7 +92,27 @@ static size_t slot_of(const void *p)
     return (size_t)(h & (TRACK_SLOTS - 1));
 }
 
+static void lock_table(void)
+{
+    while (atomic_flag_test_and_set_explicit(&table_lock, memory_order_acquire))
+        ;
+}
+
+static void unlock_table(void)
+{
+    atomic_flag_clear_explicit(&table_lock, memory_order_release);
+}
+
+static void track_locked(void *p);
+
 static void track(void *p)
+{
+    lock_table();
+    track_locked(p);
+    unlock_table();
+}
+
+static void track_locked(void *p)
 {
     size_t i = slot_of(p);
     while (tracked[i] != NULL)
@@ -95,20 +124,22 @@ static void track(void *p)
 /* Removes p if it is tracked, keeping the probe chains intact. */
 static void untrack(const void *p)
 {
+    lock_table();
     size_t i = slot_of(p);
     while (tracked[i] != NULL && tracked[i] != p)
         i = (i + 1) & (TRACK_SLOTS - 1);
-    if (tracked[i] == NULL)
-        return;
-    tracked[i] = NULL;
-    live--;
-    for (size_t j = (i + 1) & (TRACK_SLOTS - 1); tracked[j] != NULL;
-         j = (j + 1) & (TRACK_SLOTS - 1)) {
-        void *q = tracked[j];
-        tracked[j] = NULL;
+    if (tracked[i] != NULL) {
+        tracked[i] = NULL;
         live--;
-        track(q);
+        for (size_t j = (i + 1) & (TRACK_SLOTS - 1); tracked[j] != NULL;
+             j = (j + 1) & (TRACK_SLOTS - 1)) {
+            void *q = tracked[j];
+            tracked[j] = NULL;
+            live--;
+            track_locked(q);
+        }
     }
+    unlock_table();
 }
 
 /* Bounds of this executable's code, where common/ is linked in. */
@@ -124,7 +155,8 @@ static bool called_from_us(const void *caller)
 /* True when this allocation is the one to fail. */
 static bool should_fail(const void *caller)
 {
-    if (!armed || !called_from_us(caller))
+    if (!armed || !called_from_us(caller) ||
+        !pthread_equal(pthread_self(), armed_thread))
         return false;
     alloc_count++;
     if (alloc_count == fail_at) {
@@ -247,6 +279,7 @@ static void arm(long fail_number)
     if (live != 0) /* a leak was reported: forget it (rare, so a full clear) */
         memset(tracked, 0, sizeof(tracked));
     live = 0;
+    armed_thread = pthread_self();
     armed = true;
 }
 
