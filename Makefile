@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	failinject cluster-up cluster-down smoke test clean
+	integration cluster-up cluster-down smoke test clean
 
 all: build
 
@@ -54,8 +54,11 @@ cluster-down:
 smoke: deps
 	@e2e/smoke/run
 
-test: unit sanitize valgrind check smoke
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-20}
+integration: build
+	@tests/integration/run $(BUILD)
+
+test: unit sanitize valgrind check smoke integration
+	@$(MAKE) --no-print-directory fuzz
 	@echo "make test: all passed"
 
 clean:
