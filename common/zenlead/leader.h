@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "zenlead/annotations.h"
 #include "kube/views.h"
+#include "zenlead/annotations.h"
 
 /* At most this many pod names are listed in a PortResolutionFailed message;
  * the rest are counted ("and 3 more"). */

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "zenlead/annotations.h"
 #include "kube/views.h"
+#include "zenlead/annotations.h"
 
 struct json_object;
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/views.h"
 #include "zenlead/annotations.h"
 #include "zenlead/naming.h"
-#include "kube/views.h"
 
 #define MAX_PAIRS 16
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/views.h"
 #include "testutil.h"
 #include "zenlead/annotations.h"
-#include "kube/views.h"
 
 static struct json_object *load(const char *rel)
 {

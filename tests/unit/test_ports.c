@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/views.h"
 #include "testutil.h"
 #include "zenlead/ports.h"
-#include "kube/views.h"
 
 static struct json_object *wrap(const char *key, struct json_object *inner)
 {

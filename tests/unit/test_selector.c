@@ -3,9 +3,9 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 
+#include "kube/views.h"
 #include "testutil.h"
 #include "zenlead/selector.h"
-#include "kube/views.h"
 
 #define MAP(...)                                                               \
     {                                                                          \
