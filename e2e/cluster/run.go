@@ -193,6 +193,11 @@ func runSupervisor(args []string) int {
 	}
 	defer etcd.Close()
 	log.Printf("etcd ready at %s after %s", etcdURL, time.Since(start).Round(time.Millisecond))
+	// For e2e/cluster/compact (etcd's JSON gateway on loopback, no TLS).
+	if err := os.WriteFile(filepath.Join(*dir, "etcd-url"), []byte(etcdURL+"\n"), 0o644); err != nil {
+		log.Print(err)
+		return 1
+	}
 
 	apiPort, err := freePort()
 	if err != nil {
@@ -278,6 +283,13 @@ func runSupervisor(args []string) int {
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	// SIGUSR1 (e2e/cluster/restart-apiserver): kill the apiserver and
+	// start it again with the same flags, port, certificates and etcd,
+	// as after a crash; clients see their connections drop.
+	restarts := make(chan os.Signal, 1)
+	signal.Notify(restarts, syscall.SIGUSR1)
+	restartCount := 0
+	restartStart := time.Now()
 
 	readyCtx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	readyErr := make(chan error, 1)
@@ -294,11 +306,44 @@ func runSupervisor(args []string) int {
 				return 1
 			}
 			ready = true
-			log.Printf("apiserver ready at %s after %s", server, time.Since(start).Round(time.Millisecond))
+			if restartCount == 0 {
+				log.Printf("apiserver ready at %s after %s", server, time.Since(start).Round(time.Millisecond))
+			} else {
+				log.Printf("apiserver restart %d ready after %s", restartCount, time.Since(restartStart).Round(time.Millisecond))
+				// Written before "ready" so a waiter that sees the new
+				// count also sees ready.
+				if err := os.WriteFile(filepath.Join(*dir, "apiserver-restarts"), []byte(strconv.Itoa(restartCount)+"\n"), 0o644); err != nil {
+					log.Print(err)
+				}
+			}
 			if err := os.WriteFile(filepath.Join(*dir, "ready"), []byte(server+"\n"), 0o644); err != nil {
 				log.Print(err)
 			}
 			readyErr = nil
+		case <-restarts:
+			if readyErr != nil {
+				log.Printf("SIGUSR1 ignored: the apiserver is not ready yet")
+				continue
+			}
+			restartCount++
+			restartStart = time.Now()
+			log.Printf("restarting the apiserver (%d)", restartCount)
+			_ = os.Remove(filepath.Join(*dir, "ready"))
+			// Killed, not stopped: a crash, with no graceful close of
+			// the watches it serves.
+			_ = api.cmd.Process.Kill()
+			<-api.done
+			next, err := startChild(*dir, "apiserver", apiArgs)
+			if err != nil {
+				log.Printf("apiserver: %v", err)
+				stopAll()
+				return 1
+			}
+			api = next
+			children[0] = api
+			readyCtx, cancel = context.WithTimeout(context.Background(), 120*time.Second)
+			readyErr = make(chan error, 1)
+			go func(ctx context.Context, ch chan error) { ch <- waitReady(ctx, p, server) }(readyCtx, readyErr)
 		case <-api.done:
 			log.Printf("kube-apiserver exited: %v (see apiserver.log)", api.err)
 			cancel()
