@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/sync.h"
 #include "kube/ratelimit.h"
 
 #define NS_PER_S INT64_C(1000000000)
@@ -491,8 +492,7 @@ void events_record(struct events_recorder *r, const struct events_object *obj,
 static bool pause_unless_stopping(struct events_recorder *r, int64_t delay_ns)
 {
     int64_t until = ratelimit_now_ns() + delay_ns;
-    struct timespec ts = {.tv_sec = (time_t)(until / NS_PER_S),
-                          .tv_nsec = (long)(until % NS_PER_S)};
+    struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&r->mu);
     while (!r->stopping && ratelimit_now_ns() < until)
         pthread_cond_timedwait(&r->cond, &r->mu, &ts);
@@ -596,22 +596,8 @@ static void *events_thread(void *arg)
 
 static enum zl_err init_sync(struct events_recorder *r)
 {
-    pthread_condattr_t attr;
-    if (pthread_condattr_init(&attr) != 0)
-        return ZL_ERR_INTERNAL;
-    enum zl_err rc = ZL_ERR_INTERNAL;
-    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0)
-        goto out;
-    if (pthread_mutex_init(&r->mu, NULL) != 0)
-        goto out;
-    if (pthread_cond_init(&r->cond, &attr) != 0) {
-        pthread_mutex_destroy(&r->mu);
-        goto out;
-    }
-    rc = ZL_OK;
-out:
-    pthread_condattr_destroy(&attr);
-    return rc;
+    pthread_cond_t *conds[] = {&r->cond};
+    return sync_init(&r->mu, conds, 1);
 }
 
 static void free_fields(struct events_recorder *r)
@@ -685,8 +671,7 @@ void events_recorder_free(struct events_recorder *r)
 enum zl_err events_flush(struct events_recorder *r, long timeout_ms)
 {
     int64_t until = ratelimit_now_ns() + (int64_t)timeout_ms * NS_PER_MS;
-    struct timespec ts = {.tv_sec = (time_t)(until / NS_PER_S),
-                          .tv_nsec = (long)(until % NS_PER_S)};
+    struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&r->mu);
     while ((r->head != NULL || r->busy) && ratelimit_now_ns() < until)
         pthread_cond_timedwait(&r->cond, &r->mu, &ts);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/sync.h"
 #include "kube/ratelimit.h"
 
 #define NS_PER_MS INT64_C(1000000)
@@ -273,22 +274,8 @@ static char *dup_text(const char *s)
 
 static enum zl_err init_sync(struct lease *l)
 {
-    pthread_condattr_t attr;
-    if (pthread_condattr_init(&attr) != 0)
-        return ZL_ERR_INTERNAL;
-    enum zl_err rc = ZL_ERR_INTERNAL;
-    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0)
-        goto out;
-    if (pthread_mutex_init(&l->mu, NULL) != 0)
-        goto out;
-    if (pthread_cond_init(&l->cond, &attr) != 0) {
-        pthread_mutex_destroy(&l->mu);
-        goto out;
-    }
-    rc = ZL_OK;
-out:
-    pthread_condattr_destroy(&attr);
-    return rc;
+    pthread_cond_t *conds[] = {&l->cond};
+    return sync_init(&l->mu, conds, 1);
 }
 
 static long or_default(long v, long def)
@@ -364,8 +351,7 @@ static bool stop_requested(struct lease *l)
 /* Sleeps until the monotonic instant `until` or a stop request. */
 static void wait_until(struct lease *l, int64_t until)
 {
-    struct timespec ts = {.tv_sec = (time_t)(until / NS_PER_S),
-                          .tv_nsec = (long)(until % NS_PER_S)};
+    struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&l->mu);
     while (!l->stopping && ratelimit_now_ns() < until)
         pthread_cond_timedwait(&l->cond, &l->mu, &ts);

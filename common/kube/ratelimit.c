@@ -4,6 +4,8 @@
  * order they asked, as with Go's rate.Limiter.Reserve. */
 #include "kube/ratelimit.h"
 
+#include "base/sync.h"
+
 #include <errno.h>
 #include <time.h>
 
@@ -11,32 +13,19 @@
 
 int64_t ratelimit_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return sync_now_ns();
 }
 
 enum zl_err ratelimit_init(struct ratelimit *rl, double qps, int burst,
                            int64_t now_ns)
 {
-    pthread_condattr_t attr;
     rl->qps = qps;
     rl->burst = burst < 1 ? 1.0 : (double)burst;
     rl->tokens = rl->burst;
     rl->last_ns = now_ns;
     rl->cancelled = false;
-    if (pthread_mutex_init(&rl->mu, NULL) != 0)
-        return ZL_ERR_NOMEM;
-    if (pthread_condattr_init(&attr) != 0)
-        goto fail;
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&rl->cond, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc == 0)
-        return ZL_OK;
-fail:
-    pthread_mutex_destroy(&rl->mu);
-    return ZL_ERR_NOMEM;
+    pthread_cond_t *conds[] = {&rl->cond};
+    return sync_init(&rl->mu, conds, 1);
 }
 
 void ratelimit_cleanup(struct ratelimit *rl)
@@ -76,10 +65,7 @@ int64_t ratelimit_reserve(struct ratelimit *rl, int64_t now_ns)
 /* Called with rl->mu held; waits until deadline or cancel. */
 static enum zl_err wait_locked(struct ratelimit *rl, int64_t deadline_ns)
 {
-    struct timespec ts = {
-        .tv_sec = (time_t)(deadline_ns / 1000000000),
-        .tv_nsec = (long)(deadline_ns % 1000000000),
-    };
+    struct timespec ts = sync_timespec(deadline_ns);
     while (!rl->cancelled && ratelimit_now_ns() < deadline_ns) {
         int rc = pthread_cond_timedwait(&rl->cond, &rl->mu, &ts);
         if (rc == ETIMEDOUT)

@@ -5,6 +5,8 @@
  * guards all of it. */
 #include "kube/workqueue.h"
 
+#include "base/sync.h"
+
 #include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -78,27 +80,8 @@ int64_t workqueue_backoff_ns(int64_t base_ns, int64_t max_ns, int failures)
 
 static enum zl_err init_sync(struct workqueue *q)
 {
-    pthread_condattr_t attr;
-    if (pthread_condattr_init(&attr) != 0)
-        return ZL_ERR_INTERNAL;
-    enum zl_err rc = ZL_ERR_INTERNAL;
-    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0)
-        goto out;
-    if (pthread_mutex_init(&q->mu, NULL) != 0)
-        goto out;
-    if (pthread_cond_init(&q->ready_cond, &attr) != 0) {
-        pthread_mutex_destroy(&q->mu);
-        goto out;
-    }
-    if (pthread_cond_init(&q->idle_cond, &attr) != 0) {
-        pthread_cond_destroy(&q->ready_cond);
-        pthread_mutex_destroy(&q->mu);
-        goto out;
-    }
-    rc = ZL_OK;
-out:
-    pthread_condattr_destroy(&attr);
-    return rc;
+    pthread_cond_t *conds[] = {&q->ready_cond, &q->idle_cond};
+    return sync_init(&q->mu, conds, 2);
 }
 
 static void apply_options(struct workqueue *q,
@@ -487,10 +470,7 @@ int workqueue_num_requeues(struct workqueue *q, const char *key)
 
 static struct timespec abs_after(int64_t delta_ns)
 {
-    int64_t t = ratelimit_now_ns() + delta_ns;
-    struct timespec ts = {.tv_sec = (time_t)(t / 1000000000),
-                          .tv_nsec = (long)(t % 1000000000)};
-    return ts;
+    return sync_timespec(sync_now_ns() + delta_ns);
 }
 
 /* How long a getter may sleep: until the first delayed key is due or the

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Mutex and monotonic condition variables, monotonic time. */
+#include "base/sync.h"
+
+enum zl_err sync_init(pthread_mutex_t *mu, pthread_cond_t *const *conds,
+                      size_t cond_count)
+{
+    pthread_condattr_t attr;
+    size_t made = 0;
+    if (pthread_condattr_init(&attr) != 0)
+        return ZL_ERR_NOMEM;
+    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_mutex_init(mu, NULL) != 0) {
+        pthread_condattr_destroy(&attr);
+        return ZL_ERR_NOMEM;
+    }
+    while (made < cond_count && pthread_cond_init(conds[made], &attr) == 0)
+        made++;
+    pthread_condattr_destroy(&attr);
+    if (made == cond_count)
+        return ZL_OK;
+    sync_destroy(mu, conds, made);
+    return ZL_ERR_NOMEM;
+}
+
+void sync_destroy(pthread_mutex_t *mu, pthread_cond_t *const *conds,
+                  size_t cond_count)
+{
+    for (size_t i = 0; i < cond_count; i++)
+        pthread_cond_destroy(conds[i]);
+    pthread_mutex_destroy(mu);
+}
+
+int64_t sync_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * SYNC_NS_PER_SEC + ts.tv_nsec;
+}
+
+struct timespec sync_timespec(int64_t monotonic_ns)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t)(monotonic_ns / SYNC_NS_PER_SEC),
+        .tv_nsec = (long)(monotonic_ns % SYNC_NS_PER_SEC),
+    };
+    return ts;
+}
