@@ -13,20 +13,13 @@
 #include <sys/stat.h>
 
 #include "base/duration.h"
+#include "base/yamlerr.h"
 
 /* Where libcyaml stores one key's text while loading. */
 struct raw_entry {
     char *scalar;
     char **items;
     uint32_t count;
-};
-
-/* What libcyaml logged: its first error, then the backtrace, innermost
- * first ("in mapping field 'x' (line: 2, column: 3)"). */
-struct cyaml_capture {
-    char first[CONFIG_ERROR_MAX];
-    char path[CONFIG_ERROR_MAX];
-    int line;
 };
 
 static void set_error(struct config_error *err, const char *fmt, ...)
@@ -220,48 +213,6 @@ static enum zl_err apply_defaults(const struct config_schema *schema, void *out,
     return ZL_OK;
 }
 
-static void capture_backtrace(struct cyaml_capture *cap, const char *msg)
-{
-    const char *q = strstr(msg, "in mapping field '");
-    if (q == NULL)
-        return;
-    q += strlen("in mapping field '");
-    const char *end = strchr(q, '\'');
-    if (end == NULL)
-        return;
-    char joined[2 * CONFIG_ERROR_MAX + 2];
-    snprintf(joined, sizeof(joined), "%.*s%s%s", (int)(end - q), q,
-             cap->path[0] != '\0' ? "." : "", cap->path);
-    size_t n = strnlen(joined, sizeof(cap->path) - 1); /* cut if too deep */
-    memcpy(cap->path, joined, n);
-    cap->path[n] = '\0';
-    const char *l = strstr(end, "(line: ");
-    if (l != NULL && cap->line == 0)
-        cap->line = (int)strtol(l + strlen("(line: "), NULL, 10);
-}
-
-static void cyaml_capture_log(cyaml_log_t level, void *ctx, const char *fmt,
-                              va_list args)
-    __attribute__((format(printf, 3, 0)));
-
-static void cyaml_capture_log(cyaml_log_t level, void *ctx, const char *fmt,
-                              va_list args)
-{
-    struct cyaml_capture *cap = ctx;
-    char msg[CONFIG_ERROR_MAX];
-    if (level < CYAML_LOG_ERROR)
-        return;
-    vsnprintf(msg, sizeof(msg), fmt, args);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
-    const char *text = strncmp(msg, "Load: ", 6) == 0 ? msg + 6 : msg;
-    if (cap->first[0] == '\0')
-        snprintf(cap->first, sizeof(cap->first), "%s", text);
-    else
-        capture_backtrace(cap, text);
-}
-
 static const cyaml_schema_value_t raw_string = {
     CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CONFIG_MAX_VALUE),
 };
@@ -299,43 +250,11 @@ static cyaml_schema_field_t *build_fields(const struct config_schema *schema)
     return fields;
 }
 
-/* Plain words for libcyaml's messages about value shapes. */
-static const char *plain_words(const char *detail)
-{
-    if (strstr(detail, "Expecting STRING") != NULL &&
-        strstr(detail, "MAPPING_START") != NULL)
-        return "needs a single value, not a mapping";
-    if (strstr(detail, "Expecting STRING") != NULL &&
-        strstr(detail, "SEQUENCE_START") != NULL)
-        return "needs a single value, not a list";
-    if (strstr(detail, "Expecting SEQUENCE") != NULL)
-        return "needs a list of values";
-    if (strstr(detail, "Expecting MAPPING") != NULL)
-        return "the file must be a mapping of settings (key: value)";
-    return detail;
-}
-
 /* Turns what libcyaml said into our one line: file, line, key path. */
 static void explain_cyaml(const char *path, cyaml_err_t cerr,
-                          const struct cyaml_capture *cap,
-                          struct config_error *err)
+                          const struct yamlerr *ye, struct config_error *err)
 {
-    const char *detail =
-        cap->first[0] != '\0' ? cap->first : cyaml_strerror(cerr);
-    char where[CONFIG_ERROR_MAX];
-    if (cap->line > 0)
-        snprintf(where, sizeof(where), "%s:%d", path, cap->line);
-    else
-        snprintf(where, sizeof(where), "%s", path);
-    if (cerr == CYAML_ERR_INVALID_KEY &&
-        strncmp(detail, "Unexpected key: ", 16) == 0) {
-        set_error(err, "%s: %s%s%s: unknown key (not a known setting)", where,
-                  cap->path, cap->path[0] != '\0' ? "." : "", detail + 16);
-    } else if (cap->path[0] != '\0') {
-        set_error(err, "%s: %s: %s", where, cap->path, plain_words(detail));
-    } else {
-        set_error(err, "%s: %s", where, plain_words(detail));
-    }
+    yamlerr_describe(ye, path, cerr, err->text, sizeof(err->text));
 }
 
 static enum zl_err check_file(const char *path, struct config_error *err)
@@ -386,9 +305,9 @@ static enum zl_err apply_raw(const struct config_schema *schema, void *out,
 static enum zl_err load_file(const struct config_schema *schema, void *out,
                              const char *path, struct config_error *err)
 {
-    struct cyaml_capture cap = {{0}, {0}, 0};
+    struct yamlerr cap = {{0}, {0}, 0};
     cyaml_config_t cfg = {
-        .log_fn = cyaml_capture_log,
+        .log_fn = yamlerr_log,
         .log_ctx = &cap,
         .mem_fn = cyaml_mem,
         .log_level = CYAML_LOG_ERROR,

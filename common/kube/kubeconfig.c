@@ -5,6 +5,8 @@
  * only so that selecting such a user fails with a clear line. */
 #include "kube/kubeconfig.h"
 
+#include "base/yamlerr.h"
+
 #include <cyaml/cyaml.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -213,104 +215,12 @@ static void set_error(struct kubeconfig_error *err, const char *fmt, ...)
     }
 }
 
-/* What libcyaml logged: its first error and the key path from the
- * backtrace (innermost first). */
-struct kc_capture {
-    char first[KUBECONFIG_ERROR_MAX];
-    char path[KUBECONFIG_ERROR_MAX];
-    int line;
-};
-
-static void capture_prepend(struct kc_capture *cap, const char *piece,
-                            bool index)
-{
-    char joined[2 * KUBECONFIG_ERROR_MAX + 4];
-    if (index) /* libcyaml counts entries from 1 */
-        snprintf(
-            joined, sizeof(joined), "[%ld]%s%s", strtol(piece, NULL, 10) - 1,
-            cap->path[0] != '\0' && cap->path[0] != '[' ? "." : "", cap->path);
-    else
-        snprintf(joined, sizeof(joined), "%s%s%s", piece,
-                 cap->path[0] != '\0' && cap->path[0] != '[' ? "." : "",
-                 cap->path);
-    size_t n = strnlen(joined, sizeof(cap->path) - 1);
-    memcpy(cap->path, joined, n);
-    cap->path[n] = '\0';
-}
-
-static void capture_backtrace(struct kc_capture *cap, const char *msg)
-{
-    static const char field[] = "in mapping field '";
-    static const char entry[] = "in sequence entry '";
-    const char *q = strstr(msg, field);
-    bool index = false;
-    if (q != NULL) {
-        q += strlen(field);
-    } else if ((q = strstr(msg, entry)) != NULL) {
-        q += strlen(entry);
-        index = true;
-    } else {
-        return;
-    }
-    const char *end = strchr(q, '\'');
-    if (end == NULL)
-        return;
-    char piece[KUBECONFIG_ERROR_MAX];
-    snprintf(piece, sizeof(piece), "%.*s", (int)(end - q), q);
-    capture_prepend(cap, piece, index);
-    const char *l = strstr(end, "(line: ");
-    if (l != NULL && cap->line == 0)
-        cap->line = (int)strtol(l + strlen("(line: "), NULL, 10);
-}
-
-static void capture_log(cyaml_log_t level, void *ctx, const char *fmt,
-                        va_list args) __attribute__((format(printf, 3, 0)));
-
-static void capture_log(cyaml_log_t level, void *ctx, const char *fmt,
-                        va_list args)
-{
-    struct kc_capture *cap = ctx;
-    char msg[KUBECONFIG_ERROR_MAX];
-    if (level < CYAML_LOG_ERROR)
-        return;
-    vsnprintf(msg, sizeof(msg), fmt, args);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
-    const char *text = strncmp(msg, "Load: ", 6) == 0 ? msg + 6 : msg;
-    if (cap->first[0] == '\0')
-        snprintf(cap->first, sizeof(cap->first), "%s", text);
-    else
-        capture_backtrace(cap, text);
-}
-
-static const char *plain_words(const char *detail)
-{
-    if (strstr(detail, "Expecting STRING") != NULL ||
-        strstr(detail, "Invalid STRING") != NULL)
-        return "needs a single value";
-    if (strstr(detail, "Expecting SEQUENCE") != NULL)
-        return "needs a list";
-    if (strstr(detail, "Expecting MAPPING") != NULL)
-        return "needs a mapping (key: value)";
-    return detail;
-}
-
 static void explain_cyaml(const char *name, cyaml_err_t cerr,
-                          const struct kc_capture *cap,
+                          const struct yamlerr *ye,
                           struct kubeconfig_error *err)
 {
-    const char *detail =
-        cap->first[0] != '\0' ? cap->first : cyaml_strerror(cerr);
-    char where[KUBECONFIG_ERROR_MAX];
-    if (cap->line > 0)
-        snprintf(where, sizeof(where), "%s:%d", name, cap->line);
-    else
-        snprintf(where, sizeof(where), "%s", name);
-    if (cap->path[0] != '\0')
-        set_error(err, "%s: %s: %s", where, cap->path, plain_words(detail));
-    else
-        set_error(err, "%s: %s", where, plain_words(detail));
+    if (err != NULL)
+        yamlerr_describe(ye, name, cerr, err->text, sizeof(err->text));
 }
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -742,12 +652,12 @@ static enum zl_err load_named(const char *name, const char *yaml,
                               const char *context, struct kube_config *out,
                               struct kubeconfig_error *err)
 {
-    struct kc_capture cap;
+    struct yamlerr cap;
     struct yc_root *root = NULL;
     struct load_ctx lc = {name, base_dir, err};
     enum zl_err rc = ZL_OK;
     cyaml_config_t cfg = {
-        .log_fn = capture_log,
+        .log_fn = yamlerr_log,
         .log_ctx = &cap,
         .mem_fn = cyaml_mem,
         .log_level = CYAML_LOG_ERROR,
