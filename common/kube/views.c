@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <json-c/json.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -611,9 +612,56 @@ static enum zl_err read_families(struct json_object *spec,
     return ZL_OK;
 }
 
-static enum zl_err read_service_port(struct arena *a, struct json_object *p,
-                                     struct views_service_port *sp)
+/* Reads one array element into out (an item of the caller's type). */
+typedef enum zl_err (*views_item_reader)(struct arena *a,
+                                         struct json_object *item, void *out);
+
+/* Room for the largest array element the views read. */
+#define VIEWS_ITEM_MAX 256
+_Static_assert(sizeof(struct views_service_port) <= VIEWS_ITEM_MAX &&
+                   sizeof(struct views_endpoint) <= VIEWS_ITEM_MAX &&
+                   sizeof(struct views_endpoint_port) <= VIEWS_ITEM_MAX,
+               "VIEWS_ITEM_MAX too small");
+
+/* Reads the array member key of obj, at most max items of item_size bytes,
+ * each through read, into an arena array (*items stays NULL while the
+ * arena is only measuring). Absent or empty: *items NULL, *count 0. */
+static enum zl_err read_array(struct arena *a, struct json_object *obj,
+                              const char *key, size_t max, size_t item_size,
+                              views_item_reader read, void **items,
+                              size_t *count)
 {
+    struct json_object *list;
+    _Alignas(max_align_t) unsigned char item[VIEWS_ITEM_MAX];
+    enum zl_err err = member(obj, key, json_type_array, &list);
+    *items = NULL;
+    *count = 0;
+    assert(item_size <= sizeof(item));
+    if (err != ZL_OK || list == NULL)
+        return err;
+    size_t n = json_object_array_length(list);
+    if (n > max)
+        return ZL_ERR_LIMIT;
+    if (n == 0)
+        return ZL_OK;
+    unsigned char *base = arena_alloc(a, n * item_size);
+    for (size_t i = 0; i < n; i++) {
+        memset(item, 0, item_size);
+        err = read(a, json_object_array_get_idx(list, i), item);
+        if (err != ZL_OK)
+            return err;
+        if (base != NULL)
+            memcpy(base + i * item_size, item, item_size);
+    }
+    *items = base;
+    *count = n;
+    return ZL_OK;
+}
+
+static enum zl_err read_service_port(struct arena *a, struct json_object *p,
+                                     void *out)
+{
+    struct views_service_port *sp = out;
     struct json_object *tp;
     bool present;
     enum zl_err err = check_object(p);
@@ -648,28 +696,12 @@ static enum zl_err read_service_port(struct arena *a, struct json_object *p,
 static enum zl_err read_service_ports(struct arena *a, struct json_object *spec,
                                       struct views_service *svc)
 {
-    struct json_object *list;
-    enum zl_err err = member(spec, "ports", json_type_array, &list);
-    svc->ports = NULL;
-    svc->port_count = 0;
-    if (err != ZL_OK || list == NULL)
-        return err;
-    size_t n = json_object_array_length(list);
-    if (n > VIEWS_MAX_PORTS)
-        return ZL_ERR_LIMIT;
-    if (n == 0)
-        return ZL_OK;
-    svc->ports = arena_alloc(a, n * sizeof(*svc->ports));
-    for (size_t i = 0; i < n; i++) {
-        struct views_service_port sp;
-        err = read_service_port(a, json_object_array_get_idx(list, i), &sp);
-        if (err != ZL_OK)
-            return err;
-        if (svc->ports != NULL)
-            svc->ports[i] = sp;
-    }
-    svc->port_count = n;
-    return ZL_OK;
+    void *items;
+    enum zl_err err =
+        read_array(a, spec, "ports", VIEWS_MAX_PORTS, sizeof(*svc->ports),
+                   read_service_port, &items, &svc->port_count);
+    svc->ports = items;
+    return err;
 }
 
 static enum zl_err service_pass(struct arena *a, struct json_object *obj,
@@ -711,7 +743,7 @@ static enum zl_err service_pass(struct arena *a, struct json_object *obj,
             copy_opt_string(a, spec, "ipFamilyPolicy", &svc->ip_family_policy);
     if (err == ZL_OK)
         err = read_service_ports(a, spec, svc);
-    svc->has_selector = svc->selector.count > 0;
+    svc->has_selector = err == ZL_OK && svc->selector.count > 0;
     return err;
 }
 
@@ -821,8 +853,9 @@ static enum zl_err read_addresses(struct arena *a, struct json_object *ep,
 }
 
 static enum zl_err read_endpoint(struct arena *a, struct json_object *ep,
-                                 struct views_endpoint *e)
+                                 void *out)
 {
+    struct views_endpoint *e = out;
     struct json_object *conds = NULL, *ref = NULL;
     enum zl_err err = check_object(ep);
     memset(e, 0, sizeof(*e));
@@ -853,33 +886,18 @@ static enum zl_err read_endpoint(struct arena *a, struct json_object *ep,
 static enum zl_err read_endpoints(struct arena *a, struct json_object *obj,
                                   struct views_endpointslice *eps)
 {
-    struct json_object *list;
-    enum zl_err err = member(obj, "endpoints", json_type_array, &list);
-    eps->endpoints = NULL;
-    eps->endpoint_count = 0;
-    if (err != ZL_OK || list == NULL)
-        return err;
-    size_t n = json_object_array_length(list);
-    if (n > VIEWS_MAX_ENDPOINTS)
-        return ZL_ERR_LIMIT;
-    if (n == 0)
-        return ZL_OK;
-    eps->endpoints = arena_alloc(a, n * sizeof(*eps->endpoints));
-    for (size_t i = 0; i < n; i++) {
-        struct views_endpoint e;
-        err = read_endpoint(a, json_object_array_get_idx(list, i), &e);
-        if (err != ZL_OK)
-            return err;
-        if (eps->endpoints != NULL)
-            eps->endpoints[i] = e;
-    }
-    eps->endpoint_count = n;
-    return ZL_OK;
+    void *items;
+    enum zl_err err = read_array(a, obj, "endpoints", VIEWS_MAX_ENDPOINTS,
+                                 sizeof(*eps->endpoints), read_endpoint, &items,
+                                 &eps->endpoint_count);
+    eps->endpoints = items;
+    return err;
 }
 
 static enum zl_err read_endpoint_port(struct arena *a, struct json_object *p,
-                                      struct views_endpoint_port *ep)
+                                      void *out)
 {
+    struct views_endpoint_port *ep = out;
     bool present;
     enum zl_err err = check_object(p);
     if (err == ZL_OK)
@@ -896,28 +914,12 @@ static enum zl_err read_endpoint_port(struct arena *a, struct json_object *p,
 static enum zl_err read_endpoint_ports(struct arena *a, struct json_object *obj,
                                        struct views_endpointslice *eps)
 {
-    struct json_object *list;
-    enum zl_err err = member(obj, "ports", json_type_array, &list);
-    eps->ports = NULL;
-    eps->port_count = 0;
-    if (err != ZL_OK || list == NULL)
-        return err;
-    size_t n = json_object_array_length(list);
-    if (n > VIEWS_MAX_PORTS)
-        return ZL_ERR_LIMIT;
-    if (n == 0)
-        return ZL_OK;
-    eps->ports = arena_alloc(a, n * sizeof(*eps->ports));
-    for (size_t i = 0; i < n; i++) {
-        struct views_endpoint_port ep;
-        err = read_endpoint_port(a, json_object_array_get_idx(list, i), &ep);
-        if (err != ZL_OK)
-            return err;
-        if (eps->ports != NULL)
-            eps->ports[i] = ep;
-    }
-    eps->port_count = n;
-    return ZL_OK;
+    void *items;
+    enum zl_err err =
+        read_array(a, obj, "ports", VIEWS_MAX_PORTS, sizeof(*eps->ports),
+                   read_endpoint_port, &items, &eps->port_count);
+    eps->ports = items;
+    return err;
 }
 
 static enum zl_err endpointslice_pass(struct arena *a, struct json_object *obj,
