@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/config.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "kube/events.h"
@@ -556,6 +558,35 @@ static int run_buf(void *ctx, uint64_t *digest)
     return (int)err;
 }
 
+/* base/json on a nested document, and base/clock's text round trip
+ * (which must not allocate at all). */
+static int run_json_clock(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    static const char text[] =
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-0\",\"labels\":"
+        "{\"app\":\"web\"}},\"status\":{\"podIPs\":[{\"ip\":\"10.0.0.1\"}]}}";
+    struct json_object *obj = NULL;
+    enum zl_err err = json_parse_object(text, sizeof(text) - 1, &obj);
+    if (err != ZL_OK)
+        return (int)err;
+    const char *out =
+        json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+    if (out == NULL) {
+        json_object_put(obj);
+        return (int)ZL_ERR_NOMEM;
+    }
+    uint64_t h = fnv_str(0, out);
+    json_object_put(obj);
+    char when[CLOCK_RFC3339_MAX];
+    clock_format_ms(INT64_C(1714557600123), CLOCK_PREC_MS, when);
+    int64_t ms = 0;
+    err = clock_parse_rfc3339(when, &ms);
+    if (err == ZL_OK)
+        *digest = fnv_str(h, when) ^ (uint64_t)ms;
+    return (int)err;
+}
+
 /* Kubeconfig: inline certificates (base64), relative files and a token
  * file, then the token read that the client does per request. */
 static int run_kubeconfig(void *ctx, uint64_t *digest)
@@ -783,6 +814,7 @@ static const struct scenario all_scenarios[] = {
     {"config", none_setup, run_config, none_teardown},
     {"log", none_setup, run_log, none_teardown},
     {"buf", none_setup, run_buf, none_teardown},
+    {"json+clock", none_setup, run_json_clock, none_teardown},
     {"kubeconfig", none_setup, run_kubeconfig, none_teardown},
     {"workqueue", none_setup, run_workqueue, none_teardown},
     {"events", none_setup, run_events, none_teardown},
