@@ -6,7 +6,8 @@
  * in a clean error (or a success with the same output), never a crash, and
  * must free everything allocated meanwhile, by anyone: json-c's and
  * libcyaml's allocations are leak-checked too. Only allocations called from
- * our own code are failed: json-c 0.16 crashes when its own internal
+ * our own code (and from the few library functions listed in
+ * clean_failers) are failed: json-c 0.16 crashes when its own internal
  * allocations fail (json_object_object_add_ex after a failed key copy), and
  * that is not ours to fix. Not for sanitizer builds, which replace malloc
  * themselves. */
@@ -146,10 +147,23 @@ static void untrack(const void *p)
 extern char __executable_start;
 extern char etext;
 
+/* Library functions that handle a failed allocation of their own cleanly
+ * (they return NULL), so base/json's out-of-memory path is exercised too. */
+static const char *const clean_failers[] = {"json_tokener_new_ex", NULL};
+
 static bool called_from_us(const void *caller)
 {
-    return (const char *)caller >= &__executable_start &&
-           (const char *)caller < &etext;
+    if ((const char *)caller >= &__executable_start &&
+        (const char *)caller < &etext)
+        return true;
+    Dl_info info;
+    if (dladdr(caller, &info) == 0 || info.dli_sname == NULL)
+        return false;
+    for (size_t i = 0; clean_failers[i] != NULL; i++) {
+        if (strcmp(info.dli_sname, clean_failers[i]) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* True when this allocation is the one to fail. */
