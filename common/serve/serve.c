@@ -281,8 +281,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, int status,
                                      const char *content_type, const char *body,
                                      size_t body_len, const char *allow)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        body_len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    /* MUST_COPY only reads the buffer; the API just lacks the const. */
+    void *data;
+    memcpy(&data, &body, sizeof(data));
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(body_len, data, MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
         return MHD_NO;
     enum MHD_Result ret = MHD_NO;
