@@ -24,6 +24,7 @@
 #include "base/sync.h"
 
 #define SERVE_MAX_REASON 1024
+#define SERVE_STOP_FLUSH_MS 1000
 #define SERVE_ALLOW_MAX (SERVE_MAX_ROUTES * (SERVE_MAX_METHOD + 2) + 8)
 
 struct route {
@@ -734,17 +735,18 @@ int serve_port(const struct serve *s)
     return s != NULL && s->daemon != NULL ? s->port : -1;
 }
 
-/* Waits until no request is in flight, for at most timeout_s. */
-static void wait_idle(struct serve *s)
+/* Waits until no request is in flight, for at most wait_ms; says how many
+ * are left (and why it matters) when the wait runs out. */
+static void wait_idle(struct serve *s, int64_t wait_ms, const char *then)
 {
-    int64_t deadline = sync_now_ns() + (int64_t)s->timeout_s * SYNC_NS_PER_SEC;
+    int64_t deadline = sync_now_ns() + wait_ms * (SYNC_NS_PER_SEC / 1000);
     struct timespec ts = sync_timespec(deadline);
     pthread_mutex_lock(&s->mu);
     while (s->active > 0) {
         if (pthread_cond_timedwait(&s->idle, &s->mu, &ts) == ETIMEDOUT) {
-            log_warn("serve: %s: %u request(s) still in flight after %u s; "
-                     "closing them",
-                     s->bind_text, s->active, s->timeout_s);
+            log_warn("serve: %s: %u request(s) still in flight after "
+                     "%lld ms: %s",
+                     s->bind_text, s->active, (long long)wait_ms, then);
             break;
         }
     }
@@ -759,8 +761,11 @@ void serve_stop(struct serve *s)
      * refused at once; it may only be closed after MHD_stop_daemon. */
     if (MHD_quiesce_daemon(s->daemon) != MHD_INVALID_SOCKET)
         shutdown(s->listen_fd, SHUT_RDWR);
-    wait_idle(s);
+    wait_idle(s, (int64_t)s->timeout_s * 1000, "queued ones are answered 503");
     join_workers(s, s->threads);
+    /* Answers the workers gave last (503 included) are sent by the
+     * libmicrohttpd thread: give them a moment before closing. */
+    wait_idle(s, SERVE_STOP_FLUSH_MS, "closing them");
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
     close(s->listen_fd);

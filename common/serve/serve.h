@@ -115,9 +115,9 @@ int serve_port(const struct serve *s);
 
 /* Stops accepting at once, lets requests in flight finish and be sent
  * (waiting at most timeout_s; requests still queued then are answered 503;
- * a handler already running is always waited for), then closes every
- * connection and joins the threads. Idempotent; does nothing for a server
- * never started. */
+ * a handler already running is always waited for; then at most 1 s more
+ * for the last answers to go out), then closes every connection and joins
+ * the threads. Idempotent; does nothing for a server never started. */
 void serve_stop(struct serve *s);
 
 /* Stops the server, then frees it. NULL is a no-op. */
