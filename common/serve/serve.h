@@ -74,8 +74,8 @@ struct serve_options {
 
 /* A parsed bind address. */
 struct serve_address {
-    bool disabled;             /* "0" */
-    int family;                /* AF_UNSPEC (every interface), AF_INET(6) */
+    bool disabled; /* "0" */
+    int family;    /* <sys/socket.h> AF_UNSPEC (every interface), AF_INET(6) */
     char host[SERVE_HOST_MAX]; /* numeric, no brackets; "" for every one */
     uint16_t port;             /* 0: any free port */
 };
