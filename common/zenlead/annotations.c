@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/clock.h"
 #include "base/duration.h"
 #include "zenlead/naming.h"
 
@@ -200,14 +201,13 @@ static enum zl_err parse_duration(struct annotations_result *r, const char *key,
     enum zl_err err = duration_parse(text, &ns);
     if (err == ZL_ERR_PARSE)
         why = "which is not a Go duration";
-    else if (err != ZL_OK ||
-             ns > ANNOTATIONS_MAX_DURATION_MS * DURATION_NS_PER_MS)
+    else if (err != ZL_OK || ns > ANNOTATIONS_MAX_DURATION_MS * CLOCK_NS_PER_MS)
         why = text[0] == '-' ? "which is negative" : "which is more than 24h";
     else if (ns < 0)
         why = "which is negative";
     if (why == NULL) {
         /* Sub-millisecond values round up so a wait is never cut short. */
-        int64_t ms = ns / DURATION_NS_PER_MS + (ns % DURATION_NS_PER_MS != 0);
+        int64_t ms = ns / CLOCK_NS_PER_MS + (ns % CLOCK_NS_PER_MS != 0);
         if (strcmp(key, ANNOTATIONS_MIN_READY) == 0)
             r->settings.min_ready_ms = ms;
         else
