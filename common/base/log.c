@@ -13,7 +13,7 @@
 #include "base/clock.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static enum log_level log_min = LOG_INFO;
+static enum log_level log_min = LOG_LEVEL_INFO;
 static enum log_format log_fmt = LOG_FORMAT_JSON;
 static FILE *log_sink;
 static int64_t (*log_clock)(void);
@@ -52,7 +52,7 @@ enum zl_err log_level_parse(const char *text, enum log_level *out)
         }
     }
     if (strcasecmp(text, "warning") == 0) {
-        *out = LOG_WARN;
+        *out = LOG_LEVEL_WARN;
         return ZL_OK;
     }
     return ZL_ERR_INVALID;

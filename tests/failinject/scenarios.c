@@ -526,12 +526,12 @@ static int run_log(void *ctx, uint64_t *digest)
     if (f == NULL)
         return (int)ZL_ERR_IO;
     /* The logger never fails its caller; it must not leak either. */
-    log_configure(LOG_DEBUG, LOG_FORMAT_JSON, f);
+    log_configure(LOG_LEVEL_DEBUG, LOG_FORMAT_JSON, f);
     struct log_field fields[] = {{"service", "db"}, {"why", "a \"quoted\""}};
-    log_record(LOG_INFO, "leader elected", fields, 2);
-    log_configure(LOG_DEBUG, LOG_FORMAT_TEXT, f);
+    log_record(LOG_LEVEL_INFO, "leader elected", fields, 2);
+    log_configure(LOG_LEVEL_DEBUG, LOG_FORMAT_TEXT, f);
     log_warn("lost %s", "db-0");
-    log_configure(LOG_INFO, LOG_FORMAT_JSON, NULL);
+    log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON, NULL);
     fclose(f);
     (void)data;
     (void)len;
