@@ -405,8 +405,10 @@ static int run_metrics(void *ctx, uint64_t *digest)
     (void)ctx;
     struct buf out;
     buf_init(&out, 1 << 20);
-    struct metrics_registry *reg = metrics_registry_new();
-    enum zl_err err = reg == NULL ? ZL_ERR_NOMEM : fill_metrics(reg);
+    struct metrics_registry *reg = NULL;
+    enum zl_err err = metrics_registry_new(&reg);
+    if (err == ZL_OK)
+        err = fill_metrics(reg);
     if (err == ZL_OK) {
         const char *names[] = {"namespace", "service"};
         const char *values[] = {"prod", "db"};
