@@ -240,20 +240,26 @@ static int run_store(void *ctx, uint64_t *digest)
     return (int)err;
 }
 
+/* An enabled Service with bad annotations, no selector and no ports: every
+ * kind of problem, InvalidService included. */
+static const char annotations_service[] =
+    "{\"metadata\":{\"name\":\"db\",\"namespace\":\"prod\","
+    "\"annotations\":{\"zen-lead.io/enabled\":\" True \","
+    "\"zen-lead.io/failover-min-delay\":\"25h\","
+    "\"zen-lead.io/leader-service-name\":\"Bad_Name\","
+    "\"zen-lead.io/min-ready-duration\":\"500ms\","
+    "\"zen-lead.io/stiky\":\"true\"}},\"spec\":{\"clusterIP\":\"None\"}}";
+
 static int run_annotations(void *ctx, uint64_t *digest)
 {
     (void)ctx;
-    struct views_kv items[] = {
-        {"zen-lead.io/enabled", " True "},
-        {"zen-lead.io/failover-min-delay", "25h"},
-        {"zen-lead.io/leader-service-name", "Bad_Name"},
-        {"zen-lead.io/min-ready-duration", "500ms"},
-        {"zen-lead.io/stiky", "true"},
-    };
-    struct views_map map = {items, sizeof(items) / sizeof(*items)};
+    struct views_service *svc = NULL;
     struct annotations_result res;
     char *norm = NULL;
-    enum zl_err err = annotations_parse(&map, "db", &res);
+    enum zl_err err = views_service_parse(
+        annotations_service, sizeof(annotations_service) - 1, &svc);
+    if (err == ZL_OK)
+        err = annotations_check_service(svc, &res);
     if (err == ZL_OK) {
         uint64_t h = fnv(0, &res.problem_count, sizeof(res.problem_count));
         for (size_t i = 0; i < res.problem_count; i++) {
@@ -267,6 +273,7 @@ static int run_annotations(void *ctx, uint64_t *digest)
     if (err == ZL_OK)
         *digest = fnv_str(*digest, norm);
     free(norm);
+    views_service_free(svc);
     return (int)err;
 }
 
