@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "kube/store.h"
 #include "kube/views.h"
 #include "podgen.h"
@@ -28,9 +28,7 @@ struct result {
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)clock_mono_ns() / (double)CLOCK_NS_PER_S;
 }
 
 static int parse_all(size_t n, struct views_pod **pods, char *json)

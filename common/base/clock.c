@@ -94,19 +94,33 @@ static size_t format_parts(int64_t secs, int64_t frac_ns,
     return n;
 }
 
+/* Splits t (in units of `per` a second) into floored seconds and the
+ * remainder in units, with no product that can overflow at INT64_MIN. */
+static int64_t split_floor(int64_t t, int64_t per, int64_t *rem)
+{
+    int64_t secs = t / per;
+    *rem = t % per;
+    if (*rem < 0) {
+        *rem += per;
+        secs--;
+    }
+    return secs;
+}
+
 size_t clock_format_ms(int64_t unix_ms, enum clock_precision prec,
                        char out[CLOCK_RFC3339_MAX])
 {
-    int64_t secs = unix_ms / 1000 - (unix_ms % 1000 < 0);
-    int64_t frac_ms = unix_ms - secs * 1000;
+    int64_t frac_ms;
+    int64_t secs = split_floor(unix_ms, CLOCK_MS_PER_S, &frac_ms);
     return format_parts(secs, frac_ms * CLOCK_NS_PER_MS, prec, out);
 }
 
 size_t clock_format_ns(int64_t unix_ns, enum clock_precision prec,
                        char out[CLOCK_RFC3339_MAX])
 {
-    int64_t secs = unix_ns / CLOCK_NS_PER_S - (unix_ns % CLOCK_NS_PER_S < 0);
-    return format_parts(secs, unix_ns - secs * CLOCK_NS_PER_S, prec, out);
+    int64_t frac_ns;
+    int64_t secs = split_floor(unix_ns, CLOCK_NS_PER_S, &frac_ns);
+    return format_parts(secs, frac_ns, prec, out);
 }
 
 /* Reads exactly n digits. */

@@ -54,12 +54,13 @@ struct config_error {
     char text[CONFIG_ERROR_MAX]; /* one line, no trailing newline */
 };
 
-/* Fills out (a zeroed struct laid out as the schema says) from defaults, the
- * file named by the flag --config (or config_file when not NULL), then the
- * flags argv[1..argc-1]. On error out holds whatever was set so far, err
- * says what and where, and the caller still calls config_cleanup.
- * ZL_ERR_INVALID bad value or unknown key; ZL_ERR_PARSE malformed YAML;
- * ZL_ERR_IO unreadable file; ZL_ERR_LIMIT oversize; ZL_ERR_NOMEM. */
+/* Fills out (a zeroed struct laid out as the schema says) from defaults,
+ * then the YAML file named by the flag --config (or --config=FILE) when
+ * argv has it, then the flags argv[1..argc-1]. On error out holds whatever was
+ * set so far, err says what and where, and the caller still calls
+ * config_cleanup. ZL_ERR_INVALID bad value or unknown key; ZL_ERR_PARSE
+ * malformed YAML; ZL_ERR_IO unreadable file; ZL_ERR_LIMIT oversize;
+ * ZL_ERR_NOMEM. */
 enum zl_err config_load(const struct config_schema *schema, void *out, int argc,
                         char *const *argv, struct config_error *err);
 

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "base/clock.h"
+
 #define DURATION_MAX_MAGNITUDE (UINT64_C(1) << 63)
 
 struct duration_unit {
@@ -17,13 +19,13 @@ struct duration_unit {
 
 static const struct duration_unit duration_units[] = {
     {"ns", 1},
-    {"us", 1000},
-    {"\xc2\xb5s", 1000}, /* U+00B5 micro sign */
-    {"\xce\xbcs", 1000}, /* U+03BC Greek small letter mu */
-    {"ms", 1000000},
-    {"s", 1000000000},
-    {"m", UINT64_C(60) * 1000000000},
-    {"h", UINT64_C(3600) * 1000000000},
+    {"us", CLOCK_NS_PER_US},
+    {"\xc2\xb5s", CLOCK_NS_PER_US}, /* U+00B5 micro sign */
+    {"\xce\xbcs", CLOCK_NS_PER_US}, /* U+03BC Greek small letter mu */
+    {"ms", CLOCK_NS_PER_MS},
+    {"s", CLOCK_NS_PER_S},
+    {"m", 60 * CLOCK_NS_PER_S},
+    {"h", 3600 * CLOCK_NS_PER_S},
 };
 
 static bool is_digit(char c)
@@ -197,10 +199,10 @@ static void fmt_small(char *buf, size_t *w, uint64_t u)
         buf[--*w] = '0';
         return;
     }
-    if (u < 1000) {
+    if (u < (uint64_t)CLOCK_NS_PER_US) {
         prec = 0;
         buf[--*w] = 'n';
-    } else if (u < 1000000) {
+    } else if (u < (uint64_t)CLOCK_NS_PER_MS) {
         prec = 3;
         buf[--*w] = '\xb5';
         buf[--*w] = '\xc2';
@@ -219,7 +221,7 @@ void duration_format(int64_t ns, char out[static DURATION_FORMAT_MAX])
     bool neg = ns < 0;
     uint64_t u = neg ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
 
-    if (u < (uint64_t)DURATION_NS_PER_SEC) {
+    if (u < (uint64_t)CLOCK_NS_PER_S) {
         fmt_small(buf, &w, u);
     } else {
         buf[--w] = 's';

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Go-style durations ("1h2m3.5s", "500ms", "1.5h", "-2us", "0"), parsed to
  * and formatted from signed 64-bit nanoseconds exactly as Go's
- * time.ParseDuration and Duration.String do. */
+ * time.ParseDuration and Duration.String do. The nanosecond constants are
+ * base/clock's CLOCK_NS_PER_*. */
 #ifndef ZL_BASE_DURATION_H
 #define ZL_BASE_DURATION_H
 
@@ -9,8 +10,6 @@
 
 #include "base/err.h"
 
-#define DURATION_NS_PER_MS INT64_C(1000000)
-#define DURATION_NS_PER_SEC INT64_C(1000000000)
 /* Longest text duration_format writes, terminator included. */
 #define DURATION_FORMAT_MAX 32
 

@@ -8,12 +8,12 @@
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static enum log_level log_min = LOG_INFO;
+static enum log_level log_min = LOG_LEVEL_INFO;
 static enum log_format log_fmt = LOG_FORMAT_JSON;
 static FILE *log_sink;
 static int64_t (*log_clock)(void);
@@ -52,7 +52,7 @@ enum zl_err log_level_parse(const char *text, enum log_level *out)
         }
     }
     if (strcasecmp(text, "warning") == 0) {
-        *out = LOG_WARN;
+        *out = LOG_LEVEL_WARN;
         return ZL_OK;
     }
     return ZL_ERR_INVALID;
@@ -79,23 +79,7 @@ int log_enabled(enum log_level level)
 
 static int64_t real_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void format_ts(int64_t ms, char out[32])
-{
-    time_t secs = (time_t)(ms / 1000);
-    int64_t frac = ms % 1000;
-    if (frac < 0) {
-        frac += 1000;
-        secs -= 1;
-    }
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)frac);
+    return clock_real_ns() / CLOCK_NS_PER_MS;
 }
 
 static bool needs_quotes(const char *s)
@@ -154,7 +138,7 @@ static enum zl_err build_text(struct buf *b, const char *ts,
 void log_record(enum log_level level, const char *msg,
                 const struct log_field *fields, size_t field_count)
 {
-    char ts[32];
+    char ts[CLOCK_RFC3339_MAX];
     struct buf b;
 
     pthread_mutex_lock(&log_lock);
@@ -163,7 +147,8 @@ void log_record(enum log_level level, const char *msg,
         return;
     }
     FILE *sink = log_sink != NULL ? log_sink : stderr;
-    format_ts(log_clock != NULL ? log_clock() : real_now_ms(), ts);
+    clock_format_ms(log_clock != NULL ? log_clock() : real_now_ms(),
+                    CLOCK_PREC_MS, ts);
     buf_init(&b, LOG_MAX_RECORD);
     enum zl_err err = log_fmt == LOG_FORMAT_TEXT
                           ? build_text(&b, ts, level, msg, fields, field_count)

@@ -13,10 +13,10 @@
 #include "base/err.h"
 
 enum log_level {
-    LOG_DEBUG = 0,
-    LOG_INFO,
-    LOG_WARN,
-    LOG_ERROR,
+    LOG_LEVEL_DEBUG = 0,
+    LOG_LEVEL_INFO,
+    LOG_LEVEL_WARN,
+    LOG_LEVEL_ERROR,
 };
 
 enum log_format {
@@ -62,9 +62,9 @@ void log_record(enum log_level level, const char *msg,
 void log_printf(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-#define log_debug(...) log_printf(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_printf(LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_printf(LOG_WARN, __VA_ARGS__)
-#define log_error(...) log_printf(LOG_ERROR, __VA_ARGS__)
+#define log_debug(...) log_printf(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_info(...) log_printf(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_warn(...) log_printf(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_error(...) log_printf(LOG_LEVEL_ERROR, __VA_ARGS__)
 
 #endif

@@ -40,13 +40,18 @@ struct metrics_registry {
     size_t family_count;
 };
 
-struct metrics_registry *metrics_registry_new(void)
+enum zl_err metrics_registry_new(struct metrics_registry **out)
 {
+    *out = NULL;
     struct metrics_registry *reg = calloc(1, sizeof(*reg));
     if (reg == NULL)
-        return NULL;
-    pthread_mutex_init(&reg->lock, NULL);
-    return reg;
+        return ZL_ERR_NOMEM;
+    if (pthread_mutex_init(&reg->lock, NULL) != 0) {
+        free(reg);
+        return ZL_ERR_NOMEM;
+    }
+    *out = reg;
+    return ZL_OK;
 }
 
 static void free_strings(char **strings, size_t count)

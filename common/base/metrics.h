@@ -24,7 +24,8 @@ enum metrics_type {
 struct metrics_registry;
 struct metrics_family; /* one metric name; owned by its registry */
 
-struct metrics_registry *metrics_registry_new(void);
+/* Makes an empty registry. ZL_ERR_NOMEM (*out NULL). */
+enum zl_err metrics_registry_new(struct metrics_registry **out);
 /* Frees the registry and every family and series in it. NULL is a no-op. */
 void metrics_registry_free(struct metrics_registry *reg);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Mutex and monotonic condition variables, monotonic time. */
+/* Mutex and monotonic condition variables, and their deadlines. */
 #include "base/sync.h"
+
+#include "base/clock.h"
 
 enum zl_err sync_init(pthread_mutex_t *mu, pthread_cond_t *const *conds,
                       size_t cond_count)
@@ -31,18 +33,11 @@ void sync_destroy(pthread_mutex_t *mu, pthread_cond_t *const *conds,
     pthread_mutex_destroy(mu);
 }
 
-int64_t sync_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * SYNC_NS_PER_SEC + ts.tv_nsec;
-}
-
 struct timespec sync_timespec(int64_t monotonic_ns)
 {
     struct timespec ts = {
-        .tv_sec = (time_t)(monotonic_ns / SYNC_NS_PER_SEC),
-        .tv_nsec = (long)(monotonic_ns % SYNC_NS_PER_SEC),
+        .tv_sec = (time_t)(monotonic_ns / CLOCK_NS_PER_S),
+        .tv_nsec = (long)(monotonic_ns % CLOCK_NS_PER_S),
     };
     return ts;
 }

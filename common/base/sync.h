@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers for the threads of common/: a mutex with condition
  * variables on the monotonic clock (so a wall-clock jump never stretches or
- * cuts a wait), the monotonic time, and absolute deadlines for
- * pthread_cond_timedwait. */
+ * cuts a wait), and absolute deadlines for pthread_cond_timedwait. The time
+ * itself comes from base/clock (clock_mono_ns). */
 #ifndef ZL_BASE_SYNC_H
 #define ZL_BASE_SYNC_H
 
@@ -12,8 +12,6 @@
 #include <time.h>
 
 #include "base/err.h"
-
-#define SYNC_NS_PER_SEC INT64_C(1000000000)
 
 /* Initialises mu and cond_count condition variables that time out on
  * CLOCK_MONOTONIC. On failure nothing stays initialised and the result is
@@ -25,10 +23,8 @@ enum zl_err sync_init(pthread_mutex_t *mu, pthread_cond_t *const *conds,
 void sync_destroy(pthread_mutex_t *mu, pthread_cond_t *const *conds,
                   size_t cond_count);
 
-/* Nanoseconds on CLOCK_MONOTONIC. */
-int64_t sync_now_ns(void);
-
-/* A monotonic instant as the timespec pthread_cond_timedwait takes. */
+/* A monotonic instant (clock_mono_ns) as the timespec
+ * pthread_cond_timedwait takes. */
 struct timespec sync_timespec(int64_t monotonic_ns);
 
 #endif

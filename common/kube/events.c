@@ -10,14 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/sync.h"
-#include "kube/ratelimit.h"
 
-#define NS_PER_S INT64_C(1000000000)
-#define NS_PER_MS INT64_C(1000000)
 #define KEY_MAX 2048 /* 3 x 253 + 16 + 128 + 1024 and separators fit */
 #define BODY_MAX ((size_t)EVENTS_MAX_MESSAGE * 16)
 
@@ -105,7 +102,7 @@ enum zl_err events_cache_new(size_t max_entries, long window_s,
     if (c == NULL)
         return ZL_ERR_NOMEM;
     c->max = max_entries > 0 ? max_entries : EVENTS_CACHE_MAX;
-    c->window_ns = (window_s > 0 ? window_s : EVENTS_WINDOW_S) * NS_PER_S;
+    c->window_ns = (window_s > 0 ? window_s : EVENTS_WINDOW_S) * CLOCK_NS_PER_S;
     c->bucket_count = c->max < 64 ? 64 : c->max;
     c->buckets = calloc(c->bucket_count, sizeof(*c->buckets));
     if (c->buckets == NULL) {
@@ -261,13 +258,10 @@ void events_cache_forget(struct events_cache *c, const struct events_event *ev)
 
 /* ---- rendering ---- */
 
-void events_format_time(int64_t unix_ns, char out[24])
+/* metav1.Time: whole seconds, never before the epoch. */
+static void format_time(int64_t unix_ns, char out[CLOCK_RFC3339_MAX])
 {
-    time_t secs = (time_t)((unix_ns > 0 ? unix_ns : 0) / NS_PER_S);
-    struct tm tm;
-    if (gmtime_r(&secs, &tm) == NULL ||
-        strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, 24, "1970-01-01T00:00:00Z");
+    clock_format_ns(unix_ns > 0 ? unix_ns : 0, CLOCK_PREC_S, out);
 }
 
 /* Appends ,"key":"value" with value cut to max bytes. */
@@ -329,9 +323,9 @@ enum zl_err events_render(const struct events_event *ev, const char *name,
                           const struct events_source *src, struct buf *out)
 {
     const struct events_object *o = ev->object;
-    char first[24], last[24];
-    events_format_time(ev->first_unix_ns, first);
-    events_format_time(ev->last_unix_ns, last);
+    char first[CLOCK_RFC3339_MAX], last[CLOCK_RFC3339_MAX];
+    format_time(ev->first_unix_ns, first);
+    format_time(ev->last_unix_ns, last);
     enum zl_err rc = buf_puts(out, "{\"apiVersion\":\"v1\",\"kind\":\"Event\","
                                    "\"metadata\":{\"name\":");
     if (rc == ZL_OK)
@@ -363,8 +357,8 @@ enum zl_err events_render(const struct events_event *ev, const char *name,
 enum zl_err events_render_patch(long count, int64_t last_unix_ns,
                                 struct buf *out)
 {
-    char last[24];
-    events_format_time(last_unix_ns, last);
+    char last[CLOCK_RFC3339_MAX];
+    format_time(last_unix_ns, last);
     return buf_printf(out, "{\"count\":%ld,\"lastTimestamp\":\"%s\"}", count,
                       last);
 }
@@ -396,13 +390,6 @@ struct events_recorder {
     pthread_t thread;
     atomic_uint_fast64_t dropped, written;
 };
-
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 static char *dup_cut(const char *s, size_t max)
 {
@@ -439,7 +426,7 @@ static struct pending *pending_new(const struct events_object *o,
     if (p == NULL)
         return NULL;
     p->type = type;
-    p->at_unix_ns = wall_ns();
+    p->at_unix_ns = clock_real_ns();
     p->kind = dup_cut(o->kind, EVENTS_MAX_NAME);
     p->api_version = dup_cut(o->api_version, EVENTS_MAX_NAME);
     p->ns = dup_cut(o->ns, EVENTS_MAX_NAME);
@@ -491,10 +478,10 @@ void events_record(struct events_recorder *r, const struct events_object *obj,
 /* Sleeps delay_ns unless stopping; false when stopping. */
 static bool pause_unless_stopping(struct events_recorder *r, int64_t delay_ns)
 {
-    int64_t until = ratelimit_now_ns() + delay_ns;
+    int64_t until = clock_mono_ns() + delay_ns;
     struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&r->mu);
-    while (!r->stopping && ratelimit_now_ns() < until)
+    while (!r->stopping && clock_mono_ns() < until)
         pthread_cond_timedwait(&r->cond, &r->mu, &ts);
     bool go_on = !r->stopping;
     pthread_mutex_unlock(&r->mu);
@@ -546,7 +533,7 @@ static void deliver(struct events_recorder *r, const struct pending *p)
         if (tries > 0 && !pause_unless_stopping(r, r->retry_ns))
             break;
         struct events_decision d;
-        int64_t unique = wall_ns();
+        int64_t unique = clock_real_ns();
         r->last_unique = unique > r->last_unique ? unique : r->last_unique + 1;
         events_cache_decide(r->cache, &ev, p->at_unix_ns, r->last_unique, &d);
         ev.count = d.count;
@@ -623,7 +610,7 @@ enum zl_err events_recorder_new(struct kube_client *client,
     r->queue_max = opt->queue_max > 0 ? opt->queue_max : EVENTS_QUEUE_MAX;
     r->max_tries = opt->max_tries > 0 ? opt->max_tries : EVENTS_MAX_TRIES;
     r->retry_ns =
-        (opt->retry_ms > 0 ? opt->retry_ms : EVENTS_RETRY_MS) * NS_PER_MS;
+        (opt->retry_ms > 0 ? opt->retry_ms : EVENTS_RETRY_MS) * CLOCK_NS_PER_MS;
     r->component = dup_cut(opt->source.component, EVENTS_MAX_REASON);
     r->host = dup_cut(opt->source.host, EVENTS_MAX_NAME);
     r->instance = dup_cut(opt->source.instance, EVENTS_MAX_REASON);
@@ -670,10 +657,10 @@ void events_recorder_free(struct events_recorder *r)
 
 enum zl_err events_flush(struct events_recorder *r, long timeout_ms)
 {
-    int64_t until = ratelimit_now_ns() + (int64_t)timeout_ms * NS_PER_MS;
+    int64_t until = clock_mono_ns() + (int64_t)timeout_ms * CLOCK_NS_PER_MS;
     struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&r->mu);
-    while ((r->head != NULL || r->busy) && ratelimit_now_ns() < until)
+    while ((r->head != NULL || r->busy) && clock_mono_ns() < until)
         pthread_cond_timedwait(&r->cond, &r->mu, &ts);
     enum zl_err rc = r->head == NULL && !r->busy ? ZL_OK : ZL_ERR_TIMEOUT;
     pthread_mutex_unlock(&r->mu);

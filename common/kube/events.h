@@ -109,7 +109,9 @@ size_t events_cache_len(const struct events_cache *c);
 
 /* Appends the whole Event for a create, named name, in the object's
  * namespace ("default" for ""). Reason and message are cut to their
- * limits at a UTF-8 boundary. Errors as buf_append. */
+ * limits at a UTF-8 boundary; timestamps are RFC 3339 in whole seconds
+ * ("2006-01-02T15:04:05Z", instants before 1970 written as the epoch).
+ * Errors as buf_append. */
 enum zl_err events_render(const struct events_event *ev, const char *name,
                           const struct events_source *src, struct buf *out);
 
@@ -117,9 +119,6 @@ enum zl_err events_render(const struct events_event *ev, const char *name,
  * Errors as buf_append. */
 enum zl_err events_render_patch(long count, int64_t last_unix_ns,
                                 struct buf *out);
-
-/* Formats an RFC 3339 instant in seconds, "2006-01-02T15:04:05Z". */
-void events_format_time(int64_t unix_ns, char out[24]);
 
 /* ---- the recorder ---- */
 

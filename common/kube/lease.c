@@ -8,17 +8,13 @@
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/sync.h"
-#include "kube/ratelimit.h"
-
-#define NS_PER_MS INT64_C(1000000)
-#define NS_PER_S INT64_C(1000000000)
 
 /* ---- pure rules ---- */
 
@@ -56,7 +52,7 @@ enum lease_action lease_decide(const struct lease_record *rec,
         return LEASE_RENEW;
     if (rec->holder[0] == '\0')
         return LEASE_ACQUIRE;
-    int64_t expires = observed_ns + (int64_t)rec->duration_s * NS_PER_S;
+    int64_t expires = observed_ns + (int64_t)rec->duration_s * CLOCK_NS_PER_S;
     if (now_ns < expires) {
         if (expires_ns != NULL)
             *expires_ns = expires;
@@ -149,15 +145,10 @@ enum zl_err lease_record_parse(const char *json, size_t json_len,
                                struct lease_record *out)
 {
     memset(out, 0, sizeof(*out));
-    enum zl_err rc = ZL_ERR_PARSE;
-    struct json_tokener *tok = json_tokener_new();
-    if (tok == NULL)
-        return ZL_ERR_NOMEM;
-    struct json_object *root = json_tokener_parse_ex(tok, json, (int)json_len);
-    struct json_object *meta = NULL, *spec = NULL;
-    if (root == NULL || !json_object_is_type(root, json_type_object))
-        goto out;
-    rc = ZL_OK;
+    struct json_object *root = NULL, *meta = NULL, *spec = NULL;
+    enum zl_err rc = json_parse_object(json, json_len, &root);
+    if (rc != ZL_OK)
+        return rc;
     if (json_object_object_get_ex(root, "metadata", &meta))
         rc = get_text(meta, "resourceVersion", out->resource_version,
                       sizeof(out->resource_version));
@@ -175,7 +166,6 @@ enum zl_err lease_record_parse(const char *json, size_t json_len,
     out->transitions = get_long(spec, "leaseTransitions");
 out:
     json_object_put(root);
-    json_tokener_free(tok);
     return rc;
 }
 
@@ -215,20 +205,6 @@ enum zl_err lease_render(const char *ns, const char *name,
     return rc;
 }
 
-void lease_format_time(int64_t unix_ns, char out[LEASE_TIME_LEN])
-{
-    if (unix_ns < 0)
-        unix_ns = 0;
-    time_t secs = (time_t)(unix_ns / NS_PER_S);
-    unsigned micros = (unsigned)((unix_ns % NS_PER_S) / 1000);
-    struct tm tm;
-    char date[24];
-    if (gmtime_r(&secs, &tm) == NULL ||
-        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-        copy_text(date, sizeof(date), "1970-01-01T00:00:00");
-    snprintf(out, LEASE_TIME_LEN, "%.19s.%06uZ", date, micros % 1000000u);
-}
-
 /* ---- the elector ---- */
 
 struct lease {
@@ -256,11 +232,10 @@ struct lease {
     int64_t last_renew_ns;
 };
 
-static int64_t wall_ns(void)
+/* Now as a MicroTime. */
+static void now_micro_time(char out[LEASE_TIME_LEN])
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+    clock_format_ns(clock_real_ns(), CLOCK_PREC_US, out);
 }
 
 static char *dup_text(const char *s)
@@ -302,13 +277,13 @@ enum zl_err lease_new(struct kube_client *client,
     if (l == NULL)
         return ZL_ERR_NOMEM;
     l->client = client;
-    l->duration_ns = (int64_t)d * NS_PER_MS;
-    l->renew_deadline_ns = (int64_t)rd * NS_PER_MS;
-    l->retry_ns = (int64_t)rp * NS_PER_MS;
+    l->duration_ns = (int64_t)d * CLOCK_NS_PER_MS;
+    l->renew_deadline_ns = (int64_t)rd * CLOCK_NS_PER_MS;
+    l->retry_ns = (int64_t)rp * CLOCK_NS_PER_MS;
     l->jitter = opt->jitter == 0 ? LEASE_JITTER : opt->jitter;
     l->keep_on_stop = opt->keep_on_stop;
     l->cb = opt->cb;
-    l->seed = (unsigned)wall_ns() ^ (unsigned)(uintptr_t)l;
+    l->seed = (unsigned)clock_real_ns() ^ (unsigned)(uintptr_t)l;
     l->ns = dup_text(opt->lease_namespace);
     l->name = dup_text(opt->name);
     l->identity = dup_text(opt->identity);
@@ -332,7 +307,7 @@ bool lease_is_leader(struct lease *l)
 {
     if (!atomic_load(&l->leader))
         return false;
-    return ratelimit_now_ns() < (int64_t)atomic_load(&l->valid_until_ns);
+    return clock_mono_ns() < (int64_t)atomic_load(&l->valid_until_ns);
 }
 
 bool lease_finished(struct lease *l)
@@ -353,7 +328,7 @@ static void wait_until(struct lease *l, int64_t until)
 {
     struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&l->mu);
-    while (!l->stopping && ratelimit_now_ns() < until)
+    while (!l->stopping && clock_mono_ns() < until)
         pthread_cond_timedwait(&l->cond, &l->mu, &ts);
     pthread_mutex_unlock(&l->mu);
 }
@@ -391,7 +366,7 @@ static enum zl_err write_record(struct lease *l, const struct lease_record *rec,
         goto out;
     struct lease_record written;
     if (lease_record_parse(resp.body.data, resp.body.len, &written) == ZL_OK)
-        observe(l, &written, ratelimit_now_ns());
+        observe(l, &written, clock_mono_ns());
 out:
     kube_response_cleanup(&resp);
     buf_cleanup(&body);
@@ -405,7 +380,7 @@ static enum zl_err try_acquire_or_renew(struct lease *l, int64_t *expires_ns)
 {
     struct kube_response resp;
     kube_response_init(&resp);
-    int64_t now = ratelimit_now_ns();
+    int64_t now = clock_mono_ns();
     *expires_ns = 0;
     enum zl_err rc = client_get(l->client, &KUBE_LEASES, l->ns, l->name, &resp);
     struct lease_record got, next;
@@ -426,8 +401,9 @@ static enum zl_err try_acquire_or_renew(struct lease *l, int64_t *expires_ns)
         goto out;
     }
     char now_text[LEASE_TIME_LEN];
-    lease_format_time(wall_ns(), now_text);
-    long duration_s = (long)((l->duration_ns + NS_PER_S - 1) / NS_PER_S);
+    now_micro_time(now_text);
+    long duration_s =
+        (long)((l->duration_ns + CLOCK_NS_PER_S - 1) / CLOCK_NS_PER_S);
     lease_next_record(exists ? &l->observed : NULL, act, l->identity,
                       duration_s, now_text, &next);
     rc = write_record(l, &next, act == LEASE_CREATE);
@@ -478,7 +454,7 @@ static bool acquire_loop(struct lease *l)
         if (rc != ZL_ERR_EXISTS && rc != ZL_ERR_CONFLICT)
             log_warn("lease: %s/%s: acquire: %s", l->ns, l->name,
                      zl_err_str(rc));
-        int64_t now = ratelimit_now_ns();
+        int64_t now = clock_mono_ns();
         int64_t until = now + jittered_retry(l);
         if (expires > now && expires < until)
             until = expires;
@@ -492,7 +468,7 @@ static bool acquire_loop(struct lease *l)
 static bool renew_loop(struct lease *l)
 {
     for (;;) {
-        wait_until(l, ratelimit_now_ns() + l->retry_ns);
+        wait_until(l, clock_mono_ns() + l->retry_ns);
         if (stop_requested(l))
             return true;
         int64_t expires = 0;
@@ -507,7 +483,7 @@ static bool renew_loop(struct lease *l)
             return false;
         }
         log_warn("lease: %s/%s: renew: %s", l->ns, l->name, zl_err_str(rc));
-        if (ratelimit_now_ns() >= l->last_renew_ns + l->renew_deadline_ns) {
+        if (clock_mono_ns() >= l->last_renew_ns + l->renew_deadline_ns) {
             stop_leading(l, "renew deadline passed");
             return false;
         }
@@ -520,7 +496,7 @@ static void release(struct lease *l)
         return;
     char now_text[LEASE_TIME_LEN];
     struct lease_record rec;
-    lease_format_time(wall_ns(), now_text);
+    now_micro_time(now_text);
     lease_release_record(&l->observed, now_text, &rec);
     enum zl_err rc = write_record(l, &rec, false);
     if (rc != ZL_OK)

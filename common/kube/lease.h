@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "kube/client.h"
 
@@ -19,7 +20,9 @@
 #define LEASE_RETRY_PERIOD_MS 2000L
 #define LEASE_JITTER 1.2 /* client-go's JitterFactor */
 #define LEASE_MAX_IDENTITY 253
-#define LEASE_TIME_LEN 32 /* "2006-01-02T15:04:05.000000Z" + NUL, padded */
+/* A MicroTime, "2006-01-02T15:04:05.000000Z" + NUL: what clock_format_ns
+ * writes with CLOCK_PREC_US. */
+#define LEASE_TIME_LEN CLOCK_RFC3339_MAX
 
 /* The election fields of a Lease, as read or to be written. */
 struct lease_record {
@@ -61,7 +64,8 @@ bool lease_record_changed(const struct lease_record *a,
  * duration, renewTime now; acquireTime and transitions kept when renewing,
  * acquireTime now and transitions + 1 when the holder changes (a create
  * starts at 0). observed may be NULL for LEASE_CREATE. now_text is a
- * MicroTime. The resourceVersion is carried over for the CAS. */
+ * MicroTime (clock_format_ns with CLOCK_PREC_US). The resourceVersion is
+ * carried over for the CAS. */
 void lease_next_record(const struct lease_record *observed,
                        enum lease_action action, const char *identity,
                        long duration_s, const char *now_text,
@@ -72,8 +76,10 @@ void lease_next_record(const struct lease_record *observed,
 void lease_release_record(const struct lease_record *observed,
                           const char *now_text, struct lease_record *out);
 
-/* Reads a Lease JSON object. ZL_ERR_PARSE when it is not JSON or not an
- * object, ZL_ERR_LIMIT when a field is longer than the record holds. */
+/* Reads a Lease JSON object (parsed with json_parse_object). ZL_ERR_PARSE
+ * when it is not one JSON object, ZL_ERR_LIMIT when it is too deep or too
+ * long for json_parse_object or a field is longer than the record holds,
+ * ZL_ERR_NOMEM. */
 enum zl_err lease_record_parse(const char *json, size_t json_len,
                                struct lease_record *out);
 
@@ -81,10 +87,6 @@ enum zl_err lease_record_parse(const char *json, size_t json_len,
  * compare-and-swap update. Errors as buf_append. */
 enum zl_err lease_render(const char *ns, const char *name,
                          const struct lease_record *rec, struct buf *out);
-
-/* Formats a wall-clock instant (Unix nanoseconds) as a MicroTime,
- * "2006-01-02T15:04:05.000000Z". */
-void lease_format_time(int64_t unix_ns, char out[LEASE_TIME_LEN]);
 
 /* ---- the elector ---- */
 

@@ -4,6 +4,7 @@
  * order they asked, as with Go's rate.Limiter.Reserve. */
 #include "kube/ratelimit.h"
 
+#include "base/clock.h"
 #include "base/sync.h"
 
 #include <errno.h>
@@ -13,7 +14,7 @@
 
 int64_t ratelimit_now_ns(void)
 {
-    return sync_now_ns();
+    return clock_mono_ns();
 }
 
 enum zl_err ratelimit_init(struct ratelimit *rl, double qps, int burst,

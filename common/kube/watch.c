@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "base/json.h"
 #include "base/log.h"
 
 static const char *const WATCH_TYPE_NAMES[] = {
@@ -78,34 +79,24 @@ static enum zl_err watch_line(struct watch_decoder *d, const char *p, size_t n)
         return ZL_ERR_LIMIT;
     if (watch_blank(p, n))
         return ZL_OK;
-    struct json_tokener *tok = json_tokener_new_ex(WATCH_MAX_DEPTH);
-    if (tok == NULL)
-        return ZL_ERR_NOMEM;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    struct json_object *ev = json_tokener_parse_ex(tok, p, (int)n);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    enum zl_err err = ZL_ERR_PARSE;
-    if (ev == NULL || jerr != json_tokener_success ||
-        !watch_blank(p + used, n - used)) {
-        if (jerr == json_tokener_error_depth)
-            err = ZL_ERR_LIMIT;
-        log_printf(LOG_DEBUG, "%s: event %lu is not JSON: %s", __func__,
-                   d->events + 1, json_tokener_error_desc(jerr));
-        goto out;
+    struct json_object *ev = NULL;
+    enum zl_err err = json_parse_object(p, n, &ev);
+    if (err != ZL_OK) {
+        log_debug("%s: event %lu is not a JSON object: %s", __func__,
+                  d->events + 1, zl_err_str(err));
+        return err;
     }
+    err = ZL_ERR_PARSE;
     struct json_object *jtype = NULL;
     struct json_object *object = NULL;
     enum watch_type type;
-    if (!json_object_is_type(ev, json_type_object) ||
-        !json_object_object_get_ex(ev, "type", &jtype) ||
+    if (!json_object_object_get_ex(ev, "type", &jtype) ||
         !json_object_is_type(jtype, json_type_string) ||
         !watch_type_parse(json_object_get_string(jtype), &type) ||
         !json_object_object_get_ex(ev, "object", &object) ||
         !json_object_is_type(object, json_type_object)) {
-        log_printf(LOG_DEBUG, "%s: event %lu lacks a known type or object",
-                   __func__, d->events + 1);
+        log_debug("%s: event %lu lacks a known type or object", __func__,
+                  d->events + 1);
         goto out;
     }
     d->events++;

@@ -17,8 +17,6 @@ struct json_object;
 /* Largest event line accepted by default: the API server's request body
  * limit (3 MiB) plus room for the event envelope. */
 #define WATCH_DEFAULT_MAX_EVENT ((size_t)4 << 20)
-/* Deepest JSON nesting accepted in one event. */
-#define WATCH_MAX_DEPTH 64
 
 enum watch_type {
     WATCH_ADDED,
@@ -62,9 +60,10 @@ void watch_cleanup(struct watch_decoder *d);
 void watch_reset(struct watch_decoder *d);
 
 /* Decodes the complete events in data (len bytes, any split) and keeps the
- * trailing partial line. Errors: ZL_ERR_LIMIT an event longer than
- * max_event, ZL_ERR_PARSE a line that is not a JSON object with a known
- * "type" and an "object", ZL_ERR_NOMEM, or the callback's error. After an
+ * trailing partial line. Each line is parsed with json_parse_object.
+ * Errors: ZL_ERR_LIMIT an event longer than max_event or nested deeper
+ * than JSON_MAX_DEPTH, ZL_ERR_PARSE a line that is not a JSON object with a
+ * known "type" and an "object", ZL_ERR_NOMEM, or the callback's error. After an
  * error the decoder refuses further input (ZL_ERR_INVALID) until
  * watch_reset: the stream must be restarted. */
 enum zl_err watch_feed(struct watch_decoder *d, const char *data, size_t len);

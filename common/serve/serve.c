@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/sync.h"
@@ -739,7 +740,7 @@ int serve_port(const struct serve *s)
  * are left (and why it matters) when the wait runs out. */
 static void wait_idle(struct serve *s, int64_t wait_ms, const char *then)
 {
-    int64_t deadline = sync_now_ns() + wait_ms * (SYNC_NS_PER_SEC / 1000);
+    int64_t deadline = clock_mono_ns() + wait_ms * (CLOCK_NS_PER_MS);
     struct timespec ts = sync_timespec(deadline);
     pthread_mutex_lock(&s->mu);
     while (s->active > 0) {

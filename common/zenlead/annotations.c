@@ -10,11 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/clock.h"
 #include "base/duration.h"
 #include "zenlead/naming.h"
 
 #define REASON_ANNOTATION "InvalidAnnotation"
 #define REASON_NAME "InvalidLeaderName"
+#define REASON_SERVICE "InvalidService"
 /* Longest excerpt of a user's value or key quoted in a message. */
 #define QUOTE_MAX 48
 #define SENTENCE_MAX 512
@@ -200,14 +202,13 @@ static enum zl_err parse_duration(struct annotations_result *r, const char *key,
     enum zl_err err = duration_parse(text, &ns);
     if (err == ZL_ERR_PARSE)
         why = "which is not a Go duration";
-    else if (err != ZL_OK ||
-             ns > ANNOTATIONS_MAX_DURATION_MS * DURATION_NS_PER_MS)
+    else if (err != ZL_OK || ns > ANNOTATIONS_MAX_DURATION_MS * CLOCK_NS_PER_MS)
         why = text[0] == '-' ? "which is negative" : "which is more than 24h";
     else if (ns < 0)
         why = "which is negative";
     if (why == NULL) {
         /* Sub-millisecond values round up so a wait is never cut short. */
-        int64_t ms = ns / DURATION_NS_PER_MS + (ns % DURATION_NS_PER_MS != 0);
+        int64_t ms = ns / CLOCK_NS_PER_MS + (ns % CLOCK_NS_PER_MS != 0);
         if (strcmp(key, ANNOTATIONS_MIN_READY) == 0)
             r->settings.min_ready_ms = ms;
         else
@@ -411,6 +412,46 @@ enum zl_err annotations_parse(const struct views_map *annotations,
     err = check_leader_name(out, service_name, explicit_name);
 out:
     free(explicit_name);
+    if (err != ZL_OK)
+        annotations_result_cleanup(out);
+    return err;
+}
+
+/* What SPEC asks of an enabled Service's spec (webhook rule V2). */
+static enum zl_err check_spec(struct annotations_result *r,
+                              const struct views_service *svc)
+{
+    const char *key = ANNOTATIONS_ENABLED;
+    enum zl_err err = ZL_OK;
+    if (svc->type == VIEWS_SVC_EXTERNAL_NAME)
+        return add_problem(
+            r, ANNOTATIONS_ERROR, key, REASON_SERVICE,
+            "The Service is of type ExternalName, which routes to no pods, "
+            "so there is no leader to choose.",
+            "Use type ClusterIP, NodePort or LoadBalancer with a selector, or "
+            "remove zen-lead.io/enabled.");
+    if (!svc->has_selector)
+        err = add_problem(r, ANNOTATIONS_ERROR, key, REASON_SERVICE,
+                          "The Service has no selector, so there are no pods "
+                          "to choose a leader from.",
+                          "Add a spec.selector that matches the pods, or "
+                          "remove zen-lead.io/enabled.");
+    if (err == ZL_OK && svc->port_count == 0)
+        err = add_problem(r, ANNOTATIONS_ERROR, key, REASON_SERVICE,
+                          "The Service has no ports, and a leader Service "
+                          "needs at least one port.",
+                          "Add the ports clients connect to under "
+                          "spec.ports, or remove zen-lead.io/enabled.");
+    return err;
+}
+
+enum zl_err annotations_check_service(const struct views_service *svc,
+                                      struct annotations_result *out)
+{
+    enum zl_err err = annotations_parse(&svc->annotations, svc->name, out);
+    if (err != ZL_OK || !out->settings.enabled)
+        return err;
+    err = check_spec(out, svc);
     if (err != ZL_OK)
         annotations_result_cleanup(out);
     return err;

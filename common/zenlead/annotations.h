@@ -60,7 +60,8 @@ struct annotations_problem {
     const char *key; /* the annotation key (static or owned by result) */
     char *message;   /* one sentence: what is wrong; owned */
     char *fix;       /* one sentence: how to fix it; owned */
-    const char *event_reason; /* InvalidAnnotation or InvalidLeaderName */
+    const char *event_reason; /* InvalidAnnotation, InvalidLeaderName or
+                                 InvalidService */
 };
 
 struct annotations_result {
@@ -87,6 +88,20 @@ struct annotations_result {
 enum zl_err annotations_parse(const struct views_map *annotations,
                               const char *service_name,
                               struct annotations_result *out);
+
+/* Checks a source Service as a whole, the one check the webhook (V1, V2)
+ * and the controller both run, so they refuse the same Services:
+ * annotations_parse of its annotations and name, then, only when it is
+ * enabled, what an enabled Service's spec needs, each an ERROR with reason
+ * InvalidService and key zen-lead.io/enabled (enabling is what makes it
+ * wrong), after the annotation problems:
+ * - type ExternalName (reported alone: such a Service routes to no pods);
+ * - no selector (nothing to choose a leader from);
+ * - no ports (a leader Service needs at least one port; the API server
+ *   refuses a ClusterIP Service without one, headless sources included).
+ * Errors and cleanup as annotations_parse. */
+enum zl_err annotations_check_service(const struct views_service *svc,
+                                      struct annotations_result *out);
 
 void annotations_result_cleanup(struct annotations_result *result);
 

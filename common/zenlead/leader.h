@@ -64,8 +64,8 @@ struct leader_current {
 
 /* Everything leader_choose reads; all borrowed, nothing kept.
  * - service: the source Service; its selector must be non-empty (an
- *   empty selector matches no pod here: selector-less Services are refused
- *   before leader choice).
+ *   empty selector matches no pod here: annotations_check_service refuses
+ *   selector-less Services before leader choice).
  * - settings: sticky, min_ready_ms and failover_min_delay_ms are read.
  * - pods: the pods of the namespace (any order); pods of another namespace
  *   are ignored.

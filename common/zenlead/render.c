@@ -139,7 +139,9 @@ static bool input_valid(const struct render_input *in)
            !str_empty(in->source->uid) && !str_empty(in->leader_name);
 }
 
-/* metadata.ownerReferences: [{v1 Service name uid, controller}]. */
+/* metadata.ownerReferences: [{v1 Service name uid, controller}]. No
+ * blockOwnerDeletion: where OwnerReferencesPermissionEnforcement is on it
+ * needs update on services/finalizers, which zen-lead is not granted. */
 static enum zl_err put_owner(struct json_object *meta, const char *name,
                              const char *uid)
 {
@@ -161,8 +163,6 @@ static enum zl_err put_owner(struct json_object *meta, const char *name,
         err = put_string(ref, "uid", uid);
     if (err == ZL_OK)
         err = put_bool(ref, "controller", true);
-    if (err == ZL_OK)
-        err = put_bool(ref, "blockOwnerDeletion", true);
     return err;
 }
 

@@ -50,7 +50,9 @@ struct render_input {
  *   zen-lead.io/current-leader and leader-pod-name (the pod name) and
  *   leader-pod-uid, and leader-last-switch-time (RFC 3339 UTC) when
  *   last_switch_ms is set; one ownerReference to the source (v1 Service,
- *   controller and blockOwnerDeletion true).
+ *   controller true, no blockOwnerDeletion: on clusters enforcing
+ *   OwnerReferencesPermissionEnforcement it needs services/finalizers
+ *   permission, which zen-lead's RBAC does not grant).
  * - spec: type ClusterIP, no selector, no clusterIP, no nodePorts; ports
  *   mirrored (name when not "", protocol, port, appProtocol when set);
  *   targetPort is the number resolved against the leader; a named
@@ -77,7 +79,8 @@ void render_slice_name(const char *leader_name, enum views_ip_family family,
  * - metadata: name <L>-ipv4/<L>-ipv6, namespace, the four zen-lead labels
  *   (kubernetes.io/service-name: <L>, both managed-by labels, source);
  *   no source labels are copied (some would make kube-proxy ignore it).
- *   One ownerReference to the leader Service, which needs its uid: the
+ *   One ownerReference to the leader Service (controller true, no
+ *   blockOwnerDeletion, as above), which needs its uid: the
  *   slice cannot be rendered before the leader Service exists, so the
  *   caller applies the Service first and passes the uid it got back.
  * - addressType IPv4/IPv6 (immutable in the API, hence a slice per family).

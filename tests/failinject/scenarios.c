@@ -76,8 +76,9 @@ static int fixture_setup(void **ctx)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     char *text = slurp(DATA "/render/dual-stack.in.json");
-    struct json_object *root = text ? json_tokener_parse(text) : NULL;
-    struct json_object *src, *leader;
+    struct json_object *root = NULL, *src, *leader;
+    if (text != NULL)
+        (void)json_parse_object(text, strlen(text), &root);
     int rc = 1;
     if (fx != NULL && root != NULL &&
         json_object_object_get_ex(root, "source", &src) &&
@@ -240,20 +241,26 @@ static int run_store(void *ctx, uint64_t *digest)
     return (int)err;
 }
 
+/* An enabled Service with bad annotations, no selector and no ports: every
+ * kind of problem, InvalidService included. */
+static const char annotations_service[] =
+    "{\"metadata\":{\"name\":\"db\",\"namespace\":\"prod\","
+    "\"annotations\":{\"zen-lead.io/enabled\":\" True \","
+    "\"zen-lead.io/failover-min-delay\":\"25h\","
+    "\"zen-lead.io/leader-service-name\":\"Bad_Name\","
+    "\"zen-lead.io/min-ready-duration\":\"500ms\","
+    "\"zen-lead.io/stiky\":\"true\"}},\"spec\":{\"clusterIP\":\"None\"}}";
+
 static int run_annotations(void *ctx, uint64_t *digest)
 {
     (void)ctx;
-    struct views_kv items[] = {
-        {"zen-lead.io/enabled", " True "},
-        {"zen-lead.io/failover-min-delay", "25h"},
-        {"zen-lead.io/leader-service-name", "Bad_Name"},
-        {"zen-lead.io/min-ready-duration", "500ms"},
-        {"zen-lead.io/stiky", "true"},
-    };
-    struct views_map map = {items, sizeof(items) / sizeof(*items)};
+    struct views_service *svc = NULL;
     struct annotations_result res;
     char *norm = NULL;
-    enum zl_err err = annotations_parse(&map, "db", &res);
+    enum zl_err err = views_service_parse(
+        annotations_service, sizeof(annotations_service) - 1, &svc);
+    if (err == ZL_OK)
+        err = annotations_check_service(svc, &res);
     if (err == ZL_OK) {
         uint64_t h = fnv(0, &res.problem_count, sizeof(res.problem_count));
         for (size_t i = 0; i < res.problem_count; i++) {
@@ -267,6 +274,7 @@ static int run_annotations(void *ctx, uint64_t *digest)
     if (err == ZL_OK)
         *digest = fnv_str(*digest, norm);
     free(norm);
+    views_service_free(svc);
     return (int)err;
 }
 
@@ -405,8 +413,10 @@ static int run_metrics(void *ctx, uint64_t *digest)
     (void)ctx;
     struct buf out;
     buf_init(&out, 1 << 20);
-    struct metrics_registry *reg = metrics_registry_new();
-    enum zl_err err = reg == NULL ? ZL_ERR_NOMEM : fill_metrics(reg);
+    struct metrics_registry *reg = NULL;
+    enum zl_err err = metrics_registry_new(&reg);
+    if (err == ZL_OK)
+        err = fill_metrics(reg);
     if (err == ZL_OK) {
         const char *names[] = {"namespace", "service"};
         const char *values[] = {"prod", "db"};
@@ -526,12 +536,12 @@ static int run_log(void *ctx, uint64_t *digest)
     if (f == NULL)
         return (int)ZL_ERR_IO;
     /* The logger never fails its caller; it must not leak either. */
-    log_configure(LOG_DEBUG, LOG_FORMAT_JSON, f);
+    log_configure(LOG_LEVEL_DEBUG, LOG_FORMAT_JSON, f);
     struct log_field fields[] = {{"service", "db"}, {"why", "a \"quoted\""}};
-    log_record(LOG_INFO, "leader elected", fields, 2);
-    log_configure(LOG_DEBUG, LOG_FORMAT_TEXT, f);
+    log_record(LOG_LEVEL_INFO, "leader elected", fields, 2);
+    log_configure(LOG_LEVEL_DEBUG, LOG_FORMAT_TEXT, f);
     log_warn("lost %s", "db-0");
-    log_configure(LOG_INFO, LOG_FORMAT_JSON, NULL);
+    log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON, NULL);
     fclose(f);
     (void)data;
     (void)len;

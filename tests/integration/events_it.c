@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/kubeconfig.h"
@@ -29,7 +30,8 @@ static void find_events(struct kube_client *c, const char *uid,
     struct kube_response r;
     kube_response_init(&r);
     cr_assert_eq(client_list(c, &KUBE_EVENTS, "default", &lo, &r), ZL_OK);
-    struct json_object *root = json_tokener_parse(r.body.data), *items;
+    struct json_object *root = NULL, *items;
+    cr_assert_eq(json_parse_object(r.body.data, r.body.len, &root), ZL_OK);
     cr_assert(json_object_object_get_ex(root, "items", &items));
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < json_object_array_length(items); i++) {

@@ -71,7 +71,7 @@ static void on_change(void *ctx, enum store_change change, const void *old_view,
 static void it_open(struct it *t, const char *prefix)
 {
     memset(t, 0, sizeof(*t));
-    log_configure(LOG_WARN, LOG_FORMAT_TEXT, stderr);
+    log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT, stderr);
     struct kubeconfig_error err;
     const char *path = getenv("KUBECONFIG");
     cr_assert(path != NULL && path[0] != '\0', "KUBECONFIG is not set");

@@ -47,16 +47,27 @@ static bool get_bool(struct json_object *o, const char *key, bool dflt)
     return json_object_get_boolean(v);
 }
 
-/* Builds the annotations map the way the controller gets it: through a
- * Service view. */
-static struct views_service *service_with(struct json_object *annotations)
+/* Builds the Service of case c, with annotations ann, the way the
+ * controller gets it: through a view. A case without "spec" gets one an
+ * enabled Service may have (a selector and one port). */
+static struct views_service *
+service_of(struct json_object *c, struct json_object *ann, const char *name)
 {
+    struct json_object *spec = NULL;
     struct json_object *svc = json_object_new_object();
     struct json_object *meta = json_object_new_object();
-    json_object_object_add(meta, "annotations", json_object_get(annotations));
+    json_object_object_add(meta, "name", json_object_new_string(name));
+    json_object_object_add(meta, "annotations", json_object_get(ann));
     json_object_object_add(svc, "metadata", meta);
+    if (json_object_object_get_ex(c, "spec", &spec))
+        json_object_object_add(svc, "spec", json_object_get(spec));
+    else
+        json_object_object_add(
+            svc, "spec",
+            testutil_json("{\"selector\":{\"app\":\"web\"},"
+                          "\"ports\":[{\"port\":80,\"protocol\":\"TCP\"}]}"));
     struct views_service *view;
-    cr_assert_eq(views_service_from_json(svc, &view), ZL_OK);
+    cr_assert_eq(views_service_from_json(svc, &view), ZL_OK, "%s", name);
     json_object_put(svc);
     return view;
 }
@@ -102,9 +113,9 @@ static void run_case(struct json_object *c)
     cr_assert(json_object_object_get_ex(c, "annotations", &ann), "%s", name);
     cr_assert(json_object_object_get_ex(c, "problems", &problems), "%s", name);
     snprintf(dflt_name, sizeof(dflt_name), "%s-leader", service);
-    struct views_service *svc = service_with(ann);
+    struct views_service *svc = service_of(c, ann, service);
     struct annotations_result r;
-    cr_assert_eq(annotations_parse(&svc->annotations, service, &r), ZL_OK);
+    cr_assert_eq(annotations_check_service(svc, &r), ZL_OK, "%s", name);
     const struct annotations_settings *s = &r.settings;
     cr_expect_eq(s->enabled, get_bool(c, "enabled", false), "%s: enabled",
                  name);
@@ -195,11 +206,12 @@ Test(annotations, parse_equals_parse_of_normalized_values)
                 json_object_new_string(out ? out : json_object_get_string(v)));
             free(out);
         }
-        struct views_service *a = service_with(ann), *b = service_with(norm);
-        struct annotations_result ra, rb;
         const char *service = get_str(c, "service", "web");
-        cr_assert_eq(annotations_parse(&a->annotations, service, &ra), ZL_OK);
-        cr_assert_eq(annotations_parse(&b->annotations, service, &rb), ZL_OK);
+        struct views_service *a = service_of(c, ann, service);
+        struct views_service *b = service_of(c, norm, service);
+        struct annotations_result ra, rb;
+        cr_assert_eq(annotations_check_service(a, &ra), ZL_OK);
+        cr_assert_eq(annotations_check_service(b, &rb), ZL_OK);
         cr_expect(same_settings(&ra.settings, &rb.settings), "%s",
                   get_str(c, "name", "?"));
         cr_expect_eq(ra.problem_count, rb.problem_count, "%s",

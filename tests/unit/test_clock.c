@@ -88,6 +88,11 @@ Test(clock, format_ns_has_microseconds)
     cr_assert_str_eq(out, "1969-12-31T23:59:59.999999Z");
     clock_format_ns(0, CLOCK_PREC_S, out);
     cr_assert_str_eq(out, "1970-01-01T00:00:00Z");
+    /* The extremes of int64 nanoseconds, without overflow on the way. */
+    clock_format_ns(INT64_MIN, CLOCK_PREC_US, out);
+    cr_assert_str_eq(out, "1677-09-21T00:12:43.145224Z");
+    clock_format_ns(INT64_MAX, CLOCK_PREC_US, out);
+    cr_assert_str_eq(out, "2262-04-11T23:47:16.854775Z");
 }
 
 Test(clock, format_then_parse_round_trips)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/config.h"
 #include "base/duration.h"
 
@@ -22,7 +23,7 @@ struct test_cfg {
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const formats[] = {"json", "text", NULL};
 
-#define SEC DURATION_NS_PER_SEC
+#define SEC CLOCK_NS_PER_S
 static const struct config_key keys[] = {
     {.name = "config",
      .type = CONFIG_STRING,

@@ -8,14 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/kubeconfig.h"
 #include "testutil.h"
-
-#define NS_PER_S INT64_C(1000000000)
 
 static struct json_object *load(const char *rel)
 {
@@ -74,7 +72,7 @@ static void run_case(struct json_object *c)
                                   .type = type_of(str_of(s, "type")),
                                   .reason = str_of(s, "reason"),
                                   .message = str_of(s, "message")};
-        int64_t at = int_of(s, "at_s") * NS_PER_S;
+        int64_t at = int_of(s, "at_s") * CLOCK_NS_PER_S;
         struct events_decision d;
         events_cache_decide(cache, &ev, at, at + (int64_t)i, &d);
         cr_assert_str_eq(d.patch ? "patch" : "create", str_of(s, "want"),
@@ -110,13 +108,13 @@ Test(events, forget_makes_the_next_repeat_create)
     struct events_object obj = {"Service", "v1", "shop", "db", "u1", NULL};
     struct events_event ev = {&obj, EVENTS_WARNING, "R", "m", 1, 0, 0};
     struct events_decision d;
-    events_cache_decide(cache, &ev, NS_PER_S, 1, &d);
-    cr_assert_eq(events_cache_commit(cache, &ev, &d, NS_PER_S), ZL_OK);
-    events_cache_decide(cache, &ev, 2 * NS_PER_S, 2, &d);
+    events_cache_decide(cache, &ev, CLOCK_NS_PER_S, 1, &d);
+    cr_assert_eq(events_cache_commit(cache, &ev, &d, CLOCK_NS_PER_S), ZL_OK);
+    events_cache_decide(cache, &ev, 2 * CLOCK_NS_PER_S, 2, &d);
     cr_assert(d.patch);
     events_cache_forget(cache, &ev);
     cr_assert_eq(events_cache_len(cache), 0);
-    events_cache_decide(cache, &ev, 3 * NS_PER_S, 3, &d);
+    events_cache_decide(cache, &ev, 3 * CLOCK_NS_PER_S, 3, &d);
     cr_assert_not(d.patch);
     events_cache_free(cache);
 }
@@ -160,8 +158,8 @@ Test(events, renders_event_like_the_golden_files)
                                   str_of(c, "reason"),
                                   str_of(c, "message"),
                                   (long)int_of(c, "count"),
-                                  int_of(c, "first_s") * NS_PER_S,
-                                  int_of(c, "last_s") * NS_PER_S};
+                                  int_of(c, "first_s") * CLOCK_NS_PER_S,
+                                  int_of(c, "last_s") * CLOCK_NS_PER_S};
         struct buf out;
         buf_init(&out, 1 << 16);
         cr_assert_eq(events_render(&ev, str_of(c, "event_name"), &src, &out),
@@ -178,8 +176,9 @@ Test(events, renders_count_patch)
 {
     struct buf out;
     buf_init(&out, 256);
-    cr_assert_eq(events_render_patch(3, INT64_C(1772359260) * NS_PER_S, &out),
-                 ZL_OK);
+    cr_assert_eq(
+        events_render_patch(3, INT64_C(1772359260) * CLOCK_NS_PER_S, &out),
+        ZL_OK);
     cr_assert_str_eq(
         out.data, "{\"count\":3,\"lastTimestamp\":\"2026-03-01T10:01:00Z\"}");
     buf_cleanup(&out);
@@ -224,13 +223,10 @@ Test(events, recorder_never_blocks_and_counts_drops, .timeout = 30)
                                  .retry_ms = 10};
     cr_assert_eq(events_recorder_new(c, &opt, &r), ZL_OK);
     struct events_object obj = {"Service", "v1", "shop", "db", "u1", NULL};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = clock_mono_ns();
     for (int i = 0; i < 100; i++)
         events_record(r, &obj, EVENTS_WARNING, "NoReadyPods", "try %d", i);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-                (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    double ms = (double)(clock_mono_ns() - t0) / (double)CLOCK_NS_PER_MS;
     cr_assert_lt(ms, 100.0, "recording 100 events took %.1f ms", ms);
     cr_assert_geq(events_dropped(r), 95);
     cr_assert_eq(events_flush(r, 10000), ZL_OK);

@@ -11,7 +11,7 @@
 #include "kube/lease.h"
 #include "testutil.h"
 
-#define MS INT64_C(1000000)
+#define MS CLOCK_NS_PER_MS
 
 static struct json_object *load(const char *rel)
 {
@@ -190,7 +190,7 @@ Test(lease, parses_recorded_lease)
 Test(lease, parse_rejects_garbage_and_tolerates_missing_spec)
 {
     struct lease_record rec;
-    const char *bad[] = {"", "[1]", "{\"spec\":", "42"};
+    const char *bad[] = {"", "[1]", "{\"spec\":", "42", "{} x", "{\"a\":1,}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         cr_assert_eq(lease_record_parse(bad[i], strlen(bad[i]), &rec),
                      ZL_ERR_PARSE, "%s", bad[i]);
@@ -202,6 +202,14 @@ Test(lease, parse_rejects_garbage_and_tolerates_missing_spec)
     int n = snprintf(big, sizeof(big),
                      "{\"spec\":{\"holderIdentity\":\"%0*d\"}}", 300, 0);
     cr_assert_eq(lease_record_parse(big, (size_t)n, &rec), ZL_ERR_LIMIT);
+    /* Deeper than JSON_MAX_DEPTH: refused by the shared parser. */
+    char deep[2 * 100 + 16];
+    n = snprintf(deep, sizeof(deep), "{\"a\":%0*d%0*d}", 100, 0, 100, 0);
+    for (int i = 0; i < 100; i++) {
+        deep[5 + i] = '[';
+        deep[5 + 100 + i] = ']';
+    }
+    cr_assert_eq(lease_record_parse(deep, (size_t)n, &rec), ZL_ERR_LIMIT);
 }
 
 Test(lease, renders_create_update_and_release)
@@ -230,13 +238,22 @@ Test(lease, renders_create_update_and_release)
     json_object_put(cases);
 }
 
-Test(lease, formats_micro_time)
+Test(lease, micro_time_fits_the_record_and_round_trips)
 {
-    char out[LEASE_TIME_LEN];
-    lease_format_time(INT64_C(1772359200123456789), out);
-    cr_assert_str_eq(out, "2026-03-01T10:00:00.123456Z");
-    lease_format_time(0, out);
-    cr_assert_str_eq(out, "1970-01-01T00:00:00.000000Z");
+    struct lease_record rec, back;
+    lease_next_record(NULL, LEASE_CREATE, "me", 15, "", &rec);
+    clock_format_ns(INT64_C(1772359200123456789), CLOCK_PREC_US,
+                    rec.renew_time);
+    cr_assert_str_eq(rec.renew_time, "2026-03-01T10:00:00.123456Z");
+    clock_format_ns(0, CLOCK_PREC_US, rec.acquire_time);
+    cr_assert_str_eq(rec.acquire_time, "1970-01-01T00:00:00.000000Z");
+    struct buf out;
+    buf_init(&out, 4096);
+    cr_assert_eq(lease_render("ns", "l", &rec, &out), ZL_OK);
+    cr_assert_eq(lease_record_parse(out.data, out.len, &back), ZL_OK);
+    cr_assert_str_eq(back.renew_time, rec.renew_time);
+    cr_assert_str_eq(back.acquire_time, rec.acquire_time);
+    buf_cleanup(&out);
 }
 
 Test(lease, new_checks_options)

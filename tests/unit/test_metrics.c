@@ -11,7 +11,7 @@ static struct buf out;
 
 static void setup(void)
 {
-    reg = metrics_registry_new();
+    cr_assert_eq(metrics_registry_new(&reg), ZL_OK);
     cr_assert_not_null(reg);
     buf_init(&out, 1 << 20);
 }

@@ -146,6 +146,39 @@ Test(render, matches_golden_documents)
     testutil_free_names(files, count);
 }
 
+/* One ownerReference, controller true and no blockOwnerDeletion (which
+ * needs services/finalizers permission where the API server enforces it). */
+static void expect_owner(struct json_object *doc, const char *owner_name)
+{
+    struct json_object *refs = get(get(doc, "metadata"), "ownerReferences");
+    cr_assert_eq(json_object_array_length(refs), 1);
+    struct json_object *ref = json_object_array_get_idx(refs, 0);
+    cr_expect_str_eq(json_object_get_string(get(ref, "kind")), "Service");
+    cr_expect_str_eq(json_object_get_string(get(ref, "name")), owner_name);
+    cr_expect(json_object_get_boolean(get(ref, "controller")));
+    cr_expect_null(get(ref, "blockOwnerDeletion"));
+}
+
+Test(render, owner_references_do_not_block_owner_deletion)
+{
+    struct render_case c;
+    struct json_object *svc = NULL, *slice = NULL;
+
+    case_load(&c, "render/dual-stack.in.json");
+    cr_assert_eq(render_leader_service(&c.in, &svc), ZL_OK);
+    expect_owner(svc, json_object_get_string(
+                          get(get(get(c.root, "source"), "metadata"), "name")));
+    for (int fam = VIEWS_IPV4; fam <= VIEWS_IPV6; fam++) {
+        cr_assert_eq(render_endpoint_slice(&c.in, c.leader_service_uid,
+                                           (enum views_ip_family)fam, &slice),
+                     ZL_OK);
+        expect_owner(slice, c.in.leader_name);
+        json_object_put(slice);
+    }
+    json_object_put(svc);
+    case_free(&c);
+}
+
 /* Never more than one endpoint, and only the family's address, whatever
  * the pod holds. */
 Test(render, slice_has_at_most_one_endpoint)

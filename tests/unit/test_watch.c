@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "base/json.h"
 #include "kube/watch.h"
 #include "testutil.h"
 
@@ -46,7 +47,7 @@ static void reference(const char *text, struct seen *s)
         const char *nl = strchr(p, '\n');
         size_t n = nl == NULL ? strlen(p) : (size_t)(nl - p);
         char *line = strndup(p, n);
-        struct json_object *ev = json_tokener_parse(line);
+        struct json_object *ev = testutil_json(line);
         free(line);
         if (ev != NULL) {
             struct json_object *t = NULL;
@@ -180,7 +181,7 @@ Test(watch, recorded_stream_has_each_event_type_and_advancing_rvs)
               have[WATCH_DELETED] && have[WATCH_BOOKMARK]);
     cr_assert_eq(got.types[got.count - 1], WATCH_BOOKMARK);
     /* A bookmark carries only metadata.resourceVersion. */
-    struct json_object *bm = json_tokener_parse(got.objects[got.count - 1]);
+    struct json_object *bm = testutil_json(got.objects[got.count - 1]);
     cr_assert_not_null(watch_object_rv(bm));
     json_object_put(bm);
     seen_clear(&got);
@@ -195,7 +196,7 @@ Test(watch, error_event_with_410_expired_is_recognised)
     feed_cuts(text, len, NULL, 0, &got);
     cr_assert_eq(got.count, 1);
     cr_assert_eq(got.types[0], WATCH_ERROR);
-    struct json_object *st = json_tokener_parse(got.objects[0]);
+    struct json_object *st = testutil_json(got.objects[0]);
     cr_assert_eq(watch_classify(st), WATCH_STATUS_EXPIRED);
     json_object_put(st);
     seen_clear(&got);
@@ -205,7 +206,7 @@ Test(watch, error_event_with_410_expired_is_recognised)
 Test(watch, http_410_body_is_recognised)
 {
     char *text = testutil_read("watch/http-410.json", NULL);
-    struct json_object *st = json_tokener_parse(text);
+    struct json_object *st = testutil_json(text);
     cr_assert_eq(watch_classify(st), WATCH_STATUS_EXPIRED);
     json_object_put(st);
     free(text);
@@ -225,8 +226,7 @@ Test(watch, classify_fields)
                  WATCH_STATUS_OTHER);
     cr_assert_eq(watch_classify_fields(500, "InternalError", NULL),
                  WATCH_STATUS_OTHER);
-    struct json_object *pod = json_tokener_parse("{\"kind\":\"Pod\","
-                                                 "\"code\":410}");
+    struct json_object *pod = testutil_json("{\"kind\":\"Pod\",\"code\":410}");
     cr_assert_eq(watch_classify(pod), WATCH_STATUS_OTHER);
     json_object_put(pod);
     cr_assert_eq(watch_classify(NULL), WATCH_STATUS_OTHER);
@@ -281,6 +281,51 @@ Test(watch, rejects_malformed_lines)
                      BAD[i]);
         cr_assert_eq(got.count, 0);
         watch_cleanup(&d);
+    }
+}
+
+/* An ADDED event whose object is `levels` nested objects ({"a":{...{}}}),
+ * so the whole line nests levels + 1 deep. */
+static char *nested_event(int levels)
+{
+    const char *head = "{\"type\":\"ADDED\",\"object\":";
+    size_t hn = strlen(head), n = hn + 6 * (size_t)levels + 4;
+    char *s = malloc(n);
+    cr_assert_not_null(s);
+    memcpy(s, head, hn);
+    size_t p = hn;
+    for (int i = 1; i < levels; i++, p += 5)
+        memcpy(s + p, "{\"a\":", 5);
+    memcpy(s + p, "{}", 2);
+    p += 2;
+    memset(s + p, '}', (size_t)levels);
+    memcpy(s + p + (size_t)levels, "\n", 2);
+    return s;
+}
+
+Test(watch, nesting_is_limited_by_json_max_depth)
+{
+    static const struct {
+        int depth; /* of the whole event line */
+        enum zl_err want;
+    } cases[] = {
+        {2, ZL_OK},
+        {JSON_MAX_DEPTH, ZL_OK},
+        {JSON_MAX_DEPTH + 1, ZL_ERR_LIMIT},
+        {JSON_MAX_DEPTH * 4, ZL_ERR_LIMIT},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *ev = nested_event(cases[i].depth - 1);
+        struct seen got = {0};
+        struct watch_decoder d;
+        watch_init(&d, 0, on_event, &got);
+        cr_expect_eq(watch_feed(&d, ev, strlen(ev)), cases[i].want, "depth %d",
+                     cases[i].depth);
+        cr_expect_eq(got.count, cases[i].want == ZL_OK ? 1u : 0u, "depth %d",
+                     cases[i].depth);
+        watch_cleanup(&d);
+        seen_clear(&got);
+        free(ev);
     }
 }
 
