@@ -381,12 +381,14 @@ static enum zl_err set_common(struct kube_client *c, CURL *h, const char *url,
     return bad ? ZL_ERR_NOMEM : ZL_OK;
 }
 
+/* Initialises url first, so the caller may clean it up whatever the
+ * result. */
 static enum zl_err make_url(struct kube_client *c, const char *path,
                             struct buf *url)
 {
+    buf_init(url, strlen(c->cfg->server) + CLIENT_MAX_PATH + 1);
     if (path == NULL || path[0] != '/' || strlen(path) > CLIENT_MAX_PATH)
         return ZL_ERR_INVALID;
-    buf_init(url, strlen(c->cfg->server) + CLIENT_MAX_PATH + 1);
     enum zl_err rc = buf_puts(url, c->cfg->server);
     if (rc == ZL_OK)
         rc = buf_puts(url, path);

@@ -683,3 +683,34 @@ Test(client, plain_text_429_keeps_http_code_in_status)
     cr_assert_str_eq(f.r.status.reason, "");
     fx_stop(&f);
 }
+
+/* Leaves a recognisable non-NULL pattern where the next call's locals will
+ * be, so a local read before it is set is garbage, not a lucky zero. */
+static __attribute__((noinline)) void scribble_stack(void)
+{
+    volatile unsigned char junk[8192];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = 0xA5;
+}
+
+Test(client, relative_or_overlong_path_is_invalid_and_sends_nothing)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200}};
+    fx_start(&f, steps, 1, NULL);
+    char *long_path = malloc(CLIENT_MAX_PATH + 2);
+    cr_assert(long_path != NULL);
+    memset(long_path, 'a', CLIENT_MAX_PATH + 1);
+    long_path[0] = '/';
+    long_path[CLIENT_MAX_PATH + 1] = '\0';
+    const char *bad[] = {"api/v1/pods", "", long_path};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        scribble_stack();
+        cr_expect_eq(client_request(f.c, "GET", bad[i], NULL, NULL, 0, &f.r),
+                     ZL_ERR_INVALID, "path %zu", i);
+        cr_expect_eq(f.r.attempts, 0);
+    }
+    cr_assert_eq(f.rp.count, 0);
+    free(long_path);
+    fx_stop(&f);
+}
