@@ -16,8 +16,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
-#include "kube/ratelimit.h"
+#include "base/ratelimit.h"
 
 #define CLIENT_POOL_MAX 8
 #define CLIENT_MAX_RETRY_AFTER_S 60
@@ -170,10 +171,10 @@ enum zl_err client_new(struct kube_config *cfg,
     c->opt.user_agent = NULL;
     pthread_mutex_init(&c->pool_mu, NULL);
     pthread_mutex_init(&c->rand_mu, NULL);
-    c->rand_state = (uint64_t)ratelimit_now_ns() ^ (uint64_t)(uintptr_t)c;
+    c->rand_state = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)c;
     atomic_init(&c->cancelled, false);
     if (ratelimit_init(&c->limiter, c->opt.qps, c->opt.burst,
-                       ratelimit_now_ns()) != ZL_OK)
+                       clock_mono_ns()) != ZL_OK)
         goto fail;
     c->limiter_ok = true;
     if (c->user_agent == NULL)
@@ -248,7 +249,7 @@ static void pool_put(struct kube_client *c, CURL *h)
 
 static double now_s(void)
 {
-    return (double)ratelimit_now_ns() / 1e9;
+    return (double)clock_mono_ns() / 1e9;
 }
 
 static uint64_t next_rand(struct kube_client *c)

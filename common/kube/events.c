@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/sync.h"
-#include "kube/ratelimit.h"
 
 #define NS_PER_S INT64_C(1000000000)
 #define NS_PER_MS INT64_C(1000000)
@@ -491,10 +491,10 @@ void events_record(struct events_recorder *r, const struct events_object *obj,
 /* Sleeps delay_ns unless stopping; false when stopping. */
 static bool pause_unless_stopping(struct events_recorder *r, int64_t delay_ns)
 {
-    int64_t until = ratelimit_now_ns() + delay_ns;
+    int64_t until = clock_mono_ns() + delay_ns;
     struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&r->mu);
-    while (!r->stopping && ratelimit_now_ns() < until)
+    while (!r->stopping && clock_mono_ns() < until)
         pthread_cond_timedwait(&r->cond, &r->mu, &ts);
     bool go_on = !r->stopping;
     pthread_mutex_unlock(&r->mu);
@@ -670,10 +670,10 @@ void events_recorder_free(struct events_recorder *r)
 
 enum zl_err events_flush(struct events_recorder *r, long timeout_ms)
 {
-    int64_t until = ratelimit_now_ns() + (int64_t)timeout_ms * NS_PER_MS;
+    int64_t until = clock_mono_ns() + (int64_t)timeout_ms * NS_PER_MS;
     struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&r->mu);
-    while ((r->head != NULL || r->busy) && ratelimit_now_ns() < until)
+    while ((r->head != NULL || r->busy) && clock_mono_ns() < until)
         pthread_cond_timedwait(&r->cond, &r->mu, &ts);
     enum zl_err rc = r->head == NULL && !r->busy ? ZL_OK : ZL_ERR_TIMEOUT;
     pthread_mutex_unlock(&r->mu);

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/sync.h"
-#include "kube/ratelimit.h"
 
 #define NS_PER_MS INT64_C(1000000)
 #define NS_PER_S INT64_C(1000000000)
@@ -332,7 +332,7 @@ bool lease_is_leader(struct lease *l)
 {
     if (!atomic_load(&l->leader))
         return false;
-    return ratelimit_now_ns() < (int64_t)atomic_load(&l->valid_until_ns);
+    return clock_mono_ns() < (int64_t)atomic_load(&l->valid_until_ns);
 }
 
 bool lease_finished(struct lease *l)
@@ -353,7 +353,7 @@ static void wait_until(struct lease *l, int64_t until)
 {
     struct timespec ts = sync_timespec(until);
     pthread_mutex_lock(&l->mu);
-    while (!l->stopping && ratelimit_now_ns() < until)
+    while (!l->stopping && clock_mono_ns() < until)
         pthread_cond_timedwait(&l->cond, &l->mu, &ts);
     pthread_mutex_unlock(&l->mu);
 }
@@ -391,7 +391,7 @@ static enum zl_err write_record(struct lease *l, const struct lease_record *rec,
         goto out;
     struct lease_record written;
     if (lease_record_parse(resp.body.data, resp.body.len, &written) == ZL_OK)
-        observe(l, &written, ratelimit_now_ns());
+        observe(l, &written, clock_mono_ns());
 out:
     kube_response_cleanup(&resp);
     buf_cleanup(&body);
@@ -405,7 +405,7 @@ static enum zl_err try_acquire_or_renew(struct lease *l, int64_t *expires_ns)
 {
     struct kube_response resp;
     kube_response_init(&resp);
-    int64_t now = ratelimit_now_ns();
+    int64_t now = clock_mono_ns();
     *expires_ns = 0;
     enum zl_err rc = client_get(l->client, &KUBE_LEASES, l->ns, l->name, &resp);
     struct lease_record got, next;
@@ -478,7 +478,7 @@ static bool acquire_loop(struct lease *l)
         if (rc != ZL_ERR_EXISTS && rc != ZL_ERR_CONFLICT)
             log_warn("lease: %s/%s: acquire: %s", l->ns, l->name,
                      zl_err_str(rc));
-        int64_t now = ratelimit_now_ns();
+        int64_t now = clock_mono_ns();
         int64_t until = now + jittered_retry(l);
         if (expires > now && expires < until)
             until = expires;
@@ -492,7 +492,7 @@ static bool acquire_loop(struct lease *l)
 static bool renew_loop(struct lease *l)
 {
     for (;;) {
-        wait_until(l, ratelimit_now_ns() + l->retry_ns);
+        wait_until(l, clock_mono_ns() + l->retry_ns);
         if (stop_requested(l))
             return true;
         int64_t expires = 0;
@@ -507,7 +507,7 @@ static bool renew_loop(struct lease *l)
             return false;
         }
         log_warn("lease: %s/%s: renew: %s", l->ns, l->name, zl_err_str(rc));
-        if (ratelimit_now_ns() >= l->last_renew_ns + l->renew_deadline_ns) {
+        if (clock_mono_ns() >= l->last_renew_ns + l->renew_deadline_ns) {
             stop_leading(l, "renew deadline passed");
             return false;
         }

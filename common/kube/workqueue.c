@@ -14,7 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube/ratelimit.h"
+#include "base/clock.h"
+#include "base/ratelimit.h"
 
 #define NO_POS SIZE_MAX
 #define MIN_BUCKETS 64
@@ -54,7 +55,7 @@ struct workqueue {
 static int64_t mono_ns(void *ctx)
 {
     (void)ctx;
-    return ratelimit_now_ns();
+    return clock_mono_ns();
 }
 
 static uint64_t key_hash(const char *key)
@@ -483,7 +484,7 @@ static int64_t sleep_for(struct workqueue *q, int64_t deadline)
         d = d > 0 ? d : 0;
     }
     if (deadline >= 0) {
-        int64_t left = deadline - ratelimit_now_ns();
+        int64_t left = deadline - clock_mono_ns();
         left = left > 0 ? left : 0;
         d = d < 0 || left < d ? left : d;
     }
@@ -502,7 +503,7 @@ static enum zl_err get_locked(struct workqueue *q, int64_t deadline,
             break;
         if (q->shutting_down)
             return ZL_ERR_CANCELLED;
-        if (deadline >= 0 && ratelimit_now_ns() >= deadline)
+        if (deadline >= 0 && clock_mono_ns() >= deadline)
             return ZL_ERR_TIMEOUT;
         int64_t d = sleep_for(q, deadline);
         if (d < 0) {
@@ -525,7 +526,7 @@ enum zl_err workqueue_get_timeout(struct workqueue *q, int64_t timeout_ns,
                                   const char **key_out)
 {
     *key_out = NULL;
-    int64_t deadline = ratelimit_now_ns() + (timeout_ns > 0 ? timeout_ns : 0);
+    int64_t deadline = clock_mono_ns() + (timeout_ns > 0 ? timeout_ns : 0);
     pthread_mutex_lock(&q->mu);
     enum zl_err rc = get_locked(q, deadline, key_out);
     pthread_mutex_unlock(&q->mu);

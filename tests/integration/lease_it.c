@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
 #include "kube/lease.h"
-#include "kube/ratelimit.h"
 
 #define NS "default"
 #define MAX_PROCS 4
@@ -61,7 +61,7 @@ static void report(char what)
 {
     char line[48];
     int n = snprintf(line, sizeof(line), "%lld %c\n",
-                     (long long)ratelimit_now_ns(), what);
+                     (long long)clock_mono_ns(), what);
     if (write(report_fd, line, (size_t)n) != n)
         _exit(3);
 }
@@ -195,9 +195,9 @@ static void pump(struct scene *s, int wait_ms)
 static int wait_leader(struct scene *s, int except, int64_t timeout_ns,
                        int64_t *at)
 {
-    int64_t deadline = ratelimit_now_ns() + timeout_ns;
+    int64_t deadline = clock_mono_ns() + timeout_ns;
     int seen = s->event_count;
-    while (ratelimit_now_ns() < deadline) {
+    while (clock_mono_ns() < deadline) {
         pump(s, 50);
         for (; seen < s->event_count; seen++) {
             struct event *e = &s->events[seen];
@@ -223,9 +223,9 @@ static void read_lease(struct scene *s, struct lease_record *rec)
  * (allowing a retry period for a transition in flight). */
 static void sample(struct scene *s, int leader, int64_t for_ns)
 {
-    int64_t end = ratelimit_now_ns() + for_ns;
+    int64_t end = clock_mono_ns() + for_ns;
     int samples = 0;
-    while (ratelimit_now_ns() < end) {
+    while (clock_mono_ns() < end) {
         struct lease_record rec;
         read_lease(s, &rec);
         cr_assert_str_eq(rec.holder, s->procs[leader].identity,
@@ -298,7 +298,7 @@ static void run_scene(const struct durations *dur, const char *label)
     sample(&s, first, 2 * d_ns);
 
     /* kill -9 the leader; the other must take over after expiry. */
-    int64_t killed = ratelimit_now_ns();
+    int64_t killed = clock_mono_ns();
     stop_proc(&s, first, SIGKILL);
     add_event(&s, first, 'K', killed);
     int second = wait_leader(&s, first, d_ns + 3 * follower_poll, &at);
@@ -317,7 +317,7 @@ static void run_scene(const struct durations *dur, const char *label)
      * (jittered) retry period. */
     spawn(&s);
     pump(&s, (int)(2 * dur->rp));
-    int64_t stopped = ratelimit_now_ns();
+    int64_t stopped = clock_mono_ns();
     stop_proc(&s, second, SIGTERM);
     int third = wait_leader(&s, second, d_ns + 3 * follower_poll, &at);
     cr_assert_eq(third, 2, "no takeover after release");
