@@ -992,6 +992,15 @@ enum zl_err client_delete(struct kube_client *c, const struct kube_resource *r,
 /* ---- streams ----------------------------------------------------------------
  */
 
+enum zl_err client_stream_reserve(struct kube_client *c, int64_t *delay_ns)
+{
+    *delay_ns = 0;
+    if (atomic_load(&c->cancelled))
+        return ZL_ERR_CANCELLED;
+    *delay_ns = ratelimit_reserve(&c->limiter, clock_mono_ns());
+    return ZL_OK;
+}
+
 enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
                                   const char *path, long low_speed_time_s,
                                   void **headers_out)
@@ -999,7 +1008,7 @@ enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
     struct curl_slist *headers = NULL;
     struct buf url;
     *headers_out = NULL;
-    if (atomic_load(&c->cancelled) || ratelimit_wait(&c->limiter) != ZL_OK)
+    if (atomic_load(&c->cancelled))
         return ZL_ERR_CANCELLED;
     enum zl_err rc = make_url(c, path, &url);
     if (rc == ZL_OK)

@@ -172,13 +172,19 @@ enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
                          const char *field_manager, bool force,
                          struct kube_response *resp);
 
+/* Takes a token of the client's rate limiter for a stream without waiting
+ * for it: *delay_ns says how long from now the stream may start (0: at
+ * once). The token is the caller's from then on. ZL_ERR_CANCELLED after
+ * client_cancel. For event loops, which must never sleep. */
+enum zl_err client_stream_reserve(struct kube_client *c, int64_t *delay_ns);
+
 /* Prepares a libcurl easy handle (passed as void * so this header does not
  * pull in curl.h) for a long-lived streaming GET of path (a watch): URL,
  * TLS, auth header, HTTP/2, keepalive, no total timeout but a low-speed
  * limit of low_speed_time_s seconds below 1 byte/s so a silently dead
  * connection is noticed. *headers_out must be freed with
- * client_free_headers (or curl_slist_free_all) after the transfer. Waits
- * on the rate limiter. */
+ * client_free_headers (or curl_slist_free_all) after the transfer. Does not
+ * touch the rate limiter: take a token with client_stream_reserve first. */
 enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
                                   const char *path, long low_speed_time_s,
                                   void **headers_out);

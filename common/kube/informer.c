@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "kube/watch.h"
 
@@ -61,6 +62,7 @@ struct informer {
     bool need_list;
     bool list_no_limit; /* a continue token expired: list in one piece */
     bool watched_once;
+    bool have_token; /* a limiter token is reserved for the next start */
     int64_t next_at_ms;
     int64_t last_byte_ms;
     int64_t list_started_ms;
@@ -488,11 +490,9 @@ static void informer_list_done(struct informer *inf, CURLcode rc)
         informer_list_complete(inf);
         return;
     }
-    err = informer_start_transfer(inf, false);
-    if (err != ZL_OK) {
-        informer_drop_items(inf);
-        informer_retry_later(inf, zl_err_str(err));
-    }
+    /* The next page needs a limiter token too: informer_tick takes one. */
+    inf->state = INFORMER_IDLE;
+    inf->next_at_ms = 0;
 }
 
 /* ---- watches ------------------------------------------------------------- */
@@ -547,6 +547,30 @@ static void informer_done(struct informer *inf, CURLcode rc)
         informer_watch_done(inf, rc);
 }
 
+/* True when a limiter token is there for the next list page or watch.
+ * Else one is reserved without waiting and the start is put off until it
+ * is due (next_at_ms): the loop thread never sleeps on the limiter, so
+ * other informers' events keep flowing while writes use up the budget. */
+static bool informer_take_token(struct informer *inf, int64_t now)
+{
+    if (!inf->have_token) {
+        int64_t delay_ns = 0;
+        enum zl_err err = client_stream_reserve(inf->client, &delay_ns);
+        if (err != ZL_OK) {
+            informer_retry_later(inf, zl_err_str(err));
+            return false;
+        }
+        inf->have_token = true;
+        if (delay_ns > 0) {
+            inf->next_at_ms =
+                now + (delay_ns + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
+            return false;
+        }
+    }
+    inf->have_token = false; /* spent on the start that follows */
+    return true;
+}
+
 /* Starts what is due and checks the watch for silence; returns when it
  * wants to be called again. */
 static int64_t informer_tick(struct informer *inf, int64_t now)
@@ -585,14 +609,17 @@ static int64_t informer_tick(struct informer *inf, int64_t now)
         return inf->next_at_ms;
     if (paused && !inf->need_list)
         return now + INFORMER_LOOP_TICK_MS;
+    if (!informer_take_token(inf, now))
+        return inf->next_at_ms;
     bool list = inf->need_list;
-    if (list)
+    if (list && inf->continue_token == NULL)
         inf->list_started_ms = now;
-    else if (inf->watched_once)
+    else if (!list && inf->watched_once)
         log_debug("informer %s: watching again from %s", inf->res->plural,
                   inf->rv);
     enum zl_err err = informer_start_transfer(inf, !list);
     if (err != ZL_OK) {
+        informer_drop_items(inf);
         informer_retry_later(inf, zl_err_str(err));
         return inf->next_at_ms;
     }
