@@ -283,11 +283,6 @@ static void free_headers(struct curl_slist *h)
     curl_slist_free_all(h);
 }
 
-void client_free_headers(void *headers)
-{
-    free_headers(headers);
-}
-
 static enum zl_err add_header(struct curl_slist **list, const char *line)
 {
     struct curl_slist *n = curl_slist_append(*list, line);
@@ -344,7 +339,7 @@ static bool setopt_failed(CURLcode r)
 }
 
 /* TLS material, HTTP/2, keepalive and the shared caches: what both
- * client_do and client_prepare_stream set. */
+ * requests and streams set. */
 static enum zl_err set_common(struct kube_client *c, CURL *h, const char *url,
                               struct curl_slist *headers)
 {
@@ -655,6 +650,23 @@ static enum zl_err set_request(struct kube_client *c, CURL *h,
     return bad ? ZL_ERR_NOMEM : ZL_OK;
 }
 
+/* CURL_HTTP_VERSION_* as 10, 11, 20, 30; 0 when unknown. */
+static long http_version_of(long curl_version)
+{
+    switch (curl_version) {
+    case CURL_HTTP_VERSION_1_0:
+        return 10;
+    case CURL_HTTP_VERSION_1_1:
+        return 11;
+    case CURL_HTTP_VERSION_2_0:
+        return 20;
+    case CURL_HTTP_VERSION_3:
+        return 30;
+    default:
+        return 0;
+    }
+}
+
 /* Runs one attempt; *cr is curl's result. */
 static enum zl_err attempt(struct kube_client *c, const struct request *rq,
                            struct kube_response *resp, CURLcode *cr,
@@ -683,7 +695,7 @@ static enum zl_err attempt(struct kube_client *c, const struct request *rq,
     if (c->opt.on_http_version != NULL) {
         long v = 0;
         curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &v);
-        c->opt.on_http_version(c->opt.observe_ctx, v);
+        c->opt.on_http_version(c->opt.observe_ctx, http_version_of(v));
     }
 out:
     if (rc != ZL_OK || *cr != CURLE_OK) {
@@ -820,7 +832,7 @@ enum zl_err client_path(const struct kube_resource *r, const char *ns,
     return rc;
 }
 
-static enum zl_err put_query(struct buf *b, const char *key, const char *value)
+enum zl_err client_put_query(struct buf *b, const char *key, const char *value)
 {
     if (value == NULL || value[0] == '\0')
         return ZL_OK;
@@ -854,18 +866,19 @@ enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
         if (opt->limit > 0)
             snprintf(limit, sizeof(limit), "%ld", opt->limit);
         if (rc == ZL_OK)
-            rc = put_query(&path, "labelSelector", opt->label_selector);
+            rc = client_put_query(&path, "labelSelector", opt->label_selector);
         if (rc == ZL_OK)
-            rc = put_query(&path, "fieldSelector", opt->field_selector);
+            rc = client_put_query(&path, "fieldSelector", opt->field_selector);
         if (rc == ZL_OK)
-            rc = put_query(&path, "limit", limit);
+            rc = client_put_query(&path, "limit", limit);
         if (rc == ZL_OK)
-            rc = put_query(&path, "continue", opt->continue_token);
+            rc = client_put_query(&path, "continue", opt->continue_token);
         if (rc == ZL_OK)
-            rc = put_query(&path, "resourceVersion", opt->resource_version);
+            rc = client_put_query(&path, "resourceVersion",
+                                  opt->resource_version);
         if (rc == ZL_OK)
-            rc = put_query(&path, "resourceVersionMatch",
-                           opt->resource_version_match);
+            rc = client_put_query(&path, "resourceVersionMatch",
+                                  opt->resource_version_match);
     }
     if (rc == ZL_OK)
         rc = client_request(c, "GET", path.data, NULL, NULL, 0, resp);
@@ -1001,33 +1014,172 @@ enum zl_err client_stream_reserve(struct kube_client *c, int64_t *delay_ns)
     return ZL_OK;
 }
 
-enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
-                                  const char *path, long low_speed_time_s,
-                                  void **headers_out)
+/* The curl multi handle of one event loop. */
+struct client_multi {
+    CURLM *multi;
+};
+
+struct client_stream {
+    struct client_multi *m;
+    CURL *easy;
+    struct curl_slist *headers; /* carries the bearer token */
+    client_stream_data_fn on_data;
+    client_stream_done_fn on_done;
+    void *ctx;
+    long http_code;
+    bool added; /* on m->multi */
+};
+
+enum zl_err client_multi_new(struct client_multi **out)
 {
-    struct curl_slist *headers = NULL;
+    *out = NULL;
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return ZL_ERR_NOMEM;
+    struct client_multi *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return ZL_ERR_NOMEM;
+    m->multi = curl_multi_init();
+    if (m->multi == NULL) {
+        free(m);
+        return ZL_ERR_NOMEM;
+    }
+    *out = m;
+    return ZL_OK;
+}
+
+void client_multi_free(struct client_multi *m)
+{
+    if (m == NULL)
+        return;
+    curl_multi_cleanup(m->multi);
+    free(m);
+}
+
+/* What a finished transfer's curl result means for its stream. */
+static enum zl_err stream_error(CURLcode cr)
+{
+    if (cr == CURLE_OK)
+        return ZL_OK;
+    if (cr == CURLE_WRITE_ERROR || cr == CURLE_ABORTED_BY_CALLBACK)
+        return ZL_ERR_CANCELLED;
+    if (cr == CURLE_OPERATION_TIMEDOUT)
+        return ZL_ERR_TIMEOUT;
+    return connection_error(cr) ? ZL_ERR_TRANSIENT : ZL_ERR_IO;
+}
+
+int client_multi_perform(struct client_multi *m)
+{
+    int running = 0;
+    int queued = 0;
+    int done = 0;
+    curl_multi_perform(m->multi, &running);
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m->multi, &queued)) != NULL) {
+        struct client_stream *s = NULL;
+        if (msg->msg != CURLMSG_DONE ||
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                              (char **)&s) != CURLE_OK ||
+            s == NULL)
+            continue;
+        CURLcode cr = msg->data.result; /* msg dies with the handle */
+        if (s->http_code == 0)
+            curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
+        struct client_stream_result r = {stream_error(cr), s->http_code,
+                                         curl_easy_strerror(cr)};
+        s->on_done(s->ctx, &r); /* may close s */
+        done++;
+    }
+    return done;
+}
+
+void client_multi_wait(struct client_multi *m, long timeout_ms)
+{
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    if (timeout_ms > INT32_MAX)
+        timeout_ms = INT32_MAX;
+    curl_multi_poll(m->multi, NULL, 0, (int)timeout_ms, NULL);
+}
+
+void client_multi_wakeup(struct client_multi *m)
+{
+    curl_multi_wakeup(m->multi);
+}
+
+static size_t on_stream_data(char *data, size_t size, size_t n, void *ctx)
+{
+    struct client_stream *s = ctx;
+    size_t len = size * n;
+    if (s->http_code == 0)
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
+    return s->on_data(s->ctx, data, len, s->http_code) ? len : 0;
+}
+
+/* What only streams set: a GET without total timeout, but a low-speed
+ * limit, and our callback. */
+static enum zl_err set_stream(struct client_stream *s, long low_speed_time_s)
+{
+    CURL *h = s->easy;
+    bool bad = false;
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_HTTPGET, 1L));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L));
+    bad |= setopt_failed(
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                         low_speed_time_s > 0 ? low_speed_time_s : 60L));
+    bad |= setopt_failed(
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream_data));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_WRITEDATA, s));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_PRIVATE, s));
+    return bad ? ZL_ERR_NOMEM : ZL_OK;
+}
+
+enum zl_err client_stream_open(struct kube_client *c, struct client_multi *m,
+                               const struct client_stream_options *opt,
+                               struct client_stream **out)
+{
     struct buf url;
-    *headers_out = NULL;
+    *out = NULL;
     if (atomic_load(&c->cancelled))
         return ZL_ERR_CANCELLED;
-    enum zl_err rc = make_url(c, path, &url);
+    struct client_stream *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ZL_ERR_NOMEM;
+    *s = (struct client_stream){.m = m,
+                                .on_data = opt->on_data,
+                                .on_done = opt->on_done,
+                                .ctx = opt->ctx};
+    enum zl_err rc = make_url(c, opt->path, &url);
+    if (rc == ZL_OK) {
+        s->easy = curl_easy_init();
+        rc = s->easy != NULL ? build_headers(c, NULL, &s->headers)
+                             : ZL_ERR_NOMEM;
+    }
     if (rc == ZL_OK)
-        rc = build_headers(c, NULL, &headers);
+        rc = set_common(c, s->easy, url.data, s->headers);
     if (rc == ZL_OK)
-        rc = set_common(c, easy, url.data, headers);
-    if (rc == ZL_OK &&
-        (curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
-         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L) != CURLE_OK ||
-         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
-         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
-                          low_speed_time_s > 0 ? low_speed_time_s : 60L) !=
-             CURLE_OK))
+        rc = set_stream(s, opt->low_speed_time_s);
+    if (rc == ZL_OK && curl_multi_add_handle(m->multi, s->easy) != CURLM_OK)
         rc = ZL_ERR_NOMEM;
+    s->added = rc == ZL_OK;
     buf_cleanup(&url);
     if (rc != ZL_OK) {
-        free_headers(headers);
+        client_stream_close(s);
         return rc;
     }
-    *headers_out = headers;
+    *out = s;
     return ZL_OK;
+}
+
+void client_stream_close(struct client_stream *s)
+{
+    if (s == NULL)
+        return;
+    if (s->added)
+        curl_multi_remove_handle(s->m->multi, s->easy);
+    if (s->easy != NULL)
+        curl_easy_cleanup(s->easy);
+    free_headers(s->headers);
+    free(s);
 }

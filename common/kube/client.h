@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* REST client for the Kubernetes API over libcurl (OpenSSL): connection
- * reuse, HTTP/2 when the server offers it, timeouts, a client-side QPS/burst
- * limiter, retries with exponential backoff and jitter on 429, 5xx and
- * connection errors (honouring Retry-After), and Status errors decoded.
- * Thread safe: many threads may call it at once. It knows nothing of
- * zen-lead and keeps no cache. Watches do not go through client_do: the
- * informers run them on their own curl multi handle, prepared by
- * client_prepare_stream. */
+/* REST client for the Kubernetes API over HTTP/1.1 and HTTP/2 with TLS:
+ * connection reuse, timeouts, a client-side QPS/burst limiter, retries with
+ * exponential backoff and jitter on 429, 5xx and connection errors
+ * (honouring Retry-After), and Status errors decoded. Thread safe: many
+ * threads may call it at once. It knows nothing of zen-lead and keeps no
+ * cache. Watches do not go through client_request: they are streams on an
+ * event loop's client_multi. The HTTP library stays behind this header. */
 #ifndef ZL_KUBE_CLIENT_H
 #define ZL_KUBE_CLIENT_H
 
@@ -58,10 +57,10 @@ struct client_options {
     /* Largest response body accepted (ZL_ERR_LIMIT beyond); 0 or more
      * than CLIENT_MAX_BODY means CLIENT_MAX_BODY. */
     size_t max_body;
-    /* Called after every completed attempt with CURLINFO_HTTP_VERSION
-     * (CURL_HTTP_VERSION_2_0 = 3 for HTTP/2); for tests and diagnostics.
-     * Gets observe_ctx. May be NULL. */
-    void (*on_http_version)(void *ctx, long curl_http_version);
+    /* Called after every completed attempt with the HTTP version used:
+     * 10, 11, 20 or 30 (0 when unknown); for tests and diagnostics. Gets
+     * observe_ctx. May be NULL. */
+    void (*on_http_version)(void *ctx, long http_version);
 };
 
 /* A decoded metav1.Status (or the HTTP status when the body is not one). */
@@ -94,7 +93,8 @@ void client_free(struct kube_client *c);
 
 /* Aborts waits (limiter, backoff) of requests in flight and makes new ones
  * fail with ZL_ERR_CANCELLED; for shutdown. A transfer in progress is
- * aborted at libcurl's next progress callback (within about a second). */
+ * aborted at its next progress check (within about a second). Streams are
+ * not aborted; new ones fail. */
 void client_cancel(struct kube_client *c);
 
 /* One request. path includes the query ("/api/v1/pods?limit=500"). body
@@ -172,26 +172,92 @@ enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
                          const char *field_manager, bool force,
                          struct kube_response *resp);
 
+/* ---- streams --------------------------------------------------------------
+ * Long-lived GETs (lists read as they arrive, watches) run on an event
+ * loop's client_multi: one thread drives many streams without blocking,
+ * and their data and end arrive through callbacks on that thread. */
+
+/* The streams of one event loop, and what it waits on. */
+struct client_multi;
+
+/* One streaming GET, on one client_multi. */
+struct client_stream;
+
+/* A piece of the answer's body as it arrives, with the answer's HTTP code.
+ * Returns false to stop the transfer (its result is then
+ * ZL_ERR_CANCELLED). Runs on the thread of client_multi_perform. */
+typedef bool (*client_stream_data_fn)(void *ctx, const char *data, size_t len,
+                                      long http_code);
+
+/* How a stream ended. */
+struct client_stream_result {
+    /* ZL_OK: the server ended the answer (whatever its HTTP code);
+     * ZL_ERR_CANCELLED: the data callback stopped it; ZL_ERR_TIMEOUT: the
+     * low-speed limit; ZL_ERR_TRANSIENT: the connection failed or broke;
+     * ZL_ERR_IO: any other transfer error. */
+    enum zl_err err;
+    long http_code;      /* 0 when no answer came */
+    const char *message; /* static text saying why; "No error" for ZL_OK */
+};
+
+/* The end of a stream. The stream is finished but still the caller's:
+ * close it (here or later) with client_stream_close. Runs on the thread of
+ * client_multi_perform. */
+typedef void (*client_stream_done_fn)(void *ctx,
+                                      const struct client_stream_result *r);
+
+struct client_stream_options {
+    const char *path;      /* with the query, escaped (client_put_query) */
+    long low_speed_time_s; /* below 1 byte/s this long: ZL_ERR_TIMEOUT;
+                              <= 0: 60 s */
+    client_stream_data_fn on_data; /* required */
+    client_stream_done_fn on_done; /* required */
+    void *ctx;
+};
+
+/* Makes an empty multi. ZL_ERR_NOMEM. */
+enum zl_err client_multi_new(struct client_multi **out);
+
+/* Frees the multi; its streams must be closed before. NULL is a no-op. */
+void client_multi_free(struct client_multi *m);
+
+/* Moves every stream on as far as it can go without waiting, calling the
+ * data and done callbacks; returns how many streams ended. Thread of the
+ * loop only. */
+int client_multi_perform(struct client_multi *m);
+
+/* Waits until a stream has something to do, client_multi_wakeup is
+ * called, or timeout_ms passed. Thread of the loop only. */
+void client_multi_wait(struct client_multi *m, long timeout_ms);
+
+/* Ends a client_multi_wait early; from any thread. */
+void client_multi_wakeup(struct client_multi *m);
+
 /* Takes a token of the client's rate limiter for a stream without waiting
  * for it: *delay_ns says how long from now the stream may start (0: at
  * once). The token is the caller's from then on. ZL_ERR_CANCELLED after
  * client_cancel. For event loops, which must never sleep. */
 enum zl_err client_stream_reserve(struct kube_client *c, int64_t *delay_ns);
 
-/* Prepares a libcurl easy handle (passed as void * so this header does not
- * pull in curl.h) for a long-lived streaming GET of path (a watch): URL,
- * TLS, auth header, HTTP/2, keepalive, no total timeout but a low-speed
- * limit of low_speed_time_s seconds below 1 byte/s so a silently dead
- * connection is noticed. *headers_out must be freed with
- * client_free_headers (or curl_slist_free_all) after the transfer. Does not
- * touch the rate limiter: take a token with client_stream_reserve first. */
-enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
-                                  const char *path, long low_speed_time_s,
-                                  void **headers_out);
+/* Starts a streaming GET of opt->path on m with the client's server, TLS,
+ * credentials, HTTP/2 and keepalive, no total timeout but the low-speed
+ * limit, so a silently dead connection is noticed. It does not take a
+ * limiter token (see client_stream_reserve). The transfer moves on in
+ * client_multi_perform. ZL_ERR_INVALID (path not absolute or over
+ * CLIENT_MAX_PATH), ZL_ERR_CANCELLED, ZL_ERR_NOMEM. */
+enum zl_err client_stream_open(struct kube_client *c, struct client_multi *m,
+                               const struct client_stream_options *opt,
+                               struct client_stream **out);
 
-/* Wipes (the bearer token) and frees a header list returned by
- * client_prepare_stream. NULL is a no-op. */
-void client_free_headers(void *headers);
+/* Stops the transfer if it still runs (no callback is called any more) and
+ * frees the stream; the bearer token is wiped. NULL is a no-op. Thread of
+ * the loop only. */
+void client_stream_close(struct client_stream *s);
+
+/* Appends "?key=value" (or "&key=value" when b already has a query) with
+ * value percent-escaped; nothing when value is NULL or "". Errors as
+ * buf_append. */
+enum zl_err client_put_query(struct buf *b, const char *key, const char *value);
 
 /* Decodes a metav1.Status JSON body into st; false when it is not one. */
 bool client_decode_status(const char *json, size_t len, struct kube_status *st);

@@ -4,7 +4,6 @@
  * idempotence, a pod status patch, and 403 for a service account without
  * RBAC. KUBECONFIG is the admin; ZL_IT_SA_KUBECONFIG the powerless one. */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,9 +190,9 @@ Test(client_it, server_side_apply_twice_keeps_resource_version)
     kube_response_cleanup(&r);
     cr_assert(rv1[0] != '\0');
     cr_assert_str_eq(rv1, rv2, "a repeated apply changed the object");
-    cr_log_info("HTTP version with the API server: %ld (3 = HTTP/2)",
+    cr_log_info("HTTP version with the API server: %ld (20 = HTTP/2)",
                 t.http_version);
-    cr_expect_eq(t.http_version, (long)CURL_HTTP_VERSION_2_0);
+    cr_expect_eq(t.http_version, 20L);
     it_drop_namespace(&t);
     it_close(&t);
 }

@@ -714,3 +714,245 @@ Test(client, relative_or_overlong_path_is_invalid_and_sends_nothing)
     free(long_path);
     fx_stop(&f);
 }
+
+/* ---- streams ------------------------------------------------------------ */
+
+struct sink {
+    struct buf body;
+    long data_code; /* HTTP code seen by the data callback */
+    bool stop;      /* the data callback refuses the first piece */
+    int done;       /* done callbacks */
+    struct client_stream_result result;
+};
+
+static bool sink_data(void *ctx, const char *data, size_t len, long code)
+{
+    struct sink *k = ctx;
+    k->data_code = code;
+    if (k->stop)
+        return false;
+    cr_assert_eq(buf_append(&k->body, data, len), ZL_OK);
+    return true;
+}
+
+static void sink_done(void *ctx, const struct client_stream_result *r)
+{
+    struct sink *k = ctx;
+    k->result = *r;
+    k->done++;
+}
+
+/* Opens path as a stream on a new multi and runs it to its end. */
+static enum zl_err run_stream(struct kube_client *c, const char *path,
+                              struct sink *k)
+{
+    struct client_multi *m = NULL;
+    struct client_stream *s = NULL;
+    cr_assert_eq(client_multi_new(&m), ZL_OK);
+    struct client_stream_options so = {.path = path,
+                                       .low_speed_time_s = 5,
+                                       .on_data = sink_data,
+                                       .on_done = sink_done,
+                                       .ctx = k};
+    scribble_stack();
+    enum zl_err rc = client_stream_open(c, m, &so, &s);
+    if (rc == ZL_OK) {
+        cr_assert(s != NULL);
+        for (int i = 0; i < 1000 && k->done == 0; i++)
+            if (client_multi_perform(m) == 0)
+                client_multi_wait(m, 10);
+        cr_assert_eq(k->done, 1);
+    } else {
+        cr_assert(s == NULL);
+    }
+    client_stream_close(s);
+    client_multi_free(m);
+    return rc;
+}
+
+Test(client, stream_reads_a_recorded_page_and_reports_its_end)
+{
+    struct fx f;
+    const struct step steps[] = {{.fixture = "pods-page1"}};
+    fx_start(&f, steps, 1, NULL);
+    struct sink k = {.done = 0};
+    buf_init(&k.body, CLIENT_MAX_BODY);
+    cr_assert_eq(run_stream(f.c, "/api/v1/pods?limit=2", &k), ZL_OK);
+    cr_assert_eq(k.result.err, ZL_OK, "%s", k.result.message);
+    cr_assert_eq(k.result.http_code, 200);
+    cr_assert_eq(k.data_code, 200);
+    cr_assert(strstr(k.body.data, "\"kind\": \"PodList\"") != NULL);
+    cr_assert(strstr(k.body.data, "\"continue\"") != NULL);
+    cr_assert_str_eq(f.rp.seen[0].method, "GET");
+    cr_assert_str_eq(f.rp.seen[0].url, "/api/v1/pods?limit=2");
+    cr_assert_str_eq(f.rp.seen[0].auth, "Bearer secret-token");
+    buf_cleanup(&k.body);
+    fx_stop(&f);
+}
+
+struct stream_case {
+    const char *name;
+    struct step step;
+    bool stop;
+    enum zl_err want;
+    long code;
+};
+
+Test(client, stream_ends_map_to_errors_and_http_codes)
+{
+    static const struct stream_case cases[] = {
+        {"recorded 404", {.fixture = "notfound"}, false, ZL_OK, 404},
+        {"recorded 410", {.fixture = "expired"}, false, ZL_OK, 410},
+        {"stopped by the data callback",
+         {.fixture = "pods-page1"},
+         true,
+         ZL_ERR_CANCELLED,
+         200},
+        {"dropped without an answer",
+         {.drop = true},
+         false,
+         ZL_ERR_TRANSIENT,
+         0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fx f;
+        fx_start(&f, &cases[i].step, 1, NULL);
+        struct sink k = {.stop = cases[i].stop};
+        buf_init(&k.body, CLIENT_MAX_BODY);
+        cr_assert_eq(run_stream(f.c, "/api/v1/pods?watch=1", &k), ZL_OK);
+        cr_expect_eq(k.result.err, cases[i].want, "%s: %s (%s)", cases[i].name,
+                     zl_err_str(k.result.err), k.result.message);
+        cr_expect_eq(k.result.http_code, cases[i].code, "%s", cases[i].name);
+        cr_expect(k.result.message != NULL && k.result.message[0] != '\0');
+        buf_cleanup(&k.body);
+        fx_stop(&f);
+    }
+}
+
+Test(client, stream_to_a_closed_port_is_transient)
+{
+    struct kube_config cfg = {.server = strdup("http://127.0.0.1:1")};
+    struct kube_client *c = NULL;
+    cr_assert_eq(client_new(&cfg, NULL, &c), ZL_OK);
+    struct sink k = {.done = 0};
+    buf_init(&k.body, CLIENT_MAX_BODY);
+    cr_assert_eq(run_stream(c, "/api/v1/pods", &k), ZL_OK);
+    cr_assert_eq(k.result.err, ZL_ERR_TRANSIENT, "%s", k.result.message);
+    cr_assert_eq(k.result.http_code, 0);
+    buf_cleanup(&k.body);
+    client_free(c);
+    free(cfg.server);
+}
+
+Test(client, stream_with_a_relative_path_is_invalid_and_sends_nothing)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200}};
+    fx_start(&f, steps, 1, NULL);
+    struct sink k = {.done = 0};
+    buf_init(&k.body, CLIENT_MAX_BODY);
+    cr_assert_eq(run_stream(f.c, "api/v1/pods?watch=1", &k), ZL_ERR_INVALID);
+    cr_assert_eq(run_stream(f.c, NULL, &k), ZL_ERR_INVALID);
+    cr_assert_eq(k.done, 0);
+    cr_assert_eq(f.rp.count, 0);
+    client_cancel(f.c);
+    cr_assert_eq(run_stream(f.c, "/api/v1/pods", &k), ZL_ERR_CANCELLED);
+    buf_cleanup(&k.body);
+    fx_stop(&f);
+}
+
+Test(client, closing_a_running_stream_calls_nothing_more)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200, .delay_ms = 300}};
+    fx_start(&f, steps, 1, NULL);
+    struct client_multi *m = NULL;
+    struct client_stream *s = NULL;
+    struct sink k = {.done = 0};
+    buf_init(&k.body, CLIENT_MAX_BODY);
+    cr_assert_eq(client_multi_new(&m), ZL_OK);
+    struct client_stream_options so = {.path = "/api/v1/pods",
+                                       .on_data = sink_data,
+                                       .on_done = sink_done,
+                                       .ctx = &k};
+    cr_assert_eq(client_stream_open(f.c, m, &so, &s), ZL_OK);
+    for (int i = 0; i < 10; i++) {
+        client_multi_perform(m);
+        client_multi_wait(m, 10);
+    }
+    client_stream_close(s);
+    for (int i = 0; i < 50; i++) {
+        cr_assert_eq(client_multi_perform(m), 0);
+        client_multi_wait(m, 10);
+    }
+    cr_assert_eq(k.done, 0);
+    cr_assert_eq(k.body.len, 0);
+    client_multi_free(m);
+    buf_cleanup(&k.body);
+    fx_stop(&f);
+}
+
+static void *wake_soon(void *arg)
+{
+    usleep(50 * 1000);
+    client_multi_wakeup(arg);
+    return NULL;
+}
+
+Test(client, multi_wait_ends_on_wakeup_or_timeout)
+{
+    struct client_multi *m = NULL;
+    cr_assert_eq(client_multi_new(&m), ZL_OK);
+    int64_t t0 = clock_mono_ns();
+    client_multi_wait(m, 30);
+    double ms = since_ms(t0);
+    cr_expect(ms >= 25 && ms < 1000, "waited %.1f ms for a 30 ms timeout", ms);
+    pthread_t th;
+    pthread_create(&th, NULL, wake_soon, m);
+    t0 = clock_mono_ns();
+    client_multi_wait(m, 5000);
+    ms = since_ms(t0);
+    pthread_join(th, NULL);
+    cr_expect(ms < 2000, "a wakeup took %.1f ms to end the wait", ms);
+    client_multi_free(m);
+}
+
+Test(client, stream_reserve_takes_tokens_without_waiting)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200}};
+    struct obs dummy;
+    struct client_options opt = fast_options(&dummy);
+    opt.qps = 2;
+    opt.burst = 1;
+    fx_start(&f, steps, 1, &opt);
+    int64_t d1 = -1, d2 = -1, d3 = -1;
+    int64_t t0 = clock_mono_ns();
+    cr_assert_eq(client_stream_reserve(f.c, &d1), ZL_OK);
+    cr_assert_eq(client_stream_reserve(f.c, &d2), ZL_OK);
+    cr_assert_eq(client_stream_reserve(f.c, &d3), ZL_OK);
+    cr_expect(since_ms(t0) < 100, "reserving waited %.1f ms", since_ms(t0));
+    cr_expect_eq(d1, 0);
+    cr_expect(d2 > 450 * CLOCK_NS_PER_MS && d2 <= 500 * CLOCK_NS_PER_MS,
+              "second token in %lld ns", (long long)d2);
+    cr_expect(d3 > 950 * CLOCK_NS_PER_MS && d3 <= 1000 * CLOCK_NS_PER_MS,
+              "third token in %lld ns", (long long)d3);
+    client_cancel(f.c);
+    cr_assert_eq(client_stream_reserve(f.c, &d1), ZL_ERR_CANCELLED);
+    fx_stop(&f);
+}
+
+Test(client, put_query_escapes_values_and_skips_empty_ones)
+{
+    struct buf b;
+    buf_init(&b, CLIENT_MAX_PATH);
+    cr_assert_eq(buf_puts(&b, "/api/v1/pods"), ZL_OK);
+    cr_assert_eq(client_put_query(&b, "labelSelector", "app=a,tier in (db)"),
+                 ZL_OK);
+    cr_assert_eq(client_put_query(&b, "continue", ""), ZL_OK);
+    cr_assert_eq(client_put_query(&b, "fieldSelector", NULL), ZL_OK);
+    cr_assert_eq(client_put_query(&b, "resourceVersion", "12/3~4"), ZL_OK);
+    cr_assert_str_eq(b.data, "/api/v1/pods?labelSelector=app%3Da%2Ctier%20in"
+                             "%20%28db%29&resourceVersion=12%2F3~4");
+    buf_cleanup(&b);
+}

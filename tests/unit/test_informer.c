@@ -559,7 +559,8 @@ static bool busy_read_request(int fd, char *req, size_t cap)
     }
     if (end == NULL)
         return false;
-    const char *cl = strstr(req, "\r\nContent-Length:") /* as curl spells it */;
+    /* The client spells the header this way. */
+    const char *cl = strstr(req, "\r\nContent-Length:");
     long want = cl != NULL ? strtol(cl + 17, NULL, 10) : 0;
     long have = (long)(got - (size_t)(end + 4 - req));
     char sink[256];
