@@ -24,25 +24,26 @@
 #define CLIENT_MAX_RETRY_AFTER_S 60
 #define CLIENT_MAX_HEADER 256
 
-const struct kube_resource KUBE_PODS = {"/api/v1", "pods", "Pod", "v1", true};
-const struct kube_resource KUBE_SERVICES = {"/api/v1", "services", "Service",
-                                            "v1", true};
-const struct kube_resource KUBE_ENDPOINTSLICES = {
+const struct client_resource CLIENT_PODS = {"/api/v1", "pods", "Pod", "v1",
+                                            true};
+const struct client_resource CLIENT_SERVICES = {"/api/v1", "services",
+                                                "Service", "v1", true};
+const struct client_resource CLIENT_ENDPOINTSLICES = {
     "/apis/discovery.k8s.io/v1", "endpointslices", "EndpointSlice",
     "discovery.k8s.io/v1", true};
-const struct kube_resource KUBE_EVENTS = {"/api/v1", "events", "Event", "v1",
-                                          true};
-const struct kube_resource KUBE_LEASES = {"/apis/coordination.k8s.io/v1",
-                                          "leases", "Lease",
-                                          "coordination.k8s.io/v1", true};
-const struct kube_resource KUBE_NAMESPACES = {"/api/v1", "namespaces",
-                                              "Namespace", "v1", false};
-const struct kube_resource KUBE_NODES = {"/api/v1", "nodes", "Node", "v1",
-                                         false};
-const struct kube_resource KUBE_CONFIGMAPS = {"/api/v1", "configmaps",
-                                              "ConfigMap", "v1", true};
+const struct client_resource CLIENT_EVENTS = {"/api/v1", "events", "Event",
+                                              "v1", true};
+const struct client_resource CLIENT_LEASES = {"/apis/coordination.k8s.io/v1",
+                                              "leases", "Lease",
+                                              "coordination.k8s.io/v1", true};
+const struct client_resource CLIENT_NAMESPACES = {"/api/v1", "namespaces",
+                                                  "Namespace", "v1", false};
+const struct client_resource CLIENT_NODES = {"/api/v1", "nodes", "Node", "v1",
+                                             false};
+const struct client_resource CLIENT_CONFIGMAPS = {"/api/v1", "configmaps",
+                                                  "ConfigMap", "v1", true};
 
-struct kube_client {
+struct client {
     struct kube_config *cfg; /* borrowed */
     struct client_options opt;
     char *user_agent;
@@ -60,7 +61,7 @@ struct kube_client {
 
 /* One attempt's transfer state, seen by the curl callbacks. */
 struct transfer {
-    struct kube_client *c;
+    struct client *c;
     struct buf *body;
     long retry_after_s;
     bool over_limit;
@@ -74,14 +75,14 @@ static void global_init(void)
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void kube_response_init(struct kube_response *resp)
+void client_response_init(struct client_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
     buf_init(&resp->body, CLIENT_MAX_BODY);
     resp->retry_after_s = -1;
 }
 
-void kube_response_cleanup(struct kube_response *resp)
+void client_response_cleanup(struct client_response *resp)
 {
     if (resp == NULL)
         return;
@@ -93,7 +94,7 @@ void kube_response_cleanup(struct kube_response *resp)
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access,
                        void *ctx)
 {
-    struct kube_client *c = ctx;
+    struct client *c = ctx;
     (void)h;
     (void)access;
     if (data >= 0 && data < CURL_LOCK_DATA_LAST)
@@ -102,7 +103,7 @@ static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access,
 
 static void share_unlock(CURL *h, curl_lock_data data, void *ctx)
 {
-    struct kube_client *c = ctx;
+    struct client *c = ctx;
     (void)h;
     if (data >= 0 && data < CURL_LOCK_DATA_LAST)
         pthread_mutex_unlock(&c->share_mu[data]);
@@ -131,7 +132,7 @@ static void apply_defaults(struct client_options *o)
         o->max_body = CLIENT_MAX_BODY;
 }
 
-static enum zl_err make_share(struct kube_client *c)
+static enum zl_err make_share(struct client *c)
 {
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&c->share_mu[i], NULL);
@@ -149,8 +150,7 @@ static enum zl_err make_share(struct kube_client *c)
 }
 
 enum zl_err client_new(struct kube_config *cfg,
-                       const struct client_options *opt,
-                       struct kube_client **out)
+                       const struct client_options *opt, struct client **out)
 {
     *out = NULL;
     pthread_once(&global_once, global_init);
@@ -158,7 +158,7 @@ enum zl_err client_new(struct kube_config *cfg,
         return ZL_ERR_NOMEM;
     if (cfg == NULL || cfg->server == NULL)
         return ZL_ERR_INVALID;
-    struct kube_client *c = calloc(1, sizeof(*c));
+    struct client *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return ZL_ERR_NOMEM;
     enum zl_err rc = ZL_ERR_NOMEM;
@@ -189,7 +189,7 @@ fail:
     return rc;
 }
 
-void client_free(struct kube_client *c)
+void client_free(struct client *c)
 {
     if (c == NULL)
         return;
@@ -207,7 +207,7 @@ void client_free(struct kube_client *c)
     free(c);
 }
 
-void client_cancel(struct kube_client *c)
+void client_cancel(struct client *c)
 {
     atomic_store(&c->cancelled, true);
     ratelimit_cancel(&c->limiter);
@@ -216,7 +216,7 @@ void client_cancel(struct kube_client *c)
 /* ---- pool ------------------------------------------------------------------
  */
 
-static CURL *pool_get(struct kube_client *c)
+static CURL *pool_get(struct client *c)
 {
     CURL *h = NULL;
     pthread_mutex_lock(&c->pool_mu);
@@ -230,7 +230,7 @@ static CURL *pool_get(struct kube_client *c)
     return curl_easy_init();
 }
 
-static void pool_put(struct kube_client *c, CURL *h)
+static void pool_put(struct client *c, CURL *h)
 {
     if (h == NULL)
         return;
@@ -252,7 +252,7 @@ static double now_s(void)
     return (double)clock_mono_ns() / 1e9;
 }
 
-static uint64_t next_rand(struct kube_client *c)
+static uint64_t next_rand(struct client *c)
 {
     pthread_mutex_lock(&c->rand_mu);
     uint64_t x = c->rand_state;
@@ -265,7 +265,7 @@ static uint64_t next_rand(struct kube_client *c)
 }
 
 /* Full jitter: uniform in [0, min(max, base * 2^retry)] milliseconds. */
-static long backoff_ms(struct kube_client *c, int retry)
+static long backoff_ms(struct client *c, int retry)
 {
     long cap = c->opt.backoff_base_ms;
     for (int i = 0; i < retry && cap < c->opt.backoff_max_ms; i++)
@@ -293,8 +293,7 @@ static enum zl_err add_header(struct curl_slist **list, const char *line)
 }
 
 /* Accept, User-Agent, Content-Type and the current bearer token. */
-static enum zl_err build_headers(struct kube_client *c,
-                                 const char *content_type,
+static enum zl_err build_headers(struct client *c, const char *content_type,
                                  struct curl_slist **out)
 {
     char line[CLIENT_MAX_HEADER];
@@ -340,7 +339,7 @@ static bool setopt_failed(CURLcode r)
 
 /* TLS material, HTTP/2, keepalive and the shared caches: what both
  * requests and streams set. */
-static enum zl_err set_common(struct kube_client *c, CURL *h, const char *url,
+static enum zl_err set_common(struct client *c, CURL *h, const char *url,
                               struct curl_slist *headers)
 {
     struct kube_config *cfg = c->cfg;
@@ -379,8 +378,7 @@ static enum zl_err set_common(struct kube_client *c, CURL *h, const char *url,
 
 /* Initialises url first, so the caller may clean it up whatever the
  * result. */
-static enum zl_err make_url(struct kube_client *c, const char *path,
-                            struct buf *url)
+static enum zl_err make_url(struct client *c, const char *path, struct buf *url)
 {
     buf_init(url, strlen(c->cfg->server) + CLIENT_MAX_PATH + 1);
     if (path == NULL || path[0] != '/' || strlen(path) > CLIENT_MAX_PATH)
@@ -452,7 +450,8 @@ static bool copy_field(struct json_object *o, const char *key, char *dst,
     return true;
 }
 
-bool client_decode_status(const char *json, size_t len, struct kube_status *st)
+bool client_decode_status(const char *json, size_t len,
+                          struct client_status *st)
 {
     struct json_object *root = NULL, *v;
     bool ok = false;
@@ -515,9 +514,9 @@ enum zl_err client_error_for(long http_code, const char *reason)
     return ZL_ERR_INVALID;
 }
 
-static void fill_status(struct kube_response *resp)
+static void fill_status(struct client_response *resp)
 {
-    struct kube_status *st = &resp->status;
+    struct client_status *st = &resp->status;
     memset(st, 0, sizeof(*st));
     if (!client_decode_status(resp->body.data, resp->body.len, st)) {
         st->reason[0] = '\0';
@@ -616,7 +615,7 @@ struct request {
     size_t body_len;
 };
 
-static enum zl_err set_request(struct kube_client *c, CURL *h,
+static enum zl_err set_request(struct client *c, CURL *h,
                                const struct request *rq,
                                struct curl_slist *headers, struct transfer *t)
 {
@@ -668,8 +667,8 @@ static long http_version_of(long curl_version)
 }
 
 /* Runs one attempt; *cr is curl's result. */
-static enum zl_err attempt(struct kube_client *c, const struct request *rq,
-                           struct kube_response *resp, CURLcode *cr,
+static enum zl_err attempt(struct client *c, const struct request *rq,
+                           struct client_response *resp, CURLcode *cr,
                            bool *over_limit)
 {
     struct curl_slist *headers = NULL;
@@ -709,7 +708,7 @@ out:
 
 /* What an attempt's outcome means. *retry: worth another attempt. */
 static enum zl_err classify(const struct request *rq, CURLcode cr,
-                            bool over_limit, struct kube_response *resp,
+                            bool over_limit, struct client_response *resp,
                             bool *retry)
 {
     *retry = false;
@@ -736,10 +735,10 @@ static enum zl_err classify(const struct request *rq, CURLcode cr,
     return ZL_ERR_IO;
 }
 
-enum zl_err client_request(struct kube_client *c, const char *method,
+enum zl_err client_request(struct client *c, const char *method,
                            const char *path, const char *content_type,
                            const char *body, size_t body_len,
-                           struct kube_response *resp)
+                           struct client_response *resp)
 {
     struct buf url;
     char plural[64];
@@ -806,7 +805,7 @@ static enum zl_err put_escaped(struct buf *b, const char *s)
     return rc;
 }
 
-enum zl_err client_path(const struct kube_resource *r, const char *ns,
+enum zl_err client_path(const struct client_resource *r, const char *ns,
                         const char *name, const char *subresource,
                         struct buf *out)
 {
@@ -841,9 +840,9 @@ enum zl_err client_put_query(struct buf *b, const char *key, const char *value)
     return rc == ZL_OK ? put_escaped(b, value) : rc;
 }
 
-enum zl_err client_get(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_get(struct client *c, const struct client_resource *r,
                        const char *ns, const char *name,
-                       struct kube_response *resp)
+                       struct client_response *resp)
 {
     struct buf path;
     buf_init(&path, CLIENT_MAX_PATH);
@@ -854,9 +853,9 @@ enum zl_err client_get(struct kube_client *c, const struct kube_resource *r,
     return rc;
 }
 
-enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
-                        const char *ns, const struct list_options *opt,
-                        struct kube_response *resp)
+enum zl_err client_list(struct client *c, const struct client_resource *r,
+                        const char *ns, const struct client_list_options *opt,
+                        struct client_response *resp)
 {
     struct buf path;
     char limit[32] = "";
@@ -886,11 +885,11 @@ enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
     return rc;
 }
 
-static enum zl_err with_body(struct kube_client *c, const char *method,
-                             const struct kube_resource *r, const char *ns,
+static enum zl_err with_body(struct client *c, const char *method,
+                             const struct client_resource *r, const char *ns,
                              const char *name, const char *subresource,
                              const char *query, const char *content_type,
-                             const char *body, struct kube_response *resp)
+                             const char *body, struct client_response *resp)
 {
     struct buf path;
     buf_init(&path, CLIENT_MAX_PATH);
@@ -904,37 +903,37 @@ static enum zl_err with_body(struct kube_client *c, const char *method,
     return rc;
 }
 
-enum zl_err client_create(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_create(struct client *c, const struct client_resource *r,
                           const char *ns, const char *json,
-                          struct kube_response *resp)
+                          struct client_response *resp)
 {
     return with_body(c, "POST", r, ns, NULL, NULL, NULL, "application/json",
                      json, resp);
 }
 
-enum zl_err client_update(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_update(struct client *c, const struct client_resource *r,
                           const char *ns, const char *name,
                           const char *subresource, const char *json,
-                          struct kube_response *resp)
+                          struct client_response *resp)
 {
     return with_body(c, "PUT", r, ns, name, subresource, NULL,
                      "application/json", json, resp);
 }
 
-enum zl_err client_patch(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_patch(struct client *c, const struct client_resource *r,
                          const char *ns, const char *name,
                          const char *subresource, const char *patch_type,
-                         const char *body, struct kube_response *resp)
+                         const char *body, struct client_response *resp)
 {
     return with_body(c, "PATCH", r, ns, name, subresource, NULL, patch_type,
                      body, resp);
 }
 
-enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_apply(struct client *c, const struct client_resource *r,
                          const char *ns, const char *name,
                          const char *subresource, const char *json,
                          const char *field_manager, bool force,
-                         struct kube_response *resp)
+                         struct client_response *resp)
 {
     struct buf q;
     buf_init(&q, CLIENT_MAX_PATH);
@@ -951,7 +950,8 @@ enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
     return rc;
 }
 
-static enum zl_err delete_body(const struct delete_options *opt, struct buf *b)
+static enum zl_err delete_body(const struct client_delete_options *opt,
+                               struct buf *b)
 {
     enum zl_err rc =
         buf_puts(b, "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\"");
@@ -984,10 +984,10 @@ static enum zl_err delete_body(const struct delete_options *opt, struct buf *b)
     return rc;
 }
 
-enum zl_err client_delete(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_delete(struct client *c, const struct client_resource *r,
                           const char *ns, const char *name,
-                          const struct delete_options *opt,
-                          struct kube_response *resp)
+                          const struct client_delete_options *opt,
+                          struct client_response *resp)
 {
     struct buf body;
     buf_init(&body, 4096);
@@ -1005,7 +1005,7 @@ enum zl_err client_delete(struct kube_client *c, const struct kube_resource *r,
 /* ---- streams ----------------------------------------------------------------
  */
 
-enum zl_err client_stream_reserve(struct kube_client *c, int64_t *delay_ns)
+enum zl_err client_stream_reserve(struct client *c, int64_t *delay_ns)
 {
     *delay_ns = 0;
     if (atomic_load(&c->cancelled))
@@ -1135,7 +1135,7 @@ static enum zl_err set_stream(struct client_stream *s, long low_speed_time_s)
     return bad ? ZL_ERR_NOMEM : ZL_OK;
 }
 
-enum zl_err client_stream_open(struct kube_client *c, struct client_multi *m,
+enum zl_err client_stream_open(struct client *c, struct client_multi *m,
                                const struct client_stream_options *opt,
                                struct client_stream **out)
 {

@@ -21,7 +21,7 @@
 #define CLIENT_MAX_PATH 2048
 
 /* A resource kind's URL pieces. */
-struct kube_resource {
+struct client_resource {
     const char *prefix;      /* "/api/v1" or "/apis/discovery.k8s.io/v1" */
     const char *plural;      /* "pods" */
     const char *kind;        /* "Pod" */
@@ -29,14 +29,14 @@ struct kube_resource {
     bool namespaced;
 };
 
-extern const struct kube_resource KUBE_PODS;
-extern const struct kube_resource KUBE_SERVICES;
-extern const struct kube_resource KUBE_ENDPOINTSLICES;
-extern const struct kube_resource KUBE_EVENTS;
-extern const struct kube_resource KUBE_LEASES;
-extern const struct kube_resource KUBE_NAMESPACES;
-extern const struct kube_resource KUBE_NODES;
-extern const struct kube_resource KUBE_CONFIGMAPS;
+extern const struct client_resource CLIENT_PODS;
+extern const struct client_resource CLIENT_SERVICES;
+extern const struct client_resource CLIENT_ENDPOINTSLICES;
+extern const struct client_resource CLIENT_EVENTS;
+extern const struct client_resource CLIENT_LEASES;
+extern const struct client_resource CLIENT_NAMESPACES;
+extern const struct client_resource CLIENT_NODES;
+extern const struct client_resource CLIENT_CONFIGMAPS;
 
 struct client_options {
     double qps; /* <= 0: no client-side limit */
@@ -64,38 +64,37 @@ struct client_options {
 };
 
 /* A decoded metav1.Status (or the HTTP status when the body is not one). */
-struct kube_status {
+struct client_status {
     long code;       /* HTTP code */
     char reason[64]; /* "NotFound", "AlreadyExists", "Conflict", ... */
     char message[512];
 };
 
-struct kube_response {
-    long http_code;            /* 0 when no HTTP answer was received */
-    struct buf body;           /* the response body, NUL-terminated */
-    struct kube_status status; /* filled for non-2xx answers */
-    int attempts;              /* how many requests were sent */
-    long retry_after_s;        /* from the last answer, -1 when absent */
+struct client_response {
+    long http_code;              /* 0 when no HTTP answer was received */
+    struct buf body;             /* the response body, NUL-terminated */
+    struct client_status status; /* filled for non-2xx answers */
+    int attempts;                /* how many requests were sent */
+    long retry_after_s;          /* from the last answer, -1 when absent */
 };
 
-void kube_response_init(struct kube_response *resp);
-void kube_response_cleanup(struct kube_response *resp);
+void client_response_init(struct client_response *resp);
+void client_response_cleanup(struct client_response *resp);
 
-struct kube_client;
+struct client;
 
 /* Makes a client; cfg is borrowed and must outlive the client. */
 enum zl_err client_new(struct kube_config *cfg,
-                       const struct client_options *opt,
-                       struct kube_client **out);
+                       const struct client_options *opt, struct client **out);
 /* Frees the client. Requests still running in other threads must have
  * ended. NULL is a no-op. */
-void client_free(struct kube_client *c);
+void client_free(struct client *c);
 
 /* Aborts waits (limiter, backoff) of requests in flight and makes new ones
  * fail with ZL_ERR_CANCELLED; for shutdown. A transfer in progress is
  * aborted at its next progress check (within about a second). Streams are
  * not aborted; new ones fail. */
-void client_cancel(struct kube_client *c);
+void client_cancel(struct client *c);
 
 /* One request. path includes the query ("/api/v1/pods?limit=500"). body
  * may be NULL. Retries as described above, except for non-idempotent
@@ -107,18 +106,18 @@ void client_cancel(struct kube_client *c);
  * 5xx and connection errors once retries are used up, ZL_ERR_TIMEOUT,
  * ZL_ERR_CANCELLED. resp (initialised by the caller) always says what
  * happened; the caller cleans it up. */
-enum zl_err client_request(struct kube_client *c, const char *method,
+enum zl_err client_request(struct client *c, const char *method,
                            const char *path, const char *content_type,
                            const char *body, size_t body_len,
-                           struct kube_response *resp);
+                           struct client_response *resp);
 
 /* Builds "<prefix>[/namespaces/<ns>]/<plural>[/<name>][/<sub>]" into out
  * (reset first). ns NULL or "" for cluster-wide lists. Names are escaped. */
-enum zl_err client_path(const struct kube_resource *r, const char *ns,
+enum zl_err client_path(const struct client_resource *r, const char *ns,
                         const char *name, const char *subresource,
                         struct buf *out);
 
-struct list_options {
+struct client_list_options {
     const char *label_selector;
     const char *field_selector;
     long limit; /* 0: no paging */
@@ -127,50 +126,50 @@ struct list_options {
     const char *resource_version_match; /* "NotOlderThan" / "Exact" */
 };
 
-enum zl_err client_get(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_get(struct client *c, const struct client_resource *r,
                        const char *ns, const char *name,
-                       struct kube_response *resp);
+                       struct client_response *resp);
 /* One page; follow metadata.continue for the next. */
-enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
-                        const char *ns, const struct list_options *opt,
-                        struct kube_response *resp);
-enum zl_err client_create(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_list(struct client *c, const struct client_resource *r,
+                        const char *ns, const struct client_list_options *opt,
+                        struct client_response *resp);
+enum zl_err client_create(struct client *c, const struct client_resource *r,
                           const char *ns, const char *json,
-                          struct kube_response *resp);
+                          struct client_response *resp);
 /* PUT of a whole object (carries its resourceVersion: compare-and-swap).
  * subresource NULL or "status". */
-enum zl_err client_update(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_update(struct client *c, const struct client_resource *r,
                           const char *ns, const char *name,
                           const char *subresource, const char *json,
-                          struct kube_response *resp);
+                          struct client_response *resp);
 
-struct delete_options {
+struct client_delete_options {
     const char *uid;              /* precondition, or NULL */
     const char *resource_version; /* precondition, or NULL */
     long grace_period_seconds;    /* < 0: server default */
     const char *propagation;      /* "Background", "Foreground", NULL */
 };
 
-enum zl_err client_delete(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_delete(struct client *c, const struct client_resource *r,
                           const char *ns, const char *name,
-                          const struct delete_options *opt,
-                          struct kube_response *resp);
+                          const struct client_delete_options *opt,
+                          struct client_response *resp);
 
 /* PATCH with patch_type "application/merge-patch+json",
  * "application/strategic-merge-patch+json" or "application/json-patch+json".
  * subresource NULL or "status". */
-enum zl_err client_patch(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_patch(struct client *c, const struct client_resource *r,
                          const char *ns, const char *name,
                          const char *subresource, const char *patch_type,
-                         const char *body, struct kube_response *resp);
+                         const char *body, struct client_response *resp);
 
 /* Server-side apply: PATCH application/apply-patch+yaml with fieldManager
  * (and force=true when force). json is the full desired object. */
-enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_apply(struct client *c, const struct client_resource *r,
                          const char *ns, const char *name,
                          const char *subresource, const char *json,
                          const char *field_manager, bool force,
-                         struct kube_response *resp);
+                         struct client_response *resp);
 
 /* ---- streams --------------------------------------------------------------
  * Long-lived GETs (lists read as they arrive, watches) run on an event
@@ -237,7 +236,7 @@ void client_multi_wakeup(struct client_multi *m);
  * for it: *delay_ns says how long from now the stream may start (0: at
  * once). The token is the caller's from then on. ZL_ERR_CANCELLED after
  * client_cancel. For event loops, which must never sleep. */
-enum zl_err client_stream_reserve(struct kube_client *c, int64_t *delay_ns);
+enum zl_err client_stream_reserve(struct client *c, int64_t *delay_ns);
 
 /* Starts a streaming GET of opt->path on m with the client's server, TLS,
  * credentials, HTTP/2 and keepalive, no total timeout but the low-speed
@@ -245,7 +244,7 @@ enum zl_err client_stream_reserve(struct kube_client *c, int64_t *delay_ns);
  * limiter token (see client_stream_reserve). The transfer moves on in
  * client_multi_perform. ZL_ERR_INVALID (path not absolute or over
  * CLIENT_MAX_PATH), ZL_ERR_CANCELLED, ZL_ERR_NOMEM. */
-enum zl_err client_stream_open(struct kube_client *c, struct client_multi *m,
+enum zl_err client_stream_open(struct client *c, struct client_multi *m,
                                const struct client_stream_options *opt,
                                struct client_stream **out);
 
@@ -260,7 +259,8 @@ void client_stream_close(struct client_stream *s);
 enum zl_err client_put_query(struct buf *b, const char *key, const char *value);
 
 /* Decodes a metav1.Status JSON body into st; false when it is not one. */
-bool client_decode_status(const char *json, size_t len, struct kube_status *st);
+bool client_decode_status(const char *json, size_t len,
+                          struct client_status *st);
 
 /* Maps an HTTP code (and Status reason) to the error codes above. */
 enum zl_err client_error_for(long http_code, const char *reason);

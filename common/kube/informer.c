@@ -43,8 +43,8 @@ enum informer_end {
 struct informer {
     struct informer_loop *loop;
     struct informer *next;
-    struct kube_client *client;
-    const struct kube_resource *res;
+    struct client *client;
+    const struct client_resource *res;
     const struct store_ops *ops;
     struct store *store;
     char *ns;
@@ -683,7 +683,7 @@ static enum zl_err informer_dup(const char *s, char **out)
     return *out == NULL ? ZL_ERR_NOMEM : ZL_OK;
 }
 
-enum zl_err informer_new(struct informer_loop *l, struct kube_client *client,
+enum zl_err informer_new(struct informer_loop *l, struct client *client,
                          const struct informer_options *opt,
                          struct informer **out)
 {

@@ -229,9 +229,9 @@ static void observe(void *ctx, const char *verb, const char *resource,
 struct fx {
     struct replay rp;
     struct kube_config cfg;
-    struct kube_client *c;
+    struct client *c;
     struct obs obs;
-    struct kube_response r;
+    struct client_response r;
 };
 
 static struct client_options fast_options(struct obs *o)
@@ -268,12 +268,12 @@ static void fx_start(struct fx *f, const struct step *steps, int n,
     opt.observe = observe;
     opt.observe_ctx = &f->obs;
     cr_assert_eq(client_new(&f->cfg, &opt, &f->c), ZL_OK);
-    kube_response_init(&f->r);
+    client_response_init(&f->r);
 }
 
 static void fx_stop(struct fx *f)
 {
-    kube_response_cleanup(&f->r);
+    client_response_cleanup(&f->r);
     client_free(f->c);
     kubeconfig_cleanup(&f->cfg);
     replay_stop(&f->rp);
@@ -293,8 +293,9 @@ Test(client, lists_recorded_pages_following_continue)
     const struct step steps[] = {{.fixture = "pods-page1"},
                                  {.fixture = "pods-page2"}};
     fx_start(&f, steps, 2, NULL);
-    struct list_options lo = {.limit = 2, .label_selector = "app in (a,b)"};
-    cr_assert_eq(client_list(f.c, &KUBE_PODS, "rec", &lo, &f.r), ZL_OK);
+    struct client_list_options lo = {.limit = 2,
+                                     .label_selector = "app in (a,b)"};
+    cr_assert_eq(client_list(f.c, &CLIENT_PODS, "rec", &lo, &f.r), ZL_OK);
     cr_assert_eq(f.r.http_code, 200);
     cr_assert(strstr(f.r.body.data, "\"continue\"") != NULL);
     cr_assert_eq(f.r.attempts, 1);
@@ -304,7 +305,7 @@ Test(client, lists_recorded_pages_following_continue)
                      "(a,b)&limit=2");
     cr_assert_str_eq(f.rp.seen[0].auth, "Bearer secret-token");
     lo.continue_token = "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MjI1fQ==";
-    cr_assert_eq(client_list(f.c, &KUBE_PODS, "rec", &lo, &f.r), ZL_OK);
+    cr_assert_eq(client_list(f.c, &CLIENT_PODS, "rec", &lo, &f.r), ZL_OK);
     cr_assert(strstr(f.r.body.data, "\"continue\"") == NULL);
     cr_assert(strstr(f.rp.seen[1].url, "continue=eyJ2Ijoi") != NULL);
     cr_assert_str_eq(f.obs.verbs[0], "LIST");
@@ -333,7 +334,7 @@ Test(client, recorded_status_answers_map_to_errors_without_retry)
         struct fx f;
         const struct step steps[] = {{.fixture = cases[i].fixture}};
         fx_start(&f, steps, 1, NULL);
-        enum zl_err rc = client_get(f.c, &KUBE_PODS, "rec", "p", &f.r);
+        enum zl_err rc = client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r);
         cr_expect_eq(rc, cases[i].want, "%s: %s", cases[i].fixture,
                      zl_err_str(rc));
         cr_expect_eq(f.r.http_code, cases[i].code);
@@ -350,7 +351,7 @@ Test(client, retries_503_twice_then_succeeds)
     struct fx f;
     const struct step steps[] = {{.code = 503}, {.code = 503}, {.code = 200}};
     fx_start(&f, steps, 3, NULL);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     cr_assert_eq(f.r.attempts, 3);
     cr_assert_eq(f.obs.calls, 3);
     cr_assert_eq(f.obs.codes[0], 503);
@@ -365,7 +366,7 @@ Test(client, honours_retry_after_of_a_recorded_429)
                                  {.code = 200}};
     fx_start(&f, steps, 2, NULL);
     int64_t t0 = clock_mono_ns();
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     double ms = since_ms(t0);
     cr_assert_eq(f.r.attempts, 2);
     cr_expect(ms >= 990 && ms < 3000, "Retry-After: 1 waited %.1f ms", ms);
@@ -385,7 +386,7 @@ Test(client, gives_up_after_max_retries_with_transient)
     opt.max_retries = 3;
     fx_start(&f, steps, 5, &opt);
     /* The recorded 504 carries Retry-After: 1; the rest use backoff. */
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.attempts, 4);
     cr_assert_eq(f.r.http_code, 503);
@@ -399,13 +400,13 @@ Test(client, does_not_retry_501_or_when_retries_disabled)
     struct obs dummy;
     struct client_options opt = fast_options(&dummy);
     fx_start(&f, steps, 3, NULL);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.attempts, 1);
     fx_stop(&f);
     opt.max_retries = -1;
     fx_start(&f, steps + 1, 2, &opt);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.attempts, 1);
     fx_stop(&f);
@@ -417,18 +418,18 @@ Test(client, post_is_not_retried_after_a_dropped_connection)
     const struct step steps[] = {
         {.drop = true}, {.code = 201}, {.drop = true}, {.code = 200}};
     fx_start(&f, steps, 4, NULL);
-    cr_assert_eq(client_create(f.c, &KUBE_CONFIGMAPS, "rec", "{}", &f.r),
+    cr_assert_eq(client_create(f.c, &CLIENT_CONFIGMAPS, "rec", "{}", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.attempts, 1);
     cr_assert_eq(f.r.http_code, 0);
     cr_assert_eq(f.obs.codes[0], 0);
     cr_assert_str_eq(f.obs.verbs[0], "CREATE");
     /* The server did get it: the next step proves no second POST came. */
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     cr_assert_eq(f.r.http_code, 201);
     /* A GET after a drop is retried: by us, or (on a reused connection
      * that died before any answer) by libcurl itself. */
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     cr_assert_eq(f.rp.count, 4);
     fx_stop(&f);
 }
@@ -437,8 +438,8 @@ Test(client, connection_refused_is_retried_even_for_post)
 {
     struct kube_config cfg;
     struct kubeconfig_error err;
-    struct kube_client *c;
-    struct kube_response r;
+    struct client *c;
+    struct client_response r;
     struct obs o = {.calls = 0};
     pthread_mutex_init(&o.mu, NULL);
     static const char yaml[] =
@@ -450,13 +451,13 @@ Test(client, connection_refused_is_retried_even_for_post)
     struct client_options opt = fast_options(&o);
     opt.max_retries = 2;
     cr_assert_eq(client_new(&cfg, &opt, &c), ZL_OK);
-    kube_response_init(&r);
-    cr_assert_eq(client_create(c, &KUBE_CONFIGMAPS, "rec", "{}", &r),
+    client_response_init(&r);
+    cr_assert_eq(client_create(c, &CLIENT_CONFIGMAPS, "rec", "{}", &r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(r.attempts, 3);
     cr_assert_eq(o.calls, 3);
     cr_assert_eq(r.http_code, 0);
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
     client_free(c);
     kubeconfig_cleanup(&cfg);
     pthread_mutex_destroy(&o.mu);
@@ -470,7 +471,8 @@ Test(client, body_over_the_limit_is_limit)
     struct client_options opt = fast_options(&dummy);
     opt.max_body = 100;
     fx_start(&f, steps, 1, &opt);
-    cr_assert_eq(client_list(f.c, &KUBE_PODS, "rec", NULL, &f.r), ZL_ERR_LIMIT);
+    cr_assert_eq(client_list(f.c, &CLIENT_PODS, "rec", NULL, &f.r),
+                 ZL_ERR_LIMIT);
     cr_assert_eq(f.r.attempts, 1);
     fx_stop(&f);
 }
@@ -484,7 +486,8 @@ Test(client, slow_answer_is_timeout)
     opt.timeout_ms = 300;
     fx_start(&f, steps, 1, &opt);
     int64_t t0 = clock_mono_ns();
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_ERR_TIMEOUT);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
+                 ZL_ERR_TIMEOUT);
     cr_expect(since_ms(t0) < 1400);
     fx_stop(&f);
 }
@@ -511,11 +514,11 @@ Test(client, cancel_ends_a_backoff_wait_and_later_requests)
     pthread_t th;
     pthread_create(&th, NULL, cancel_soon, f.c);
     int64_t t0 = clock_mono_ns();
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_CANCELLED);
     cr_expect(since_ms(t0) < 2000, "cancel took %.1f ms", since_ms(t0));
     pthread_join(th, NULL);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_CANCELLED);
     fx_stop(&f);
 }
@@ -535,7 +538,7 @@ Test(client, qps_limiter_spaces_requests)
     fx_start(&f, steps, 5, &opt);
     int64_t t0 = clock_mono_ns();
     for (int i = 0; i < 5; i++)
-        cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+        cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     double ms = since_ms(t0);
     cr_expect(ms >= 190 && ms < 2000, "5 requests at 20 qps: %.1f ms", ms);
     fx_stop(&f);
@@ -567,9 +570,9 @@ Test(client, sends_the_rotated_token)
     free(f.cfg.token);
     f.cfg.token = NULL;
     f.cfg.token_file = strdup(tok_path);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     write_token(tok_path, "token-two-rotated\n");
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     cr_assert_str_eq(f.rp.seen[0].auth, "Bearer token-one");
     cr_assert_str_eq(f.rp.seen[1].auth, "Bearer token-two-rotated");
     fx_stop(&f);
@@ -585,22 +588,22 @@ Test(client, write_verbs_send_the_right_shape)
                                  {.code = 200},
                                  {.code = 200}};
     fx_start(&f, steps, 5, NULL);
-    cr_assert_eq(client_create(f.c, &KUBE_SERVICES, "ns", "{\"a\":1}", &f.r),
+    cr_assert_eq(client_create(f.c, &CLIENT_SERVICES, "ns", "{\"a\":1}", &f.r),
                  ZL_OK);
-    cr_assert_eq(client_apply(f.c, &KUBE_SERVICES, "ns", "db-leader", NULL,
+    cr_assert_eq(client_apply(f.c, &CLIENT_SERVICES, "ns", "db-leader", NULL,
                               "{\"b\":2}", "zen-lead", true, &f.r),
                  ZL_OK);
-    cr_assert_eq(client_patch(f.c, &KUBE_PODS, "ns", "p", "status",
+    cr_assert_eq(client_patch(f.c, &CLIENT_PODS, "ns", "p", "status",
                               "application/merge-patch+json", "{}", &f.r),
                  ZL_OK);
-    cr_assert_eq(client_update(f.c, &KUBE_LEASES, "ns", "l", NULL, "{}", &f.r),
-                 ZL_OK);
-    struct delete_options d = {.uid = "u-1",
-                               .resource_version = "42",
-                               .grace_period_seconds = 0,
-                               .propagation = "Background"};
-    cr_assert_eq(client_delete(f.c, &KUBE_ENDPOINTSLICES, "ns", "s", &d, &f.r),
-                 ZL_OK);
+    cr_assert_eq(
+        client_update(f.c, &CLIENT_LEASES, "ns", "l", NULL, "{}", &f.r), ZL_OK);
+    struct client_delete_options d = {.uid = "u-1",
+                                      .resource_version = "42",
+                                      .grace_period_seconds = 0,
+                                      .propagation = "Background"};
+    cr_assert_eq(
+        client_delete(f.c, &CLIENT_ENDPOINTSLICES, "ns", "s", &d, &f.r), ZL_OK);
     const struct seen *s = f.rp.seen;
     cr_assert_str_eq(s[0].method, "POST");
     cr_assert_str_eq(s[0].url, "/api/v1/namespaces/ns/services");
@@ -636,12 +639,12 @@ Test(client, path_escapes_and_skips_namespace_for_cluster_scope)
 {
     struct buf b;
     buf_init(&b, CLIENT_MAX_PATH);
-    cr_assert_eq(client_path(&KUBE_PODS, "a b", "x/y", NULL, &b), ZL_OK);
+    cr_assert_eq(client_path(&CLIENT_PODS, "a b", "x/y", NULL, &b), ZL_OK);
     cr_assert_str_eq(b.data, "/api/v1/namespaces/a%20b/pods/x%2Fy");
-    cr_assert_eq(client_path(&KUBE_NODES, "ignored", "n1", "status", &b),
+    cr_assert_eq(client_path(&CLIENT_NODES, "ignored", "n1", "status", &b),
                  ZL_OK);
     cr_assert_str_eq(b.data, "/api/v1/nodes/n1/status");
-    cr_assert_eq(client_path(&KUBE_ENDPOINTSLICES, NULL, NULL, NULL, &b),
+    cr_assert_eq(client_path(&CLIENT_ENDPOINTSLICES, NULL, NULL, NULL, &b),
                  ZL_OK);
     cr_assert_str_eq(b.data, "/apis/discovery.k8s.io/v1/endpointslices");
     buf_cleanup(&b);
@@ -649,7 +652,7 @@ Test(client, path_escapes_and_skips_namespace_for_cluster_scope)
 
 Test(client, error_table_and_status_decoding)
 {
-    struct kube_status st;
+    struct client_status st;
     cr_assert_eq(client_error_for(200, NULL), ZL_OK);
     cr_assert_eq(client_error_for(409, "AlreadyExists"), ZL_ERR_EXISTS);
     cr_assert_eq(client_error_for(409, "Conflict"), ZL_ERR_CONFLICT);
@@ -676,7 +679,7 @@ Test(client, plain_text_429_keeps_http_code_in_status)
     struct client_options opt = fast_options(&dummy);
     opt.max_retries = -1;
     fx_start(&f, steps, 1, &opt);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.status.code, 429);
     cr_assert_eq(f.r.retry_after_s, 1);
@@ -743,7 +746,7 @@ static void sink_done(void *ctx, const struct client_stream_result *r)
 }
 
 /* Opens path as a stream on a new multi and runs it to its end. */
-static enum zl_err run_stream(struct kube_client *c, const char *path,
+static enum zl_err run_stream(struct client *c, const char *path,
                               struct sink *k)
 {
     struct client_multi *m = NULL;
@@ -832,7 +835,7 @@ Test(client, stream_ends_map_to_errors_and_http_codes)
 Test(client, stream_to_a_closed_port_is_transient)
 {
     struct kube_config cfg = {.server = strdup("http://127.0.0.1:1")};
-    struct kube_client *c = NULL;
+    struct client *c = NULL;
     cr_assert_eq(client_new(&cfg, NULL, &c), ZL_OK);
     struct sink k = {.done = 0};
     buf_init(&k.body, CLIENT_MAX_BODY);

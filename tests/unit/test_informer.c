@@ -208,7 +208,7 @@ static void on_change(void *ctx, enum store_change change, const void *old_view,
 struct rig {
     struct replay server;
     struct kube_config cfg;
-    struct kube_client *client;
+    struct client *client;
     struct informer_loop *loop;
     struct informer *inf;
     struct counts counts;
@@ -224,7 +224,7 @@ static void rig_start(struct rig *g, const struct reply *replies, size_t count,
     g->cfg.server = strdup(url);
     cr_assert_eq(client_new(&g->cfg, NULL, &g->client), ZL_OK);
     cr_assert_eq(informer_loop_new(&g->loop), ZL_OK);
-    opt->resource = &KUBE_PODS;
+    opt->resource = &CLIENT_PODS;
     opt->ops = &STORE_POD_OPS;
     opt->handler = on_change;
     opt->handler_ctx = &g->counts;
@@ -702,7 +702,7 @@ static void on_quiet(void *ctx, enum store_change change, const void *old_view,
 }
 
 struct writer {
-    struct kube_client *client;
+    struct client *client;
     atomic_bool stop;
     atomic_int done;
 };
@@ -712,10 +712,10 @@ static void *writer_main(void *arg)
 {
     struct writer *w = arg;
     while (!atomic_load(&w->stop)) {
-        struct kube_response r;
-        kube_response_init(&r);
-        client_update(w->client, &KUBE_CONFIGMAPS, "w", "cm", NULL, "{}", &r);
-        kube_response_cleanup(&r);
+        struct client_response r;
+        client_response_init(&r);
+        client_update(w->client, &CLIENT_CONFIGMAPS, "w", "cm", NULL, "{}", &r);
+        client_response_cleanup(&r);
         atomic_fetch_add(&w->done, 1);
     }
     return NULL;
@@ -747,11 +747,11 @@ static int64_t send_quiet_event(struct busy *b, int i)
     return t;
 }
 
-static void new_pod_informer(struct informer_loop *l, struct kube_client *c,
+static void new_pod_informer(struct informer_loop *l, struct client *c,
                              const char *ns, informer_handler_fn handler,
                              void *ctx, struct informer **out)
 {
-    struct informer_options opt = {.resource = &KUBE_PODS,
+    struct informer_options opt = {.resource = &CLIENT_PODS,
                                    .ops = &STORE_POD_OPS,
                                    .namespace_name = ns,
                                    .handler = handler,
@@ -767,7 +767,7 @@ Test(informer, watch_events_flow_while_writes_use_up_the_limiter, .timeout = 60)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", b.port);
     struct kube_config cfg = {.server = strdup(url)};
     struct client_options copt = {.qps = 1, .burst = 1, .max_retries = -1};
-    struct kube_client *client = NULL;
+    struct client *client = NULL;
     cr_assert_eq(client_new(&cfg, &copt, &client), ZL_OK);
     struct writer w = {.client = client};
     pthread_t wt;
@@ -833,7 +833,7 @@ Test(informer, list_and_watch_starts_still_obey_the_client_limiter)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", b.port);
     struct kube_config cfg = {.server = strdup(url)};
     struct client_options copt = {.qps = 10, .burst = 1};
-    struct kube_client *client = NULL;
+    struct client *client = NULL;
     cr_assert_eq(client_new(&cfg, &copt, &client), ZL_OK);
     struct informer_loop *loop = NULL;
     struct informer *churn = NULL;
