@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/ratelimit.h"
 
@@ -249,7 +250,7 @@ static void pool_put(struct client *c, CURL *h)
 
 static double now_s(void)
 {
-    return (double)clock_mono_ns() / 1e9;
+    return (double)clock_mono_ns() / (double)CLOCK_NS_PER_S;
 }
 
 static uint64_t next_rand(struct client *c)
@@ -455,15 +456,9 @@ bool client_decode_status(const char *json, size_t len,
 {
     struct json_object *root = NULL, *v;
     bool ok = false;
-    if (json == NULL || len == 0 || len > INT32_MAX)
+    if (json == NULL || len == 0 ||
+        json_parse_object(json, len, &root) != ZL_OK)
         return false;
-    struct json_tokener *tok = json_tokener_new();
-    if (tok == NULL)
-        return false;
-    root = json_tokener_parse_ex(tok, json, (int)len);
-    json_tokener_free(tok);
-    if (root == NULL || !json_object_is_type(root, json_type_object))
-        goto out;
     char kind[32] = "";
     if (!copy_field(root, "kind", kind, sizeof(kind)) ||
         strcmp(kind, "Status") != 0)
@@ -774,7 +769,8 @@ enum zl_err client_request(struct client *c, const char *method,
                            ? CLIENT_MAX_RETRY_AFTER_S
                            : resp->retry_after_s) *
                       1000;
-        if (ratelimit_sleep(&c->limiter, (int64_t)wait_ms * 1000000) != ZL_OK) {
+        if (ratelimit_sleep(&c->limiter, (int64_t)wait_ms * CLOCK_NS_PER_MS) !=
+            ZL_OK) {
             rc = ZL_ERR_CANCELLED;
             break;
         }

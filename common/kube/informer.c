@@ -18,12 +18,12 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "kube/watch.h"
 
 #define INFORMER_RV_MAX 64
 #define INFORMER_ERROR_BODY_MAX ((size_t)64 << 10)
-#define INFORMER_JSON_DEPTH 64
 #define INFORMER_LOOP_TICK_MS 1000
 #define INFORMER_LIST_LOW_SPEED_S 30L
 
@@ -101,9 +101,7 @@ struct informer_loop {
 
 static int64_t informer_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_mono_ns() / CLOCK_NS_PER_MS;
 }
 
 static double informer_rand01(struct informer *inf)
@@ -354,15 +352,13 @@ static const char *informer_meta_str(struct json_object *list, const char *key)
 /* Parses one list page into views; keeps the continue token and RV. */
 static enum zl_err informer_take_page(struct informer *inf)
 {
-    struct json_tokener *tok = json_tokener_new_ex(INFORMER_JSON_DEPTH);
-    if (tok == NULL)
-        return ZL_ERR_NOMEM;
-    struct json_object *list =
-        json_tokener_parse_ex(tok, inf->body.data, (int)inf->body.len);
-    enum zl_err err = ZL_ERR_PARSE;
-    json_tokener_free(tok);
+    struct json_object *list = NULL;
     struct json_object *items = NULL;
-    if (list == NULL || !json_object_object_get_ex(list, "items", &items) ||
+    enum zl_err err = json_parse_object(inf->body.data, inf->body.len, &list);
+    if (err != ZL_OK)
+        return err;
+    err = ZL_ERR_PARSE;
+    if (!json_object_object_get_ex(list, "items", &items) ||
         !json_object_is_type(items, json_type_array))
         goto out;
     const char *rv = informer_meta_str(list, "resourceVersion");
@@ -471,7 +467,9 @@ static void informer_watch_done(struct informer *inf,
     long code = inf->http_code;
     bool gone = inf->end == INFORMER_END_GONE;
     if (code != 200 && code != 0) {
-        struct json_object *st = json_tokener_parse(inf->body.data);
+        struct json_object *st = NULL;
+        if (json_parse_object(inf->body.data, inf->body.len, &st) != ZL_OK)
+            st = NULL;
         enum watch_status ws = st != NULL
                                    ? watch_classify(st)
                                    : watch_classify_fields(code, NULL, NULL);

@@ -665,8 +665,13 @@ Test(client, error_table_and_status_decoding)
     cr_assert_eq(client_error_for(0, NULL), ZL_ERR_TRANSIENT);
     cr_assert(!client_decode_status("{\"kind\":\"Pod\"}", 14, &st));
     cr_assert(!client_decode_status("Too many requests", 17, &st));
-    cr_assert(client_decode_status(
-        "{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}", 48, &st));
+    static const char expired[] =
+        "{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}";
+    cr_assert(client_decode_status(expired, strlen(expired), &st));
+    /* One strictness for every parse: no trailing garbage, no comments. */
+    cr_assert(!client_decode_status(expired, sizeof(expired), &st));
+    static const char lax[] = "{\"kind\":\"Status\",/* c */\"code\":410}";
+    cr_assert(!client_decode_status(lax, strlen(lax), &st));
     cr_assert_eq(st.code, 410);
     cr_assert_str_eq(st.reason, "Expired");
 }

@@ -484,6 +484,25 @@ Test(informer, server_errors_back_off_then_retry_the_list)
     rig_stop(&g);
 }
 
+Test(informer, watch_error_without_a_body_backs_off_and_watches_again)
+{
+    static const struct reply script[] = {
+        PAGE2,
+        {503, NULL, "", 0},
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 2, &opt);
+    wait_requests(&g, 3, 5000);
+    cr_assert(strstr(path_at(&g, 2), "watch=1") != NULL, "%s", path_at(&g, 2));
+    cr_assert(strstr(path_at(&g, 2), "resourceVersion=242") != NULL);
+    struct informer_stats st;
+    informer_get_stats(g.inf, &st);
+    cr_assert_eq(st.watch_errors, 1);
+    cr_assert_eq(st.lists, 1);
+    rig_stop(&g);
+}
+
 Test(informer, pause_stops_watching_and_resume_continues_from_the_rv)
 {
     static const struct reply script[] = {PAGE2};
