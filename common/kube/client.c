@@ -3,7 +3,8 @@
  * keeps its connection (and HTTP/2 session) alive between requests; DNS and
  * TLS sessions are shared between all handles through one CURLSH. The
  * connection cache itself is not shared: libcurl 7.88 documents that as
- * unsafe across threads. */
+ * unsafe across threads. Streams are easy handles of their own on an event
+ * loop's multi handle. This is the only file of the tree that uses curl. */
 #include "kube/client.h"
 
 #include <curl/curl.h>
