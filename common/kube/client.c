@@ -3,7 +3,8 @@
  * keeps its connection (and HTTP/2 session) alive between requests; DNS and
  * TLS sessions are shared between all handles through one CURLSH. The
  * connection cache itself is not shared: libcurl 7.88 documents that as
- * unsafe across threads. */
+ * unsafe across threads. Streams are easy handles of their own on an event
+ * loop's multi handle. This is the only file of the tree that uses curl. */
 #include "kube/client.h"
 
 #include <curl/curl.h>
@@ -16,32 +17,35 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
-#include "kube/ratelimit.h"
+#include "base/ratelimit.h"
 
 #define CLIENT_POOL_MAX 8
 #define CLIENT_MAX_RETRY_AFTER_S 60
 #define CLIENT_MAX_HEADER 256
 
-const struct kube_resource KUBE_PODS = {"/api/v1", "pods", "Pod", "v1", true};
-const struct kube_resource KUBE_SERVICES = {"/api/v1", "services", "Service",
-                                            "v1", true};
-const struct kube_resource KUBE_ENDPOINTSLICES = {
+const struct client_resource CLIENT_PODS = {"/api/v1", "pods", "Pod", "v1",
+                                            true};
+const struct client_resource CLIENT_SERVICES = {"/api/v1", "services",
+                                                "Service", "v1", true};
+const struct client_resource CLIENT_ENDPOINTSLICES = {
     "/apis/discovery.k8s.io/v1", "endpointslices", "EndpointSlice",
     "discovery.k8s.io/v1", true};
-const struct kube_resource KUBE_EVENTS = {"/api/v1", "events", "Event", "v1",
-                                          true};
-const struct kube_resource KUBE_LEASES = {"/apis/coordination.k8s.io/v1",
-                                          "leases", "Lease",
-                                          "coordination.k8s.io/v1", true};
-const struct kube_resource KUBE_NAMESPACES = {"/api/v1", "namespaces",
-                                              "Namespace", "v1", false};
-const struct kube_resource KUBE_NODES = {"/api/v1", "nodes", "Node", "v1",
-                                         false};
-const struct kube_resource KUBE_CONFIGMAPS = {"/api/v1", "configmaps",
-                                              "ConfigMap", "v1", true};
+const struct client_resource CLIENT_EVENTS = {"/api/v1", "events", "Event",
+                                              "v1", true};
+const struct client_resource CLIENT_LEASES = {"/apis/coordination.k8s.io/v1",
+                                              "leases", "Lease",
+                                              "coordination.k8s.io/v1", true};
+const struct client_resource CLIENT_NAMESPACES = {"/api/v1", "namespaces",
+                                                  "Namespace", "v1", false};
+const struct client_resource CLIENT_NODES = {"/api/v1", "nodes", "Node", "v1",
+                                             false};
+const struct client_resource CLIENT_CONFIGMAPS = {"/api/v1", "configmaps",
+                                                  "ConfigMap", "v1", true};
 
-struct kube_client {
+struct client {
     struct kube_config *cfg; /* borrowed */
     struct client_options opt;
     char *user_agent;
@@ -59,7 +63,7 @@ struct kube_client {
 
 /* One attempt's transfer state, seen by the curl callbacks. */
 struct transfer {
-    struct kube_client *c;
+    struct client *c;
     struct buf *body;
     long retry_after_s;
     bool over_limit;
@@ -73,14 +77,14 @@ static void global_init(void)
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void kube_response_init(struct kube_response *resp)
+void client_response_init(struct client_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
     buf_init(&resp->body, CLIENT_MAX_BODY);
     resp->retry_after_s = -1;
 }
 
-void kube_response_cleanup(struct kube_response *resp)
+void client_response_cleanup(struct client_response *resp)
 {
     if (resp == NULL)
         return;
@@ -92,7 +96,7 @@ void kube_response_cleanup(struct kube_response *resp)
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access,
                        void *ctx)
 {
-    struct kube_client *c = ctx;
+    struct client *c = ctx;
     (void)h;
     (void)access;
     if (data >= 0 && data < CURL_LOCK_DATA_LAST)
@@ -101,7 +105,7 @@ static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access,
 
 static void share_unlock(CURL *h, curl_lock_data data, void *ctx)
 {
-    struct kube_client *c = ctx;
+    struct client *c = ctx;
     (void)h;
     if (data >= 0 && data < CURL_LOCK_DATA_LAST)
         pthread_mutex_unlock(&c->share_mu[data]);
@@ -130,7 +134,7 @@ static void apply_defaults(struct client_options *o)
         o->max_body = CLIENT_MAX_BODY;
 }
 
-static enum zl_err make_share(struct kube_client *c)
+static enum zl_err make_share(struct client *c)
 {
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&c->share_mu[i], NULL);
@@ -148,8 +152,7 @@ static enum zl_err make_share(struct kube_client *c)
 }
 
 enum zl_err client_new(struct kube_config *cfg,
-                       const struct client_options *opt,
-                       struct kube_client **out)
+                       const struct client_options *opt, struct client **out)
 {
     *out = NULL;
     pthread_once(&global_once, global_init);
@@ -157,7 +160,7 @@ enum zl_err client_new(struct kube_config *cfg,
         return ZL_ERR_NOMEM;
     if (cfg == NULL || cfg->server == NULL)
         return ZL_ERR_INVALID;
-    struct kube_client *c = calloc(1, sizeof(*c));
+    struct client *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return ZL_ERR_NOMEM;
     enum zl_err rc = ZL_ERR_NOMEM;
@@ -170,10 +173,10 @@ enum zl_err client_new(struct kube_config *cfg,
     c->opt.user_agent = NULL;
     pthread_mutex_init(&c->pool_mu, NULL);
     pthread_mutex_init(&c->rand_mu, NULL);
-    c->rand_state = (uint64_t)ratelimit_now_ns() ^ (uint64_t)(uintptr_t)c;
+    c->rand_state = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)c;
     atomic_init(&c->cancelled, false);
     if (ratelimit_init(&c->limiter, c->opt.qps, c->opt.burst,
-                       ratelimit_now_ns()) != ZL_OK)
+                       clock_mono_ns()) != ZL_OK)
         goto fail;
     c->limiter_ok = true;
     if (c->user_agent == NULL)
@@ -188,7 +191,7 @@ fail:
     return rc;
 }
 
-void client_free(struct kube_client *c)
+void client_free(struct client *c)
 {
     if (c == NULL)
         return;
@@ -206,7 +209,7 @@ void client_free(struct kube_client *c)
     free(c);
 }
 
-void client_cancel(struct kube_client *c)
+void client_cancel(struct client *c)
 {
     atomic_store(&c->cancelled, true);
     ratelimit_cancel(&c->limiter);
@@ -215,7 +218,7 @@ void client_cancel(struct kube_client *c)
 /* ---- pool ------------------------------------------------------------------
  */
 
-static CURL *pool_get(struct kube_client *c)
+static CURL *pool_get(struct client *c)
 {
     CURL *h = NULL;
     pthread_mutex_lock(&c->pool_mu);
@@ -229,7 +232,7 @@ static CURL *pool_get(struct kube_client *c)
     return curl_easy_init();
 }
 
-static void pool_put(struct kube_client *c, CURL *h)
+static void pool_put(struct client *c, CURL *h)
 {
     if (h == NULL)
         return;
@@ -248,10 +251,10 @@ static void pool_put(struct kube_client *c, CURL *h)
 
 static double now_s(void)
 {
-    return (double)ratelimit_now_ns() / 1e9;
+    return (double)clock_mono_ns() / (double)CLOCK_NS_PER_S;
 }
 
-static uint64_t next_rand(struct kube_client *c)
+static uint64_t next_rand(struct client *c)
 {
     pthread_mutex_lock(&c->rand_mu);
     uint64_t x = c->rand_state;
@@ -264,7 +267,7 @@ static uint64_t next_rand(struct kube_client *c)
 }
 
 /* Full jitter: uniform in [0, min(max, base * 2^retry)] milliseconds. */
-static long backoff_ms(struct kube_client *c, int retry)
+static long backoff_ms(struct client *c, int retry)
 {
     long cap = c->opt.backoff_base_ms;
     for (int i = 0; i < retry && cap < c->opt.backoff_max_ms; i++)
@@ -282,11 +285,6 @@ static void free_headers(struct curl_slist *h)
     curl_slist_free_all(h);
 }
 
-void client_free_headers(void *headers)
-{
-    free_headers(headers);
-}
-
 static enum zl_err add_header(struct curl_slist **list, const char *line)
 {
     struct curl_slist *n = curl_slist_append(*list, line);
@@ -297,8 +295,7 @@ static enum zl_err add_header(struct curl_slist **list, const char *line)
 }
 
 /* Accept, User-Agent, Content-Type and the current bearer token. */
-static enum zl_err build_headers(struct kube_client *c,
-                                 const char *content_type,
+static enum zl_err build_headers(struct client *c, const char *content_type,
                                  struct curl_slist **out)
 {
     char line[CLIENT_MAX_HEADER];
@@ -343,8 +340,8 @@ static bool setopt_failed(CURLcode r)
 }
 
 /* TLS material, HTTP/2, keepalive and the shared caches: what both
- * client_do and client_prepare_stream set. */
-static enum zl_err set_common(struct kube_client *c, CURL *h, const char *url,
+ * requests and streams set. */
+static enum zl_err set_common(struct client *c, CURL *h, const char *url,
                               struct curl_slist *headers)
 {
     struct kube_config *cfg = c->cfg;
@@ -381,12 +378,13 @@ static enum zl_err set_common(struct kube_client *c, CURL *h, const char *url,
     return bad ? ZL_ERR_NOMEM : ZL_OK;
 }
 
-static enum zl_err make_url(struct kube_client *c, const char *path,
-                            struct buf *url)
+/* Initialises url first, so the caller may clean it up whatever the
+ * result. */
+static enum zl_err make_url(struct client *c, const char *path, struct buf *url)
 {
+    buf_init(url, strlen(c->cfg->server) + CLIENT_MAX_PATH + 1);
     if (path == NULL || path[0] != '/' || strlen(path) > CLIENT_MAX_PATH)
         return ZL_ERR_INVALID;
-    buf_init(url, strlen(c->cfg->server) + CLIENT_MAX_PATH + 1);
     enum zl_err rc = buf_puts(url, c->cfg->server);
     if (rc == ZL_OK)
         rc = buf_puts(url, path);
@@ -454,19 +452,14 @@ static bool copy_field(struct json_object *o, const char *key, char *dst,
     return true;
 }
 
-bool client_decode_status(const char *json, size_t len, struct kube_status *st)
+bool client_decode_status(const char *json, size_t len,
+                          struct client_status *st)
 {
     struct json_object *root = NULL, *v;
     bool ok = false;
-    if (json == NULL || len == 0 || len > INT32_MAX)
+    if (json == NULL || len == 0 ||
+        json_parse_object(json, len, &root) != ZL_OK)
         return false;
-    struct json_tokener *tok = json_tokener_new();
-    if (tok == NULL)
-        return false;
-    root = json_tokener_parse_ex(tok, json, (int)len);
-    json_tokener_free(tok);
-    if (root == NULL || !json_object_is_type(root, json_type_object))
-        goto out;
     char kind[32] = "";
     if (!copy_field(root, "kind", kind, sizeof(kind)) ||
         strcmp(kind, "Status") != 0)
@@ -517,9 +510,9 @@ enum zl_err client_error_for(long http_code, const char *reason)
     return ZL_ERR_INVALID;
 }
 
-static void fill_status(struct kube_response *resp)
+static void fill_status(struct client_response *resp)
 {
-    struct kube_status *st = &resp->status;
+    struct client_status *st = &resp->status;
     memset(st, 0, sizeof(*st));
     if (!client_decode_status(resp->body.data, resp->body.len, st)) {
         st->reason[0] = '\0';
@@ -618,7 +611,7 @@ struct request {
     size_t body_len;
 };
 
-static enum zl_err set_request(struct kube_client *c, CURL *h,
+static enum zl_err set_request(struct client *c, CURL *h,
                                const struct request *rq,
                                struct curl_slist *headers, struct transfer *t)
 {
@@ -652,9 +645,26 @@ static enum zl_err set_request(struct kube_client *c, CURL *h,
     return bad ? ZL_ERR_NOMEM : ZL_OK;
 }
 
+/* CURL_HTTP_VERSION_* as 10, 11, 20, 30; 0 when unknown. */
+static long http_version_of(long curl_version)
+{
+    switch (curl_version) {
+    case CURL_HTTP_VERSION_1_0:
+        return 10;
+    case CURL_HTTP_VERSION_1_1:
+        return 11;
+    case CURL_HTTP_VERSION_2_0:
+        return 20;
+    case CURL_HTTP_VERSION_3:
+        return 30;
+    default:
+        return 0;
+    }
+}
+
 /* Runs one attempt; *cr is curl's result. */
-static enum zl_err attempt(struct kube_client *c, const struct request *rq,
-                           struct kube_response *resp, CURLcode *cr,
+static enum zl_err attempt(struct client *c, const struct request *rq,
+                           struct client_response *resp, CURLcode *cr,
                            bool *over_limit)
 {
     struct curl_slist *headers = NULL;
@@ -680,7 +690,7 @@ static enum zl_err attempt(struct kube_client *c, const struct request *rq,
     if (c->opt.on_http_version != NULL) {
         long v = 0;
         curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &v);
-        c->opt.on_http_version(c->opt.observe_ctx, v);
+        c->opt.on_http_version(c->opt.observe_ctx, http_version_of(v));
     }
 out:
     if (rc != ZL_OK || *cr != CURLE_OK) {
@@ -694,7 +704,7 @@ out:
 
 /* What an attempt's outcome means. *retry: worth another attempt. */
 static enum zl_err classify(const struct request *rq, CURLcode cr,
-                            bool over_limit, struct kube_response *resp,
+                            bool over_limit, struct client_response *resp,
                             bool *retry)
 {
     *retry = false;
@@ -721,10 +731,10 @@ static enum zl_err classify(const struct request *rq, CURLcode cr,
     return ZL_ERR_IO;
 }
 
-enum zl_err client_request(struct kube_client *c, const char *method,
+enum zl_err client_request(struct client *c, const char *method,
                            const char *path, const char *content_type,
                            const char *body, size_t body_len,
-                           struct kube_response *resp)
+                           struct client_response *resp)
 {
     struct buf url;
     char plural[64];
@@ -760,7 +770,8 @@ enum zl_err client_request(struct kube_client *c, const char *method,
                            ? CLIENT_MAX_RETRY_AFTER_S
                            : resp->retry_after_s) *
                       1000;
-        if (ratelimit_sleep(&c->limiter, (int64_t)wait_ms * 1000000) != ZL_OK) {
+        if (ratelimit_sleep(&c->limiter, (int64_t)wait_ms * CLOCK_NS_PER_MS) !=
+            ZL_OK) {
             rc = ZL_ERR_CANCELLED;
             break;
         }
@@ -791,7 +802,7 @@ static enum zl_err put_escaped(struct buf *b, const char *s)
     return rc;
 }
 
-enum zl_err client_path(const struct kube_resource *r, const char *ns,
+enum zl_err client_path(const struct client_resource *r, const char *ns,
                         const char *name, const char *subresource,
                         struct buf *out)
 {
@@ -817,7 +828,7 @@ enum zl_err client_path(const struct kube_resource *r, const char *ns,
     return rc;
 }
 
-static enum zl_err put_query(struct buf *b, const char *key, const char *value)
+enum zl_err client_put_query(struct buf *b, const char *key, const char *value)
 {
     if (value == NULL || value[0] == '\0')
         return ZL_OK;
@@ -826,9 +837,9 @@ static enum zl_err put_query(struct buf *b, const char *key, const char *value)
     return rc == ZL_OK ? put_escaped(b, value) : rc;
 }
 
-enum zl_err client_get(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_get(struct client *c, const struct client_resource *r,
                        const char *ns, const char *name,
-                       struct kube_response *resp)
+                       struct client_response *resp)
 {
     struct buf path;
     buf_init(&path, CLIENT_MAX_PATH);
@@ -839,9 +850,9 @@ enum zl_err client_get(struct kube_client *c, const struct kube_resource *r,
     return rc;
 }
 
-enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
-                        const char *ns, const struct list_options *opt,
-                        struct kube_response *resp)
+enum zl_err client_list(struct client *c, const struct client_resource *r,
+                        const char *ns, const struct client_list_options *opt,
+                        struct client_response *resp)
 {
     struct buf path;
     char limit[32] = "";
@@ -851,18 +862,19 @@ enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
         if (opt->limit > 0)
             snprintf(limit, sizeof(limit), "%ld", opt->limit);
         if (rc == ZL_OK)
-            rc = put_query(&path, "labelSelector", opt->label_selector);
+            rc = client_put_query(&path, "labelSelector", opt->label_selector);
         if (rc == ZL_OK)
-            rc = put_query(&path, "fieldSelector", opt->field_selector);
+            rc = client_put_query(&path, "fieldSelector", opt->field_selector);
         if (rc == ZL_OK)
-            rc = put_query(&path, "limit", limit);
+            rc = client_put_query(&path, "limit", limit);
         if (rc == ZL_OK)
-            rc = put_query(&path, "continue", opt->continue_token);
+            rc = client_put_query(&path, "continue", opt->continue_token);
         if (rc == ZL_OK)
-            rc = put_query(&path, "resourceVersion", opt->resource_version);
+            rc = client_put_query(&path, "resourceVersion",
+                                  opt->resource_version);
         if (rc == ZL_OK)
-            rc = put_query(&path, "resourceVersionMatch",
-                           opt->resource_version_match);
+            rc = client_put_query(&path, "resourceVersionMatch",
+                                  opt->resource_version_match);
     }
     if (rc == ZL_OK)
         rc = client_request(c, "GET", path.data, NULL, NULL, 0, resp);
@@ -870,11 +882,11 @@ enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
     return rc;
 }
 
-static enum zl_err with_body(struct kube_client *c, const char *method,
-                             const struct kube_resource *r, const char *ns,
+static enum zl_err with_body(struct client *c, const char *method,
+                             const struct client_resource *r, const char *ns,
                              const char *name, const char *subresource,
                              const char *query, const char *content_type,
-                             const char *body, struct kube_response *resp)
+                             const char *body, struct client_response *resp)
 {
     struct buf path;
     buf_init(&path, CLIENT_MAX_PATH);
@@ -888,37 +900,37 @@ static enum zl_err with_body(struct kube_client *c, const char *method,
     return rc;
 }
 
-enum zl_err client_create(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_create(struct client *c, const struct client_resource *r,
                           const char *ns, const char *json,
-                          struct kube_response *resp)
+                          struct client_response *resp)
 {
     return with_body(c, "POST", r, ns, NULL, NULL, NULL, "application/json",
                      json, resp);
 }
 
-enum zl_err client_update(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_update(struct client *c, const struct client_resource *r,
                           const char *ns, const char *name,
                           const char *subresource, const char *json,
-                          struct kube_response *resp)
+                          struct client_response *resp)
 {
     return with_body(c, "PUT", r, ns, name, subresource, NULL,
                      "application/json", json, resp);
 }
 
-enum zl_err client_patch(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_patch(struct client *c, const struct client_resource *r,
                          const char *ns, const char *name,
                          const char *subresource, const char *patch_type,
-                         const char *body, struct kube_response *resp)
+                         const char *body, struct client_response *resp)
 {
     return with_body(c, "PATCH", r, ns, name, subresource, NULL, patch_type,
                      body, resp);
 }
 
-enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_apply(struct client *c, const struct client_resource *r,
                          const char *ns, const char *name,
                          const char *subresource, const char *json,
                          const char *field_manager, bool force,
-                         struct kube_response *resp)
+                         struct client_response *resp)
 {
     struct buf q;
     buf_init(&q, CLIENT_MAX_PATH);
@@ -935,7 +947,8 @@ enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
     return rc;
 }
 
-static enum zl_err delete_body(const struct delete_options *opt, struct buf *b)
+static enum zl_err delete_body(const struct client_delete_options *opt,
+                               struct buf *b)
 {
     enum zl_err rc =
         buf_puts(b, "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\"");
@@ -968,10 +981,10 @@ static enum zl_err delete_body(const struct delete_options *opt, struct buf *b)
     return rc;
 }
 
-enum zl_err client_delete(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_delete(struct client *c, const struct client_resource *r,
                           const char *ns, const char *name,
-                          const struct delete_options *opt,
-                          struct kube_response *resp)
+                          const struct client_delete_options *opt,
+                          struct client_response *resp)
 {
     struct buf body;
     buf_init(&body, 4096);
@@ -989,33 +1002,181 @@ enum zl_err client_delete(struct kube_client *c, const struct kube_resource *r,
 /* ---- streams ----------------------------------------------------------------
  */
 
-enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
-                                  const char *path, long low_speed_time_s,
-                                  void **headers_out)
+enum zl_err client_stream_reserve(struct client *c, int64_t *delay_ns)
 {
-    struct curl_slist *headers = NULL;
-    struct buf url;
-    *headers_out = NULL;
-    if (atomic_load(&c->cancelled) || ratelimit_wait(&c->limiter) != ZL_OK)
+    *delay_ns = 0;
+    if (atomic_load(&c->cancelled))
         return ZL_ERR_CANCELLED;
-    enum zl_err rc = make_url(c, path, &url);
+    *delay_ns = ratelimit_reserve(&c->limiter, clock_mono_ns());
+    return ZL_OK;
+}
+
+/* The curl multi handle of one event loop. */
+struct client_multi {
+    CURLM *multi;
+};
+
+struct client_stream {
+    struct client_multi *m;
+    CURL *easy;
+    struct curl_slist *headers; /* carries the bearer token */
+    client_stream_data_fn on_data;
+    client_stream_done_fn on_done;
+    void *ctx;
+    long http_code;
+    bool added; /* on m->multi */
+};
+
+enum zl_err client_multi_new(struct client_multi **out)
+{
+    *out = NULL;
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return ZL_ERR_NOMEM;
+    struct client_multi *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return ZL_ERR_NOMEM;
+    m->multi = curl_multi_init();
+    if (m->multi == NULL) {
+        free(m);
+        return ZL_ERR_NOMEM;
+    }
+    *out = m;
+    return ZL_OK;
+}
+
+void client_multi_free(struct client_multi *m)
+{
+    if (m == NULL)
+        return;
+    curl_multi_cleanup(m->multi);
+    free(m);
+}
+
+/* What a finished transfer's curl result means for its stream. */
+static enum zl_err stream_error(CURLcode cr)
+{
+    if (cr == CURLE_OK)
+        return ZL_OK;
+    if (cr == CURLE_WRITE_ERROR || cr == CURLE_ABORTED_BY_CALLBACK)
+        return ZL_ERR_CANCELLED;
+    if (cr == CURLE_OPERATION_TIMEDOUT)
+        return ZL_ERR_TIMEOUT;
+    return connection_error(cr) ? ZL_ERR_TRANSIENT : ZL_ERR_IO;
+}
+
+int client_multi_perform(struct client_multi *m)
+{
+    int running = 0;
+    int queued = 0;
+    int done = 0;
+    curl_multi_perform(m->multi, &running);
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m->multi, &queued)) != NULL) {
+        struct client_stream *s = NULL;
+        if (msg->msg != CURLMSG_DONE ||
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                              (char **)&s) != CURLE_OK ||
+            s == NULL)
+            continue;
+        CURLcode cr = msg->data.result; /* msg dies with the handle */
+        if (s->http_code == 0)
+            curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
+        struct client_stream_result r = {stream_error(cr), s->http_code,
+                                         curl_easy_strerror(cr)};
+        s->on_done(s->ctx, &r); /* may close s */
+        done++;
+    }
+    return done;
+}
+
+void client_multi_wait(struct client_multi *m, long timeout_ms)
+{
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    if (timeout_ms > INT32_MAX)
+        timeout_ms = INT32_MAX;
+    curl_multi_poll(m->multi, NULL, 0, (int)timeout_ms, NULL);
+}
+
+void client_multi_wakeup(struct client_multi *m)
+{
+    curl_multi_wakeup(m->multi);
+}
+
+static size_t on_stream_data(char *data, size_t size, size_t n, void *ctx)
+{
+    struct client_stream *s = ctx;
+    size_t len = size * n;
+    if (s->http_code == 0)
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
+    return s->on_data(s->ctx, data, len, s->http_code) ? len : 0;
+}
+
+/* What only streams set: a GET without total timeout, but a low-speed
+ * limit, and our callback. */
+static enum zl_err set_stream(struct client_stream *s, long low_speed_time_s)
+{
+    CURL *h = s->easy;
+    bool bad = false;
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_HTTPGET, 1L));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L));
+    bad |= setopt_failed(
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                         low_speed_time_s > 0 ? low_speed_time_s : 60L));
+    bad |= setopt_failed(
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream_data));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_WRITEDATA, s));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_PRIVATE, s));
+    return bad ? ZL_ERR_NOMEM : ZL_OK;
+}
+
+enum zl_err client_stream_open(struct client *c, struct client_multi *m,
+                               const struct client_stream_options *opt,
+                               struct client_stream **out)
+{
+    struct buf url;
+    *out = NULL;
+    if (atomic_load(&c->cancelled))
+        return ZL_ERR_CANCELLED;
+    struct client_stream *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ZL_ERR_NOMEM;
+    *s = (struct client_stream){.m = m,
+                                .on_data = opt->on_data,
+                                .on_done = opt->on_done,
+                                .ctx = opt->ctx};
+    enum zl_err rc = make_url(c, opt->path, &url);
+    if (rc == ZL_OK) {
+        s->easy = curl_easy_init();
+        rc = s->easy != NULL ? build_headers(c, NULL, &s->headers)
+                             : ZL_ERR_NOMEM;
+    }
     if (rc == ZL_OK)
-        rc = build_headers(c, NULL, &headers);
+        rc = set_common(c, s->easy, url.data, s->headers);
     if (rc == ZL_OK)
-        rc = set_common(c, easy, url.data, headers);
-    if (rc == ZL_OK &&
-        (curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
-         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L) != CURLE_OK ||
-         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
-         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
-                          low_speed_time_s > 0 ? low_speed_time_s : 60L) !=
-             CURLE_OK))
+        rc = set_stream(s, opt->low_speed_time_s);
+    if (rc == ZL_OK && curl_multi_add_handle(m->multi, s->easy) != CURLM_OK)
         rc = ZL_ERR_NOMEM;
+    s->added = rc == ZL_OK;
     buf_cleanup(&url);
     if (rc != ZL_OK) {
-        free_headers(headers);
+        client_stream_close(s);
         return rc;
     }
-    *headers_out = headers;
+    *out = s;
     return ZL_OK;
+}
+
+void client_stream_close(struct client_stream *s)
+{
+    if (s == NULL)
+        return;
+    if (s->added)
+        curl_multi_remove_handle(s->m->multi, s->easy);
+    if (s->easy != NULL)
+        curl_easy_cleanup(s->easy);
+    free_headers(s->headers);
+    free(s);
 }

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* REST client for the Kubernetes API over libcurl (OpenSSL): connection
- * reuse, HTTP/2 when the server offers it, timeouts, a client-side QPS/burst
- * limiter, retries with exponential backoff and jitter on 429, 5xx and
- * connection errors (honouring Retry-After), and Status errors decoded.
- * Thread safe: many threads may call it at once. It knows nothing of
- * zen-lead and keeps no cache. Watches do not go through client_do: the
- * informers run them on their own curl multi handle, prepared by
- * client_prepare_stream. */
+/* REST client for the Kubernetes API over HTTP/1.1 and HTTP/2 with TLS:
+ * connection reuse, timeouts, a client-side QPS/burst limiter, retries with
+ * exponential backoff and jitter on 429, 5xx and connection errors
+ * (honouring Retry-After), and Status errors decoded. Thread safe: many
+ * threads may call it at once. It knows nothing of zen-lead and keeps no
+ * cache. Watches do not go through client_request: they are streams on an
+ * event loop's client_multi. The HTTP library stays behind this header. */
 #ifndef ZL_KUBE_CLIENT_H
 #define ZL_KUBE_CLIENT_H
 
@@ -22,7 +21,7 @@
 #define CLIENT_MAX_PATH 2048
 
 /* A resource kind's URL pieces. */
-struct kube_resource {
+struct client_resource {
     const char *prefix;      /* "/api/v1" or "/apis/discovery.k8s.io/v1" */
     const char *plural;      /* "pods" */
     const char *kind;        /* "Pod" */
@@ -30,14 +29,14 @@ struct kube_resource {
     bool namespaced;
 };
 
-extern const struct kube_resource KUBE_PODS;
-extern const struct kube_resource KUBE_SERVICES;
-extern const struct kube_resource KUBE_ENDPOINTSLICES;
-extern const struct kube_resource KUBE_EVENTS;
-extern const struct kube_resource KUBE_LEASES;
-extern const struct kube_resource KUBE_NAMESPACES;
-extern const struct kube_resource KUBE_NODES;
-extern const struct kube_resource KUBE_CONFIGMAPS;
+extern const struct client_resource CLIENT_PODS;
+extern const struct client_resource CLIENT_SERVICES;
+extern const struct client_resource CLIENT_ENDPOINTSLICES;
+extern const struct client_resource CLIENT_EVENTS;
+extern const struct client_resource CLIENT_LEASES;
+extern const struct client_resource CLIENT_NAMESPACES;
+extern const struct client_resource CLIENT_NODES;
+extern const struct client_resource CLIENT_CONFIGMAPS;
 
 struct client_options {
     double qps; /* <= 0: no client-side limit */
@@ -58,44 +57,44 @@ struct client_options {
     /* Largest response body accepted (ZL_ERR_LIMIT beyond); 0 or more
      * than CLIENT_MAX_BODY means CLIENT_MAX_BODY. */
     size_t max_body;
-    /* Called after every completed attempt with CURLINFO_HTTP_VERSION
-     * (CURL_HTTP_VERSION_2_0 = 3 for HTTP/2); for tests and diagnostics.
-     * Gets observe_ctx. May be NULL. */
-    void (*on_http_version)(void *ctx, long curl_http_version);
+    /* Called after every completed attempt with the HTTP version used:
+     * 10, 11, 20 or 30 (0 when unknown); for tests and diagnostics. Gets
+     * observe_ctx. May be NULL. */
+    void (*on_http_version)(void *ctx, long http_version);
 };
 
 /* A decoded metav1.Status (or the HTTP status when the body is not one). */
-struct kube_status {
+struct client_status {
     long code;       /* HTTP code */
     char reason[64]; /* "NotFound", "AlreadyExists", "Conflict", ... */
     char message[512];
 };
 
-struct kube_response {
-    long http_code;            /* 0 when no HTTP answer was received */
-    struct buf body;           /* the response body, NUL-terminated */
-    struct kube_status status; /* filled for non-2xx answers */
-    int attempts;              /* how many requests were sent */
-    long retry_after_s;        /* from the last answer, -1 when absent */
+struct client_response {
+    long http_code;              /* 0 when no HTTP answer was received */
+    struct buf body;             /* the response body, NUL-terminated */
+    struct client_status status; /* filled for non-2xx answers */
+    int attempts;                /* how many requests were sent */
+    long retry_after_s;          /* from the last answer, -1 when absent */
 };
 
-void kube_response_init(struct kube_response *resp);
-void kube_response_cleanup(struct kube_response *resp);
+void client_response_init(struct client_response *resp);
+void client_response_cleanup(struct client_response *resp);
 
-struct kube_client;
+struct client;
 
 /* Makes a client; cfg is borrowed and must outlive the client. */
 enum zl_err client_new(struct kube_config *cfg,
-                       const struct client_options *opt,
-                       struct kube_client **out);
+                       const struct client_options *opt, struct client **out);
 /* Frees the client. Requests still running in other threads must have
  * ended. NULL is a no-op. */
-void client_free(struct kube_client *c);
+void client_free(struct client *c);
 
 /* Aborts waits (limiter, backoff) of requests in flight and makes new ones
  * fail with ZL_ERR_CANCELLED; for shutdown. A transfer in progress is
- * aborted at libcurl's next progress callback (within about a second). */
-void client_cancel(struct kube_client *c);
+ * aborted at its next progress check (within about a second). Streams are
+ * not aborted; new ones fail. */
+void client_cancel(struct client *c);
 
 /* One request. path includes the query ("/api/v1/pods?limit=500"). body
  * may be NULL. Retries as described above, except for non-idempotent
@@ -107,18 +106,18 @@ void client_cancel(struct kube_client *c);
  * 5xx and connection errors once retries are used up, ZL_ERR_TIMEOUT,
  * ZL_ERR_CANCELLED. resp (initialised by the caller) always says what
  * happened; the caller cleans it up. */
-enum zl_err client_request(struct kube_client *c, const char *method,
+enum zl_err client_request(struct client *c, const char *method,
                            const char *path, const char *content_type,
                            const char *body, size_t body_len,
-                           struct kube_response *resp);
+                           struct client_response *resp);
 
 /* Builds "<prefix>[/namespaces/<ns>]/<plural>[/<name>][/<sub>]" into out
  * (reset first). ns NULL or "" for cluster-wide lists. Names are escaped. */
-enum zl_err client_path(const struct kube_resource *r, const char *ns,
+enum zl_err client_path(const struct client_resource *r, const char *ns,
                         const char *name, const char *subresource,
                         struct buf *out);
 
-struct list_options {
+struct client_list_options {
     const char *label_selector;
     const char *field_selector;
     long limit; /* 0: no paging */
@@ -127,68 +126,141 @@ struct list_options {
     const char *resource_version_match; /* "NotOlderThan" / "Exact" */
 };
 
-enum zl_err client_get(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_get(struct client *c, const struct client_resource *r,
                        const char *ns, const char *name,
-                       struct kube_response *resp);
+                       struct client_response *resp);
 /* One page; follow metadata.continue for the next. */
-enum zl_err client_list(struct kube_client *c, const struct kube_resource *r,
-                        const char *ns, const struct list_options *opt,
-                        struct kube_response *resp);
-enum zl_err client_create(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_list(struct client *c, const struct client_resource *r,
+                        const char *ns, const struct client_list_options *opt,
+                        struct client_response *resp);
+enum zl_err client_create(struct client *c, const struct client_resource *r,
                           const char *ns, const char *json,
-                          struct kube_response *resp);
+                          struct client_response *resp);
 /* PUT of a whole object (carries its resourceVersion: compare-and-swap).
  * subresource NULL or "status". */
-enum zl_err client_update(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_update(struct client *c, const struct client_resource *r,
                           const char *ns, const char *name,
                           const char *subresource, const char *json,
-                          struct kube_response *resp);
+                          struct client_response *resp);
 
-struct delete_options {
+struct client_delete_options {
     const char *uid;              /* precondition, or NULL */
     const char *resource_version; /* precondition, or NULL */
     long grace_period_seconds;    /* < 0: server default */
     const char *propagation;      /* "Background", "Foreground", NULL */
 };
 
-enum zl_err client_delete(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_delete(struct client *c, const struct client_resource *r,
                           const char *ns, const char *name,
-                          const struct delete_options *opt,
-                          struct kube_response *resp);
+                          const struct client_delete_options *opt,
+                          struct client_response *resp);
 
 /* PATCH with patch_type "application/merge-patch+json",
  * "application/strategic-merge-patch+json" or "application/json-patch+json".
  * subresource NULL or "status". */
-enum zl_err client_patch(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_patch(struct client *c, const struct client_resource *r,
                          const char *ns, const char *name,
                          const char *subresource, const char *patch_type,
-                         const char *body, struct kube_response *resp);
+                         const char *body, struct client_response *resp);
 
 /* Server-side apply: PATCH application/apply-patch+yaml with fieldManager
  * (and force=true when force). json is the full desired object. */
-enum zl_err client_apply(struct kube_client *c, const struct kube_resource *r,
+enum zl_err client_apply(struct client *c, const struct client_resource *r,
                          const char *ns, const char *name,
                          const char *subresource, const char *json,
                          const char *field_manager, bool force,
-                         struct kube_response *resp);
+                         struct client_response *resp);
 
-/* Prepares a libcurl easy handle (passed as void * so this header does not
- * pull in curl.h) for a long-lived streaming GET of path (a watch): URL,
- * TLS, auth header, HTTP/2, keepalive, no total timeout but a low-speed
- * limit of low_speed_time_s seconds below 1 byte/s so a silently dead
- * connection is noticed. *headers_out must be freed with
- * client_free_headers (or curl_slist_free_all) after the transfer. Waits
- * on the rate limiter. */
-enum zl_err client_prepare_stream(struct kube_client *c, void *easy,
-                                  const char *path, long low_speed_time_s,
-                                  void **headers_out);
+/* ---- streams --------------------------------------------------------------
+ * Long-lived GETs (lists read as they arrive, watches) run on an event
+ * loop's client_multi: one thread drives many streams without blocking,
+ * and their data and end arrive through callbacks on that thread. */
 
-/* Wipes (the bearer token) and frees a header list returned by
- * client_prepare_stream. NULL is a no-op. */
-void client_free_headers(void *headers);
+/* The streams of one event loop, and what it waits on. */
+struct client_multi;
+
+/* One streaming GET, on one client_multi. */
+struct client_stream;
+
+/* A piece of the answer's body as it arrives, with the answer's HTTP code.
+ * Returns false to stop the transfer (its result is then
+ * ZL_ERR_CANCELLED). Runs on the thread of client_multi_perform. */
+typedef bool (*client_stream_data_fn)(void *ctx, const char *data, size_t len,
+                                      long http_code);
+
+/* How a stream ended. */
+struct client_stream_result {
+    /* ZL_OK: the server ended the answer (whatever its HTTP code);
+     * ZL_ERR_CANCELLED: the data callback stopped it; ZL_ERR_TIMEOUT: the
+     * low-speed limit; ZL_ERR_TRANSIENT: the connection failed or broke;
+     * ZL_ERR_IO: any other transfer error. */
+    enum zl_err err;
+    long http_code;      /* 0 when no answer came */
+    const char *message; /* static text saying why; "No error" for ZL_OK */
+};
+
+/* The end of a stream. The stream is finished but still the caller's:
+ * close it (here or later) with client_stream_close. Runs on the thread of
+ * client_multi_perform. */
+typedef void (*client_stream_done_fn)(void *ctx,
+                                      const struct client_stream_result *r);
+
+struct client_stream_options {
+    const char *path;      /* with the query, escaped (client_put_query) */
+    long low_speed_time_s; /* below 1 byte/s this long: ZL_ERR_TIMEOUT;
+                              <= 0: 60 s */
+    client_stream_data_fn on_data; /* required */
+    client_stream_done_fn on_done; /* required */
+    void *ctx;
+};
+
+/* Makes an empty multi. ZL_ERR_NOMEM. */
+enum zl_err client_multi_new(struct client_multi **out);
+
+/* Frees the multi; its streams must be closed before. NULL is a no-op. */
+void client_multi_free(struct client_multi *m);
+
+/* Moves every stream on as far as it can go without waiting, calling the
+ * data and done callbacks; returns how many streams ended. Thread of the
+ * loop only. */
+int client_multi_perform(struct client_multi *m);
+
+/* Waits until a stream has something to do, client_multi_wakeup is
+ * called, or timeout_ms passed. Thread of the loop only. */
+void client_multi_wait(struct client_multi *m, long timeout_ms);
+
+/* Ends a client_multi_wait early; from any thread. */
+void client_multi_wakeup(struct client_multi *m);
+
+/* Takes a token of the client's rate limiter for a stream without waiting
+ * for it: *delay_ns says how long from now the stream may start (0: at
+ * once). The token is the caller's from then on. ZL_ERR_CANCELLED after
+ * client_cancel. For event loops, which must never sleep. */
+enum zl_err client_stream_reserve(struct client *c, int64_t *delay_ns);
+
+/* Starts a streaming GET of opt->path on m with the client's server, TLS,
+ * credentials, HTTP/2 and keepalive, no total timeout but the low-speed
+ * limit, so a silently dead connection is noticed. It does not take a
+ * limiter token (see client_stream_reserve). The transfer moves on in
+ * client_multi_perform. ZL_ERR_INVALID (path not absolute or over
+ * CLIENT_MAX_PATH), ZL_ERR_CANCELLED, ZL_ERR_NOMEM. */
+enum zl_err client_stream_open(struct client *c, struct client_multi *m,
+                               const struct client_stream_options *opt,
+                               struct client_stream **out);
+
+/* Stops the transfer if it still runs (no callback is called any more) and
+ * frees the stream; the bearer token is wiped. NULL is a no-op. Thread of
+ * the loop only. */
+void client_stream_close(struct client_stream *s);
+
+/* Appends "?key=value" (or "&key=value" when b already has a query) with
+ * value percent-escaped; nothing when value is NULL or "". Errors as
+ * buf_append. */
+enum zl_err client_put_query(struct buf *b, const char *key, const char *value);
 
 /* Decodes a metav1.Status JSON body into st; false when it is not one. */
-bool client_decode_status(const char *json, size_t len, struct kube_status *st);
+bool client_decode_status(const char *json, size_t len,
+                          struct client_status *st);
 
 /* Maps an HTTP code (and Status reason) to the error codes above. */
 enum zl_err client_error_for(long http_code, const char *reason);

@@ -374,7 +374,7 @@ struct pending {
 };
 
 struct events_recorder {
-    struct kube_client *client;
+    struct client *client;
     char *component, *host, *instance;
     struct events_cache *cache; /* worker thread only */
     size_t queue_max;
@@ -496,21 +496,21 @@ static enum zl_err write_once(struct events_recorder *r,
     struct events_source src = {r->component, r->host, r->instance};
     const char *ns = ev->object->ns[0] != '\0' ? ev->object->ns : "default";
     struct buf body;
-    struct kube_response resp;
+    struct client_response resp;
     buf_init(&body, BODY_MAX);
-    kube_response_init(&resp);
+    client_response_init(&resp);
     enum zl_err rc =
         d->patch ? events_render_patch(d->count, ev->last_unix_ns, &body)
                  : events_render(ev, d->name, &src, &body);
     if (rc != ZL_OK)
         goto out;
     if (d->patch)
-        rc = client_patch(r->client, &KUBE_EVENTS, ns, d->name, NULL,
+        rc = client_patch(r->client, &CLIENT_EVENTS, ns, d->name, NULL,
                           "application/merge-patch+json", body.data, &resp);
     else
-        rc = client_create(r->client, &KUBE_EVENTS, ns, body.data, &resp);
+        rc = client_create(r->client, &CLIENT_EVENTS, ns, body.data, &resp);
 out:
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     buf_cleanup(&body);
     return rc;
 }
@@ -596,7 +596,7 @@ static void free_fields(struct events_recorder *r)
     free(r);
 }
 
-enum zl_err events_recorder_new(struct kube_client *client,
+enum zl_err events_recorder_new(struct client *client,
                                 const struct events_options *opt,
                                 struct events_recorder **out)
 {

@@ -136,7 +136,7 @@ struct events_recorder;
 /* Makes a recorder and starts its thread. client is borrowed and must
  * outlive it. ZL_ERR_INVALID without a component, ZL_ERR_NOMEM,
  * ZL_ERR_INTERNAL when the thread cannot start. */
-enum zl_err events_recorder_new(struct kube_client *client,
+enum zl_err events_recorder_new(struct client *client,
                                 const struct events_options *opt,
                                 struct events_recorder **out);
 

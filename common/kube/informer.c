@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Informers as a state machine per resource, driven by one loop thread that
- * owns a curl multi handle. List pages and watches are both non-blocking
- * transfers on that handle, so one slow list never stalls another
- * informer's watch. Only the loop thread touches an informer's transfer
+ * owns a client_multi. List pages and watches are both non-blocking
+ * streams on it, so one slow list never stalls another informer's
+ * watch. Only the loop thread touches an informer's transfer
  * state; other threads see atomics (synced, stats, pause) and the store. */
 #include "kube/informer.h"
 
@@ -14,16 +14,16 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "kube/watch.h"
 
 #define INFORMER_RV_MAX 64
 #define INFORMER_ERROR_BODY_MAX ((size_t)64 << 10)
-#define INFORMER_JSON_DEPTH 64
 #define INFORMER_LOOP_TICK_MS 1000
 #define INFORMER_LIST_LOW_SPEED_S 30L
 
@@ -43,8 +43,8 @@ enum informer_end {
 struct informer {
     struct informer_loop *loop;
     struct informer *next;
-    struct kube_client *client;
-    const struct kube_resource *res;
+    struct client *client;
+    const struct client_resource *res;
     const struct store_ops *ops;
     struct store *store;
     char *ns;
@@ -61,12 +61,12 @@ struct informer {
     bool need_list;
     bool list_no_limit; /* a continue token expired: list in one piece */
     bool watched_once;
+    bool have_token; /* a limiter token is reserved for the next start */
     int64_t next_at_ms;
     int64_t last_byte_ms;
     int64_t list_started_ms;
     char rv[INFORMER_RV_MAX];
-    CURL *easy;
-    void *headers;
+    struct client_stream *stream; /* the list page or watch running */
     long http_code;
     struct buf body; /* list page, or the body of an HTTP error */
     struct watch_decoder dec;
@@ -91,7 +91,7 @@ struct informer {
 };
 
 struct informer_loop {
-    CURLM *multi;
+    struct client_multi *multi;
     pthread_t thread;
     bool started;
     bool joined;
@@ -101,9 +101,7 @@ struct informer_loop {
 
 static int64_t informer_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_mono_ns() / CLOCK_NS_PER_MS;
 }
 
 static double informer_rand01(struct informer *inf)
@@ -209,49 +207,31 @@ static enum zl_err informer_on_event(void *ctx, enum watch_type type,
 
 /* ---- transfers ----------------------------------------------------------- */
 
-static size_t informer_write(char *data, size_t size, size_t n, void *ctx)
+static bool informer_write(void *ctx, const char *data, size_t len,
+                           long http_code)
 {
     struct informer *inf = ctx;
-    size_t len = size * n;
     inf->last_byte_ms = informer_now_ms();
-    if (inf->http_code == 0)
-        curl_easy_getinfo(inf->easy, CURLINFO_RESPONSE_CODE, &inf->http_code);
-    if (inf->state == INFORMER_WATCHING && inf->http_code == 200) {
+    inf->http_code = http_code;
+    if (inf->state == INFORMER_WATCHING && http_code == 200) {
         enum zl_err err = watch_feed(&inf->dec, data, len);
         if (err != ZL_OK && err != ZL_ERR_CANCELLED)
             log_warn("informer %s: watch stream: %s", inf->res->plural,
                      zl_err_str(err));
-        return err == ZL_OK ? len : 0;
+        return err == ZL_OK;
     }
-    if (inf->http_code != 200 && inf->body.len + len > INFORMER_ERROR_BODY_MAX)
-        return len; /* keep the head of an error body only */
-    return buf_append(&inf->body, data, len) == ZL_OK ? len : 0;
+    if (http_code != 200 && inf->body.len + len > INFORMER_ERROR_BODY_MAX)
+        return true; /* keep the head of an error body only */
+    return buf_append(&inf->body, data, len) == ZL_OK;
 }
 
 static void informer_end_transfer(struct informer *inf)
 {
-    if (inf->easy != NULL) {
-        curl_multi_remove_handle(inf->loop->multi, inf->easy);
-        curl_easy_cleanup(inf->easy);
-        inf->easy = NULL;
-    }
-    client_free_headers(inf->headers);
-    inf->headers = NULL;
+    client_stream_close(inf->stream);
+    inf->stream = NULL;
 }
 
-/* Appends "&key=<escaped value>" when value is set. */
-static enum zl_err informer_query(struct buf *path, const char *key,
-                                  const char *value)
-{
-    if (value == NULL || value[0] == '\0')
-        return ZL_OK;
-    char *esc = curl_easy_escape(NULL, value, 0);
-    if (esc == NULL)
-        return ZL_ERR_NOMEM;
-    enum zl_err err = buf_printf(path, "&%s=%s", key, esc);
-    curl_free(esc);
-    return err;
-}
+static void informer_done(void *ctx, const struct client_stream_result *r);
 
 static enum zl_err informer_build_path(struct informer *inf, bool watch,
                                        struct buf *path)
@@ -270,17 +250,17 @@ static enum zl_err informer_build_path(struct informer *inf, bool watch,
                          "&timeoutSeconds=%ld",
                          timeout);
         if (err == ZL_OK)
-            err = informer_query(path, "resourceVersion", inf->rv);
+            err = client_put_query(path, "resourceVersion", inf->rv);
     } else {
         long limit = inf->list_no_limit ? 0 : inf->page_limit;
         err = buf_printf(path, "?limit=%ld", limit);
         if (err == ZL_OK)
-            err = informer_query(path, "continue", inf->continue_token);
+            err = client_put_query(path, "continue", inf->continue_token);
     }
     if (err == ZL_OK)
-        err = informer_query(path, "labelSelector", inf->label_selector);
+        err = client_put_query(path, "labelSelector", inf->label_selector);
     if (err == ZL_OK)
-        err = informer_query(path, "fieldSelector", inf->field_selector);
+        err = client_put_query(path, "fieldSelector", inf->field_selector);
     return err;
 }
 
@@ -291,38 +271,24 @@ static enum zl_err informer_start_transfer(struct informer *inf, bool watch)
     enum zl_err err = informer_build_path(inf, watch, &path);
     if (err != ZL_OK)
         goto out;
-    inf->easy = curl_easy_init();
-    if (inf->easy == NULL) {
-        err = ZL_ERR_NOMEM;
-        goto out;
-    }
-    long low_speed =
-        watch ? (inf->idle_max_ms + 999) / 1000 : INFORMER_LIST_LOW_SPEED_S;
-    err = client_prepare_stream(inf->client, inf->easy, path.data, low_speed,
-                                &inf->headers);
-    if (err != ZL_OK)
-        goto out;
-    if (curl_easy_setopt(inf->easy, CURLOPT_WRITEFUNCTION, informer_write) !=
-            CURLE_OK ||
-        curl_easy_setopt(inf->easy, CURLOPT_WRITEDATA, inf) != CURLE_OK ||
-        curl_easy_setopt(inf->easy, CURLOPT_PRIVATE, inf) != CURLE_OK) {
-        err = ZL_ERR_NOMEM;
-        goto out;
-    }
     inf->http_code = 0;
     inf->end = INFORMER_END_NONE;
     buf_reset(&inf->body);
     watch_reset(&inf->dec);
     inf->last_byte_ms = informer_now_ms();
-    if (curl_multi_add_handle(inf->loop->multi, inf->easy) != CURLM_OK) {
-        err = ZL_ERR_NOMEM;
+    struct client_stream_options so = {
+        .path = path.data,
+        .low_speed_time_s =
+            watch ? (inf->idle_max_ms + 999) / 1000 : INFORMER_LIST_LOW_SPEED_S,
+        .on_data = informer_write,
+        .on_done = informer_done,
+        .ctx = inf};
+    err = client_stream_open(inf->client, inf->loop->multi, &so, &inf->stream);
+    if (err != ZL_OK)
         goto out;
-    }
     inf->state = watch ? INFORMER_WATCHING : INFORMER_LISTING;
     log_debug("informer %s: GET %s", inf->res->plural, path.data);
 out:
-    if (err != ZL_OK)
-        informer_end_transfer(inf);
     buf_cleanup(&path);
     return err;
 }
@@ -386,15 +352,13 @@ static const char *informer_meta_str(struct json_object *list, const char *key)
 /* Parses one list page into views; keeps the continue token and RV. */
 static enum zl_err informer_take_page(struct informer *inf)
 {
-    struct json_tokener *tok = json_tokener_new_ex(INFORMER_JSON_DEPTH);
-    if (tok == NULL)
-        return ZL_ERR_NOMEM;
-    struct json_object *list =
-        json_tokener_parse_ex(tok, inf->body.data, (int)inf->body.len);
-    enum zl_err err = ZL_ERR_PARSE;
-    json_tokener_free(tok);
+    struct json_object *list = NULL;
     struct json_object *items = NULL;
-    if (list == NULL || !json_object_object_get_ex(list, "items", &items) ||
+    enum zl_err err = json_parse_object(inf->body.data, inf->body.len, &list);
+    if (err != ZL_OK)
+        return err;
+    err = ZL_ERR_PARSE;
+    if (!json_object_object_get_ex(list, "items", &items) ||
         !json_object_is_type(items, json_type_array))
         goto out;
     const char *rv = informer_meta_str(list, "resourceVersion");
@@ -455,11 +419,12 @@ static void informer_list_complete(struct informer *inf)
     inf->next_at_ms = 0;
 }
 
-static void informer_list_done(struct informer *inf, CURLcode rc)
+static void informer_list_done(struct informer *inf,
+                               const struct client_stream_result *r)
 {
-    if (rc != CURLE_OK || inf->http_code == 0) {
+    if (r->err != ZL_OK || inf->http_code == 0) {
         informer_drop_items(inf);
-        informer_retry_later(inf, curl_easy_strerror(rc));
+        informer_retry_later(inf, r->message);
         return;
     }
     if (inf->http_code == 410 && inf->continue_token != NULL) {
@@ -488,22 +453,23 @@ static void informer_list_done(struct informer *inf, CURLcode rc)
         informer_list_complete(inf);
         return;
     }
-    err = informer_start_transfer(inf, false);
-    if (err != ZL_OK) {
-        informer_drop_items(inf);
-        informer_retry_later(inf, zl_err_str(err));
-    }
+    /* The next page needs a limiter token too: informer_tick takes one. */
+    inf->state = INFORMER_IDLE;
+    inf->next_at_ms = 0;
 }
 
 /* ---- watches ------------------------------------------------------------- */
 
-static void informer_watch_done(struct informer *inf, CURLcode rc)
+static void informer_watch_done(struct informer *inf,
+                                const struct client_stream_result *r)
 {
     atomic_fetch_add(&inf->watch_restarts, 1);
     long code = inf->http_code;
     bool gone = inf->end == INFORMER_END_GONE;
     if (code != 200 && code != 0) {
-        struct json_object *st = json_tokener_parse(inf->body.data);
+        struct json_object *st = NULL;
+        if (json_parse_object(inf->body.data, inf->body.len, &st) != ZL_OK)
+            st = NULL;
         enum watch_status ws = st != NULL
                                    ? watch_classify(st)
                                    : watch_classify_fields(code, NULL, NULL);
@@ -517,7 +483,7 @@ static void informer_watch_done(struct informer *inf, CURLcode rc)
         informer_relist_now(inf);
         return;
     }
-    if (rc == CURLE_OK && code == 200 && inf->end == INFORMER_END_NONE &&
+    if (r->err == ZL_OK && code == 200 && inf->end == INFORMER_END_NONE &&
         watch_finish(&inf->dec) == ZL_OK) {
         /* The server's timeout: resume at once from the last RV. */
         log_debug("informer %s: watch closed at resourceVersion %s",
@@ -529,22 +495,47 @@ static void informer_watch_done(struct informer *inf, CURLcode rc)
     atomic_fetch_add(&inf->watch_errors, 1);
     char why[128];
     snprintf(why, sizeof(why), "watch ended: HTTP %ld, %s", code,
-             inf->end == INFORMER_END_ERROR ? "ERROR event"
-                                            : curl_easy_strerror(rc));
+             inf->end == INFORMER_END_ERROR ? "ERROR event" : r->message);
     informer_retry_later(inf, why);
 }
 
-static void informer_done(struct informer *inf, CURLcode rc)
+/* A list page or watch ended (client_multi_perform, loop thread). */
+static void informer_done(void *ctx, const struct client_stream_result *r)
 {
+    struct informer *inf = ctx;
     enum informer_state was = inf->state;
-    if (inf->http_code == 0 && inf->easy != NULL)
-        curl_easy_getinfo(inf->easy, CURLINFO_RESPONSE_CODE, &inf->http_code);
+    if (inf->http_code == 0)
+        inf->http_code = r->http_code;
     informer_end_transfer(inf);
     inf->state = INFORMER_IDLE;
     if (was == INFORMER_LISTING)
-        informer_list_done(inf, rc);
+        informer_list_done(inf, r);
     else
-        informer_watch_done(inf, rc);
+        informer_watch_done(inf, r);
+}
+
+/* True when a limiter token is there for the next list page or watch.
+ * Else one is reserved without waiting and the start is put off until it
+ * is due (next_at_ms): the loop thread never sleeps on the limiter, so
+ * other informers' events keep flowing while writes use up the budget. */
+static bool informer_take_token(struct informer *inf, int64_t now)
+{
+    if (!inf->have_token) {
+        int64_t delay_ns = 0;
+        enum zl_err err = client_stream_reserve(inf->client, &delay_ns);
+        if (err != ZL_OK) {
+            informer_retry_later(inf, zl_err_str(err));
+            return false;
+        }
+        inf->have_token = true;
+        if (delay_ns > 0) {
+            inf->next_at_ms =
+                now + (delay_ns + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
+            return false;
+        }
+    }
+    inf->have_token = false; /* spent on the start that follows */
+    return true;
 }
 
 /* Starts what is due and checks the watch for silence; returns when it
@@ -569,7 +560,7 @@ static int64_t informer_tick(struct informer *inf, int64_t now)
     }
     if (inf->state == INFORMER_LISTING) {
         /* A big list may take a while to start: allow at least as long as
-         * curl's low-speed limit. */
+         * the stream's low-speed limit. */
         long idle = inf->idle_max_ms > INFORMER_LIST_LOW_SPEED_S * 1000
                         ? inf->idle_max_ms
                         : INFORMER_LIST_LOW_SPEED_S * 1000;
@@ -585,14 +576,17 @@ static int64_t informer_tick(struct informer *inf, int64_t now)
         return inf->next_at_ms;
     if (paused && !inf->need_list)
         return now + INFORMER_LOOP_TICK_MS;
+    if (!informer_take_token(inf, now))
+        return inf->next_at_ms;
     bool list = inf->need_list;
-    if (list)
+    if (list && inf->continue_token == NULL)
         inf->list_started_ms = now;
-    else if (inf->watched_once)
+    else if (!list && inf->watched_once)
         log_debug("informer %s: watching again from %s", inf->res->plural,
                   inf->rv);
     enum zl_err err = informer_start_transfer(inf, !list);
     if (err != ZL_OK) {
+        informer_drop_items(inf);
         informer_retry_later(inf, zl_err_str(err));
         return inf->next_at_ms;
     }
@@ -602,26 +596,6 @@ static int64_t informer_tick(struct informer *inf, int64_t now)
 }
 
 /* ---- the loop ------------------------------------------------------------ */
-
-/* Hands finished transfers to their informers; returns how many. */
-static int informer_loop_dispatch(struct informer_loop *l)
-{
-    int done = 0;
-    int queued = 0;
-    CURLMsg *msg;
-    while ((msg = curl_multi_info_read(l->multi, &queued)) != NULL) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        struct informer *inf = NULL;
-        CURLcode rc = msg->data.result;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&inf);
-        if (inf != NULL && inf->easy == msg->easy_handle) {
-            informer_done(inf, rc);
-            done++;
-        }
-    }
-    return done;
-}
 
 static void *informer_loop_main(void *arg)
 {
@@ -634,16 +608,14 @@ static void *informer_loop_main(void *arg)
             if (at < next)
                 next = at;
         }
-        int running = 0;
-        curl_multi_perform(l->multi, &running);
-        if (informer_loop_dispatch(l) > 0)
+        if (client_multi_perform(l->multi) > 0)
             continue; /* what follows may be due now */
         int64_t wait = next - informer_now_ms();
         if (wait < 0)
             wait = 0;
         if (wait > INFORMER_LOOP_TICK_MS)
             wait = INFORMER_LOOP_TICK_MS;
-        curl_multi_poll(l->multi, NULL, 0, (int)wait, NULL);
+        client_multi_wait(l->multi, (long)wait);
     }
     for (struct informer *inf = l->head; inf != NULL; inf = inf->next) {
         informer_end_transfer(inf);
@@ -659,10 +631,10 @@ enum zl_err informer_loop_new(struct informer_loop **out)
     struct informer_loop *l = calloc(1, sizeof(*l));
     if (l == NULL)
         return ZL_ERR_NOMEM;
-    l->multi = curl_multi_init();
-    if (l->multi == NULL) {
+    enum zl_err err = client_multi_new(&l->multi);
+    if (err != ZL_OK) {
         free(l);
-        return ZL_ERR_NOMEM;
+        return err;
     }
     atomic_init(&l->stop, false);
     *out = l;
@@ -683,7 +655,7 @@ void informer_loop_stop(struct informer_loop *l)
     if (!l->started || l->joined)
         return;
     atomic_store(&l->stop, true);
-    curl_multi_wakeup(l->multi);
+    client_multi_wakeup(l->multi);
     pthread_join(l->thread, NULL);
     l->joined = true;
 }
@@ -694,7 +666,7 @@ void informer_loop_free(struct informer_loop *l)
         return;
     informer_loop_stop(l);
     assert(l->head == NULL);
-    curl_multi_cleanup(l->multi);
+    client_multi_free(l->multi);
     free(l);
 }
 
@@ -709,7 +681,7 @@ static enum zl_err informer_dup(const char *s, char **out)
     return *out == NULL ? ZL_ERR_NOMEM : ZL_OK;
 }
 
-enum zl_err informer_new(struct informer_loop *l, struct kube_client *client,
+enum zl_err informer_new(struct informer_loop *l, struct client *client,
                          const struct informer_options *opt,
                          struct informer **out)
 {
@@ -818,11 +790,11 @@ const char *informer_resource(const struct informer *inf)
 void informer_pause(struct informer *inf)
 {
     atomic_store(&inf->paused, true);
-    curl_multi_wakeup(inf->loop->multi);
+    client_multi_wakeup(inf->loop->multi);
 }
 
 void informer_resume(struct informer *inf)
 {
     atomic_store(&inf->paused, false);
-    curl_multi_wakeup(inf->loop->multi);
+    client_multi_wakeup(inf->loop->multi);
 }

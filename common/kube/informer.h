@@ -2,8 +2,8 @@
 /* List+watch informers that keep a store of views in step with the API
  * server, the way client-go's reflector does (paged list, watch with
  * bookmarks, resume from the last resourceVersion, relist on 410, backoff).
- * All informers of a process share one loop thread and one curl multi
- * handle; handlers run on that thread and must not block. It does not
+ * All informers of a process share one loop thread and one client_multi;
+ * handlers run on that thread and must not block. It does not
  * resync periodically and does not write to the API server. */
 #ifndef ZL_KUBE_INFORMER_H
 #define ZL_KUBE_INFORMER_H
@@ -28,11 +28,10 @@
 #define INFORMER_IDLE_MAX_MS 180000
 #define INFORMER_MAX_EVENT ((size_t)4 << 20)
 
-/* The loop thread and its curl multi handle. */
+/* The loop thread and its client_multi. */
 struct informer_loop;
 
-/* Makes a loop (no thread yet). ZL_ERR_NOMEM, ZL_ERR_INTERNAL when curl
- * cannot make a multi handle. */
+/* Makes a loop (no thread yet). ZL_ERR_NOMEM. */
 enum zl_err informer_loop_new(struct informer_loop **out);
 
 /* Starts the thread, which starts every informer added so far. ZL_ERR_IO
@@ -54,8 +53,8 @@ typedef void (*informer_handler_fn)(void *ctx, enum store_change change,
                                     const void *old_view, const void *new_view);
 
 struct informer_options {
-    const struct kube_resource *resource; /* borrowed, static */
-    const struct store_ops *ops;          /* borrowed, static */
+    const struct client_resource *resource; /* borrowed, static */
+    const struct store_ops *ops;            /* borrowed, static */
     const char *namespace_name;  /* NULL or "": every namespace; copied */
     const char *label_selector;  /* NULL: none; copied */
     const char *field_selector;  /* NULL: none; copied */
@@ -72,7 +71,7 @@ struct informer;
 /* Makes an informer on loop l (which must not be started yet) with its own
  * store. client and l are borrowed and must outlive it; strings in opt are
  * copied. ZL_ERR_NOMEM, ZL_ERR_INVALID (no resource or ops). */
-enum zl_err informer_new(struct informer_loop *l, struct kube_client *client,
+enum zl_err informer_new(struct informer_loop *l, struct client *client,
                          const struct informer_options *opt,
                          struct informer **out);
 

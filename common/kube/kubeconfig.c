@@ -21,11 +21,12 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 /* Re-read a token file at least this often even when stat says nothing
  * changed (client-go re-reads every minute). */
-#define KUBECONFIG_TOKEN_MAX_AGE_NS (INT64_C(60) * 1000000000)
+#define KUBECONFIG_TOKEN_MAX_AGE_NS (60 * CLOCK_NS_PER_S)
 #define KUBECONFIG_MAX_TOKEN (64 << 10)
 #define KUBECONFIG_MAX_ENTRIES 1024
 
@@ -192,7 +193,7 @@ struct token_state {
     ino_t ino;
     off_t size;
     struct timespec mtime;
-    int64_t read_ns; /* CLOCK_MONOTONIC of the last read */
+    int64_t read_ns; /* clock_mono_ns() of the last read */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -237,13 +238,6 @@ static void wipe_free_str(char *s)
 {
     if (s != NULL)
         wipe_free(s, strlen(s));
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Reads a whole file of at most max bytes into a new NUL-terminated
@@ -887,7 +881,7 @@ static bool token_changed(const struct token_state *ts, const struct stat *st)
     return !ts->loaded || ts->dev != st->st_dev || ts->ino != st->st_ino ||
            ts->size != st->st_size || ts->mtime.tv_sec != st->st_mtim.tv_sec ||
            ts->mtime.tv_nsec != st->st_mtim.tv_nsec ||
-           mono_ns() - ts->read_ns > KUBECONFIG_TOKEN_MAX_AGE_NS;
+           clock_mono_ns() - ts->read_ns > KUBECONFIG_TOKEN_MAX_AGE_NS;
 }
 
 /* Called with ts->mu held. Keeps the old token when a re-read fails. */
@@ -925,7 +919,7 @@ static enum zl_err token_refresh(struct token_state *ts, const char *path)
     ts->ino = st.st_ino;
     ts->size = st.st_size;
     ts->mtime = st.st_mtim;
-    ts->read_ns = mono_ns();
+    ts->read_ns = clock_mono_ns();
     return ZL_OK;
 }
 

@@ -208,7 +208,7 @@ enum zl_err lease_render(const char *ns, const char *name,
 /* ---- the elector ---- */
 
 struct lease {
-    struct kube_client *client;
+    struct client *client;
     char *ns, *name, *identity;
     int64_t duration_ns, renew_deadline_ns, retry_ns;
     double jitter;
@@ -258,8 +258,8 @@ static long or_default(long v, long def)
     return v > 0 ? v : def;
 }
 
-enum zl_err lease_new(struct kube_client *client,
-                      const struct lease_options *opt, struct lease **out)
+enum zl_err lease_new(struct client *client, const struct lease_options *opt,
+                      struct lease **out)
 {
     *out = NULL;
     if (opt->lease_namespace == NULL || opt->name == NULL ||
@@ -351,16 +351,16 @@ static enum zl_err write_record(struct lease *l, const struct lease_record *rec,
                                 bool create)
 {
     struct buf body;
-    struct kube_response resp;
+    struct client_response resp;
     buf_init(&body, 8192);
-    kube_response_init(&resp);
+    client_response_init(&resp);
     enum zl_err rc = lease_render(l->ns, l->name, rec, &body);
     if (rc != ZL_OK)
         goto out;
     if (create)
-        rc = client_create(l->client, &KUBE_LEASES, l->ns, body.data, &resp);
+        rc = client_create(l->client, &CLIENT_LEASES, l->ns, body.data, &resp);
     else
-        rc = client_update(l->client, &KUBE_LEASES, l->ns, l->name, NULL,
+        rc = client_update(l->client, &CLIENT_LEASES, l->ns, l->name, NULL,
                            body.data, &resp);
     if (rc != ZL_OK)
         goto out;
@@ -368,7 +368,7 @@ static enum zl_err write_record(struct lease *l, const struct lease_record *rec,
     if (lease_record_parse(resp.body.data, resp.body.len, &written) == ZL_OK)
         observe(l, &written, clock_mono_ns());
 out:
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     buf_cleanup(&body);
     return rc;
 }
@@ -378,11 +378,12 @@ out:
  * says until when, as far as we know); other errors from the API. */
 static enum zl_err try_acquire_or_renew(struct lease *l, int64_t *expires_ns)
 {
-    struct kube_response resp;
-    kube_response_init(&resp);
+    struct client_response resp;
+    client_response_init(&resp);
     int64_t now = clock_mono_ns();
     *expires_ns = 0;
-    enum zl_err rc = client_get(l->client, &KUBE_LEASES, l->ns, l->name, &resp);
+    enum zl_err rc =
+        client_get(l->client, &CLIENT_LEASES, l->ns, l->name, &resp);
     struct lease_record got, next;
     bool exists = rc == ZL_OK;
     if (rc != ZL_OK && rc != ZL_ERR_NOTFOUND)
@@ -410,7 +411,7 @@ static enum zl_err try_acquire_or_renew(struct lease *l, int64_t *expires_ns)
     if (rc == ZL_OK)
         l->last_renew_ns = now;
 out:
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     return rc;
 }
 

@@ -117,8 +117,8 @@ struct lease;
  * per-attempt timeout and retries that fit within renewDeadline. Strings
  * are copied. ZL_ERR_INVALID for bad durations or missing names,
  * ZL_ERR_LIMIT for an identity over LEASE_MAX_IDENTITY, ZL_ERR_NOMEM. */
-enum zl_err lease_new(struct kube_client *client,
-                      const struct lease_options *opt, struct lease **out);
+enum zl_err lease_new(struct client *client, const struct lease_options *opt,
+                      struct lease **out);
 
 /* Starts the election thread. ZL_ERR_INTERNAL when it cannot start,
  * ZL_ERR_INVALID when started already. */

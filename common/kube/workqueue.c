@@ -15,7 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube/ratelimit.h"
+#include "base/clock.h"
+#include "base/ratelimit.h"
 
 #define NO_POS SIZE_MAX
 #define MIN_BUCKETS 64

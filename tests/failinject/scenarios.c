@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Failure-injection scenarios, one per module of common/ that allocates:
  * parsing views, annotations, leader choice, rendering, metrics, config,
- * logging, buffers and the HTTP server's setup. */
+ * logging, buffers, the HTTP server's setup and the client's streams. */
 #include "scenarios.h"
 
 #include <json-c/json.h>
@@ -15,6 +15,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "kube/client.h"
 #include "kube/events.h"
 #include "kube/kubeconfig.h"
 #include "kube/lease.h"
@@ -835,6 +836,93 @@ static int run_serve(void *ctx, uint64_t *digest)
     return (int)err;
 }
 
+/* Client: a stream opened (not run) on a multi with an escaped query and
+ * the bearer token, closed again, and a Status body decoded. */
+static int client_setup(void **ctx)
+{
+    static const char yaml[] =
+        "current-context: t\nclusters:\n- name: c\n  cluster: {server: "
+        "\"http://127.0.0.1:1\"}\nusers:\n- name: u\n  user: {token: "
+        "fi-token}\ncontexts:\n- name: t\n  context: {cluster: c, user: "
+        "u}\n";
+    struct kube_config *cfg = calloc(1, sizeof(*cfg));
+    struct kubeconfig_error kerr;
+    struct client_multi *m = NULL;
+    if (cfg == NULL ||
+        kubeconfig_load_mem(yaml, strlen(yaml), NULL, NULL, cfg, &kerr) !=
+            ZL_OK ||
+        client_multi_new(&m) != ZL_OK) { /* curl's global state, once */
+        free(cfg);
+        return 1;
+    }
+    client_multi_free(m);
+    *ctx = cfg;
+    return 0;
+}
+
+static void client_teardown(void *ctx)
+{
+    kubeconfig_cleanup(ctx);
+    free(ctx);
+}
+
+static bool fi_stream_data(void *ctx, const char *data, size_t len, long code)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    (void)code;
+    return true;
+}
+
+static void fi_stream_done(void *ctx, const struct client_stream_result *r)
+{
+    (void)ctx;
+    (void)r;
+}
+
+static enum zl_err client_steps(struct client *c, struct client_multi *m,
+                                struct buf *path)
+{
+    enum zl_err err = client_path(&CLIENT_PODS, "shop", NULL, NULL, path);
+    if (err == ZL_OK)
+        err = client_put_query(path, "labelSelector", "app in (db, web)");
+    if (err == ZL_OK)
+        err = client_put_query(path, "watch", "1");
+    struct client_stream *st = NULL;
+    struct client_stream_options so = {.path = path->data,
+                                       .on_data = fi_stream_data,
+                                       .on_done = fi_stream_done};
+    if (err == ZL_OK)
+        err = client_stream_open(c, m, &so, &st);
+    client_stream_close(st);
+    return err;
+}
+
+static int run_client(void *ctx, uint64_t *digest)
+{
+    static const char status[] = "{\"kind\":\"Status\",\"code\":409,"
+                                 "\"reason\":\"AlreadyExists\"}";
+    struct client *c = NULL;
+    struct client_multi *m = NULL;
+    struct buf path;
+    buf_init(&path, CLIENT_MAX_PATH);
+    enum zl_err err = client_new(ctx, NULL, &c);
+    if (err == ZL_OK)
+        err = client_multi_new(&m);
+    if (err == ZL_OK)
+        err = client_steps(c, m, &path);
+    struct client_status st = {0};
+    if (err == ZL_OK && !client_decode_status(status, strlen(status), &st))
+        err = ZL_ERR_NOMEM; /* only running out of memory can refuse it */
+    if (err == ZL_OK)
+        *digest = fnv_str(fnv_str(0, path.data), st.reason);
+    buf_cleanup(&path);
+    client_multi_free(m);
+    client_free(c);
+    return (int)err;
+}
+
 static const struct scenario all_scenarios[] = {
     {"views", fixture_setup, run_views, fixture_teardown},
     {"endpointslice", slice_setup, run_endpointslice, text_teardown},
@@ -848,6 +936,7 @@ static const struct scenario all_scenarios[] = {
     {"buf", none_setup, run_buf, none_teardown},
     {"json+clock", none_setup, run_json_clock, none_teardown},
     {"kubeconfig", none_setup, run_kubeconfig, none_teardown},
+    {"client", client_setup, run_client, client_teardown},
     {"workqueue", none_setup, run_workqueue, none_teardown},
     {"events", none_setup, run_events, none_teardown},
     {"lease", lease_setup, run_lease, lease_teardown},

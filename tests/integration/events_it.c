@@ -21,15 +21,15 @@ struct found {
 };
 
 /* Looks at the Events of the object uid carrying message. */
-static void find_events(struct kube_client *c, const char *uid,
-                        const char *message, struct found *out)
+static void find_events(struct client *c, const char *uid, const char *message,
+                        struct found *out)
 {
     char selector[128];
     snprintf(selector, sizeof(selector), "involvedObject.uid=%s", uid);
-    struct list_options lo = {.field_selector = selector};
-    struct kube_response r;
-    kube_response_init(&r);
-    cr_assert_eq(client_list(c, &KUBE_EVENTS, "default", &lo, &r), ZL_OK);
+    struct client_list_options lo = {.field_selector = selector};
+    struct client_response r;
+    client_response_init(&r);
+    cr_assert_eq(client_list(c, &CLIENT_EVENTS, "default", &lo, &r), ZL_OK);
     struct json_object *root = NULL, *items;
     cr_assert_eq(json_parse_object(r.body.data, r.body.len, &root), ZL_OK);
     cr_assert(json_object_object_get_ex(root, "items", &items));
@@ -56,7 +56,7 @@ static void find_events(struct kube_client *c, const char *uid,
                  json_object_get_string(v));
     }
     json_object_put(root);
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
 }
 
 Test(events_it, repeats_aggregate_into_one_event, .timeout = 60)
@@ -68,7 +68,7 @@ Test(events_it, repeats_aggregate_into_one_event, .timeout = 60)
     cr_assert_eq(kubeconfig_load_file(path, NULL, &cfg, &err), ZL_OK, "%s",
                  err.text);
     struct client_options copt = {.qps = 50, .burst = 100};
-    struct kube_client *c = NULL;
+    struct client *c = NULL;
     cr_assert_eq(client_new(&cfg, &copt, &c), ZL_OK);
     struct events_options opt = {
         .source = {"zen-lead-controller", "it-host", "events-it"}};

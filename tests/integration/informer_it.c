@@ -34,7 +34,7 @@ struct counts {
 
 struct it {
     struct kube_config cfg;
-    struct kube_client *c;
+    struct client *c;
     char ns[64];
     struct informer_loop *loop;
     struct informer *inf;
@@ -86,17 +86,17 @@ static void it_open(struct it *t, const char *prefix)
              "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
              "\"metadata\":{\"name\":\"%s\"}}",
              t->ns);
-    struct kube_response r;
-    kube_response_init(&r);
-    cr_assert_eq(client_create(t->c, &KUBE_NAMESPACES, NULL, body, &r), ZL_OK,
+    struct client_response r;
+    client_response_init(&r);
+    cr_assert_eq(client_create(t->c, &CLIENT_NAMESPACES, NULL, body, &r), ZL_OK,
                  "create namespace: %ld %s", r.http_code, r.status.message);
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
 }
 
 static void it_start_informer(struct it *t)
 {
     cr_assert_eq(informer_loop_new(&t->loop), ZL_OK);
-    struct informer_options opt = {.resource = &KUBE_PODS,
+    struct informer_options opt = {.resource = &CLIENT_PODS,
                                    .ops = &STORE_POD_OPS,
                                    .namespace_name = t->ns,
                                    .label_selector = "app=it",
@@ -113,10 +113,10 @@ static void it_close(struct it *t)
         informer_free(t->inf);
         informer_loop_free(t->loop);
     }
-    struct kube_response r;
-    kube_response_init(&r);
-    client_delete(t->c, &KUBE_NAMESPACES, NULL, t->ns, NULL, &r);
-    kube_response_cleanup(&r);
+    struct client_response r;
+    client_response_init(&r);
+    client_delete(t->c, &CLIENT_NAMESPACES, NULL, t->ns, NULL, &r);
+    client_response_cleanup(&r);
     client_free(t->c);
     kubeconfig_cleanup(&t->cfg);
 }
@@ -138,8 +138,8 @@ static void pod_do(struct it *t, enum pod_op op, int i)
     char name[32];
     char body[512];
     snprintf(name, sizeof(name), "p-%05d", i);
-    struct kube_response r;
-    kube_response_init(&r);
+    struct client_response r;
+    client_response_init(&r);
     enum zl_err err = ZL_OK;
     switch (op) {
     case POD_CREATE:
@@ -148,11 +148,11 @@ static void pod_do(struct it *t, enum pod_op op, int i)
                  "{\"name\":\"%s\",\"labels\":{\"app\":\"it\"}},\"spec\":"
                  "{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
                  name);
-        err = client_create(t->c, &KUBE_PODS, t->ns, body, &r);
+        err = client_create(t->c, &CLIENT_PODS, t->ns, body, &r);
         break;
     case POD_DELETE: {
-        struct delete_options d = {.grace_period_seconds = 0};
-        err = client_delete(t->c, &KUBE_PODS, t->ns, name, &d, &r);
+        struct client_delete_options d = {.grace_period_seconds = 0};
+        err = client_delete(t->c, &CLIENT_PODS, t->ns, name, &d, &r);
         break;
     }
     case POD_RELABEL:
@@ -161,13 +161,13 @@ static void pod_do(struct it *t, enum pod_op op, int i)
         snprintf(body, sizeof(body),
                  "{\"metadata\":{\"labels\":{\"app\":\"%s\",\"v\":\"%lld\"}}}",
                  op == POD_LEAVE ? "other" : "it", (long long)now_ms());
-        err = client_patch(t->c, &KUBE_PODS, t->ns, name, NULL,
+        err = client_patch(t->c, &CLIENT_PODS, t->ns, name, NULL,
                            "application/merge-patch+json", body, &r);
         break;
     }
     cr_assert_eq(err, ZL_OK, "pod %s op %d: %ld %s", name, (int)op, r.http_code,
                  r.status.message);
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
 }
 
 static void *batch_main(void *arg)
@@ -213,12 +213,13 @@ static size_t server_pods(struct it *t, struct entry **out)
     struct entry *e = NULL;
     char cont[1024] = "";
     do {
-        struct list_options lo = {.label_selector = "app=it",
-                                  .limit = 500,
-                                  .continue_token = cont[0] ? cont : NULL};
-        struct kube_response r;
-        kube_response_init(&r);
-        cr_assert_eq(client_list(t->c, &KUBE_PODS, t->ns, &lo, &r), ZL_OK,
+        struct client_list_options lo = {.label_selector = "app=it",
+                                         .limit = 500,
+                                         .continue_token =
+                                             cont[0] ? cont : NULL};
+        struct client_response r;
+        client_response_init(&r);
+        cr_assert_eq(client_list(t->c, &CLIENT_PODS, t->ns, &lo, &r), ZL_OK,
                      "list: %ld %s", r.http_code, r.status.message);
         struct json_object *list = json_tokener_parse(r.body.data);
         struct json_object *items = NULL;
@@ -246,7 +247,7 @@ static size_t server_pods(struct it *t, struct entry **out)
             json_object_object_get_ex(meta, "continue", &c))
             snprintf(cont, sizeof(cont), "%s", json_object_get_string(c));
         json_object_put(list);
-        kube_response_cleanup(&r);
+        client_response_cleanup(&r);
     } while (cont[0] != '\0');
     qsort(e, n, sizeof(*e), entry_cmp);
     *out = e;

@@ -50,7 +50,7 @@ struct scene {
     struct event events[MAX_EVENTS];
     int event_count;
     struct kube_config cfg;
-    struct kube_client *c;
+    struct client *c;
 };
 
 /* ---- the child: one elector reporting to a pipe ---- */
@@ -78,7 +78,7 @@ static void on_stopped(void *ctx)
     report('F');
 }
 
-static void open_client(struct kube_config *cfg, struct kube_client **c,
+static void open_client(struct kube_config *cfg, struct client **c,
                         long timeout_ms)
 {
     struct kubeconfig_error err;
@@ -101,7 +101,7 @@ static void child_main(const struct scene *s, const char *identity, int fd)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     report_fd = fd;
     struct kube_config cfg;
-    struct kube_client *c = NULL;
+    struct client *c = NULL;
     open_client(&cfg, &c, s->dur.rd / 2);
     struct lease_options opt = {
         .lease_namespace = NS,
@@ -212,11 +212,12 @@ static int wait_leader(struct scene *s, int except, int64_t timeout_ns,
 
 static void read_lease(struct scene *s, struct lease_record *rec)
 {
-    struct kube_response r;
-    kube_response_init(&r);
-    cr_assert_eq(client_get(s->c, &KUBE_LEASES, NS, s->lease_name, &r), ZL_OK);
+    struct client_response r;
+    client_response_init(&r);
+    cr_assert_eq(client_get(s->c, &CLIENT_LEASES, NS, s->lease_name, &r),
+                 ZL_OK);
     cr_assert_eq(lease_record_parse(r.body.data, r.body.len, rec), ZL_OK);
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
 }
 
 /* Samples the Lease for a while: it always names the one leading process
@@ -335,10 +336,10 @@ static void run_scene(const struct durations *dur, const char *label)
     check_single_leader(&s);
     read_lease(&s, &rec);
     cr_assert_str_eq(rec.holder, "", "released on stop");
-    struct kube_response r;
-    kube_response_init(&r);
-    client_delete(s.c, &KUBE_LEASES, NS, s.lease_name, NULL, &r);
-    kube_response_cleanup(&r);
+    struct client_response r;
+    client_response_init(&r);
+    client_delete(s.c, &CLIENT_LEASES, NS, s.lease_name, NULL, &r);
+    client_response_cleanup(&r);
     client_free(s.c);
     kubeconfig_cleanup(&s.cfg);
 }

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
-#include "kube/ratelimit.h"
 #include "testutil.h"
 
 #define MAX_STEPS 16
@@ -229,9 +229,9 @@ static void observe(void *ctx, const char *verb, const char *resource,
 struct fx {
     struct replay rp;
     struct kube_config cfg;
-    struct kube_client *c;
+    struct client *c;
     struct obs obs;
-    struct kube_response r;
+    struct client_response r;
 };
 
 static struct client_options fast_options(struct obs *o)
@@ -268,12 +268,12 @@ static void fx_start(struct fx *f, const struct step *steps, int n,
     opt.observe = observe;
     opt.observe_ctx = &f->obs;
     cr_assert_eq(client_new(&f->cfg, &opt, &f->c), ZL_OK);
-    kube_response_init(&f->r);
+    client_response_init(&f->r);
 }
 
 static void fx_stop(struct fx *f)
 {
-    kube_response_cleanup(&f->r);
+    client_response_cleanup(&f->r);
     client_free(f->c);
     kubeconfig_cleanup(&f->cfg);
     replay_stop(&f->rp);
@@ -282,7 +282,7 @@ static void fx_stop(struct fx *f)
 
 static double since_ms(int64_t t0)
 {
-    return (double)(ratelimit_now_ns() - t0) / 1e6;
+    return (double)(clock_mono_ns() - t0) / 1e6;
 }
 
 /* ---- tests --------------------------------------------------------------- */
@@ -293,8 +293,9 @@ Test(client, lists_recorded_pages_following_continue)
     const struct step steps[] = {{.fixture = "pods-page1"},
                                  {.fixture = "pods-page2"}};
     fx_start(&f, steps, 2, NULL);
-    struct list_options lo = {.limit = 2, .label_selector = "app in (a,b)"};
-    cr_assert_eq(client_list(f.c, &KUBE_PODS, "rec", &lo, &f.r), ZL_OK);
+    struct client_list_options lo = {.limit = 2,
+                                     .label_selector = "app in (a,b)"};
+    cr_assert_eq(client_list(f.c, &CLIENT_PODS, "rec", &lo, &f.r), ZL_OK);
     cr_assert_eq(f.r.http_code, 200);
     cr_assert(strstr(f.r.body.data, "\"continue\"") != NULL);
     cr_assert_eq(f.r.attempts, 1);
@@ -304,7 +305,7 @@ Test(client, lists_recorded_pages_following_continue)
                      "(a,b)&limit=2");
     cr_assert_str_eq(f.rp.seen[0].auth, "Bearer secret-token");
     lo.continue_token = "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MjI1fQ==";
-    cr_assert_eq(client_list(f.c, &KUBE_PODS, "rec", &lo, &f.r), ZL_OK);
+    cr_assert_eq(client_list(f.c, &CLIENT_PODS, "rec", &lo, &f.r), ZL_OK);
     cr_assert(strstr(f.r.body.data, "\"continue\"") == NULL);
     cr_assert(strstr(f.rp.seen[1].url, "continue=eyJ2Ijoi") != NULL);
     cr_assert_str_eq(f.obs.verbs[0], "LIST");
@@ -333,7 +334,7 @@ Test(client, recorded_status_answers_map_to_errors_without_retry)
         struct fx f;
         const struct step steps[] = {{.fixture = cases[i].fixture}};
         fx_start(&f, steps, 1, NULL);
-        enum zl_err rc = client_get(f.c, &KUBE_PODS, "rec", "p", &f.r);
+        enum zl_err rc = client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r);
         cr_expect_eq(rc, cases[i].want, "%s: %s", cases[i].fixture,
                      zl_err_str(rc));
         cr_expect_eq(f.r.http_code, cases[i].code);
@@ -350,7 +351,7 @@ Test(client, retries_503_twice_then_succeeds)
     struct fx f;
     const struct step steps[] = {{.code = 503}, {.code = 503}, {.code = 200}};
     fx_start(&f, steps, 3, NULL);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     cr_assert_eq(f.r.attempts, 3);
     cr_assert_eq(f.obs.calls, 3);
     cr_assert_eq(f.obs.codes[0], 503);
@@ -364,8 +365,8 @@ Test(client, honours_retry_after_of_a_recorded_429)
     const struct step steps[] = {{.fixture = "too-many-requests"},
                                  {.code = 200}};
     fx_start(&f, steps, 2, NULL);
-    int64_t t0 = ratelimit_now_ns();
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    int64_t t0 = clock_mono_ns();
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     double ms = since_ms(t0);
     cr_assert_eq(f.r.attempts, 2);
     cr_expect(ms >= 990 && ms < 3000, "Retry-After: 1 waited %.1f ms", ms);
@@ -385,7 +386,7 @@ Test(client, gives_up_after_max_retries_with_transient)
     opt.max_retries = 3;
     fx_start(&f, steps, 5, &opt);
     /* The recorded 504 carries Retry-After: 1; the rest use backoff. */
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.attempts, 4);
     cr_assert_eq(f.r.http_code, 503);
@@ -399,13 +400,13 @@ Test(client, does_not_retry_501_or_when_retries_disabled)
     struct obs dummy;
     struct client_options opt = fast_options(&dummy);
     fx_start(&f, steps, 3, NULL);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.attempts, 1);
     fx_stop(&f);
     opt.max_retries = -1;
     fx_start(&f, steps + 1, 2, &opt);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.attempts, 1);
     fx_stop(&f);
@@ -417,18 +418,18 @@ Test(client, post_is_not_retried_after_a_dropped_connection)
     const struct step steps[] = {
         {.drop = true}, {.code = 201}, {.drop = true}, {.code = 200}};
     fx_start(&f, steps, 4, NULL);
-    cr_assert_eq(client_create(f.c, &KUBE_CONFIGMAPS, "rec", "{}", &f.r),
+    cr_assert_eq(client_create(f.c, &CLIENT_CONFIGMAPS, "rec", "{}", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.attempts, 1);
     cr_assert_eq(f.r.http_code, 0);
     cr_assert_eq(f.obs.codes[0], 0);
     cr_assert_str_eq(f.obs.verbs[0], "CREATE");
     /* The server did get it: the next step proves no second POST came. */
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     cr_assert_eq(f.r.http_code, 201);
     /* A GET after a drop is retried: by us, or (on a reused connection
      * that died before any answer) by libcurl itself. */
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     cr_assert_eq(f.rp.count, 4);
     fx_stop(&f);
 }
@@ -437,8 +438,8 @@ Test(client, connection_refused_is_retried_even_for_post)
 {
     struct kube_config cfg;
     struct kubeconfig_error err;
-    struct kube_client *c;
-    struct kube_response r;
+    struct client *c;
+    struct client_response r;
     struct obs o = {.calls = 0};
     pthread_mutex_init(&o.mu, NULL);
     static const char yaml[] =
@@ -450,13 +451,13 @@ Test(client, connection_refused_is_retried_even_for_post)
     struct client_options opt = fast_options(&o);
     opt.max_retries = 2;
     cr_assert_eq(client_new(&cfg, &opt, &c), ZL_OK);
-    kube_response_init(&r);
-    cr_assert_eq(client_create(c, &KUBE_CONFIGMAPS, "rec", "{}", &r),
+    client_response_init(&r);
+    cr_assert_eq(client_create(c, &CLIENT_CONFIGMAPS, "rec", "{}", &r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(r.attempts, 3);
     cr_assert_eq(o.calls, 3);
     cr_assert_eq(r.http_code, 0);
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
     client_free(c);
     kubeconfig_cleanup(&cfg);
     pthread_mutex_destroy(&o.mu);
@@ -470,7 +471,8 @@ Test(client, body_over_the_limit_is_limit)
     struct client_options opt = fast_options(&dummy);
     opt.max_body = 100;
     fx_start(&f, steps, 1, &opt);
-    cr_assert_eq(client_list(f.c, &KUBE_PODS, "rec", NULL, &f.r), ZL_ERR_LIMIT);
+    cr_assert_eq(client_list(f.c, &CLIENT_PODS, "rec", NULL, &f.r),
+                 ZL_ERR_LIMIT);
     cr_assert_eq(f.r.attempts, 1);
     fx_stop(&f);
 }
@@ -483,8 +485,9 @@ Test(client, slow_answer_is_timeout)
     struct client_options opt = fast_options(&dummy);
     opt.timeout_ms = 300;
     fx_start(&f, steps, 1, &opt);
-    int64_t t0 = ratelimit_now_ns();
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_ERR_TIMEOUT);
+    int64_t t0 = clock_mono_ns();
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
+                 ZL_ERR_TIMEOUT);
     cr_expect(since_ms(t0) < 1400);
     fx_stop(&f);
 }
@@ -510,12 +513,12 @@ Test(client, cancel_ends_a_backoff_wait_and_later_requests)
     f.rp.steps[0].header = "Retry-After: 30";
     pthread_t th;
     pthread_create(&th, NULL, cancel_soon, f.c);
-    int64_t t0 = ratelimit_now_ns();
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    int64_t t0 = clock_mono_ns();
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_CANCELLED);
     cr_expect(since_ms(t0) < 2000, "cancel took %.1f ms", since_ms(t0));
     pthread_join(th, NULL);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_CANCELLED);
     fx_stop(&f);
 }
@@ -533,9 +536,9 @@ Test(client, qps_limiter_spaces_requests)
     opt.qps = 20;
     opt.burst = 1;
     fx_start(&f, steps, 5, &opt);
-    int64_t t0 = ratelimit_now_ns();
+    int64_t t0 = clock_mono_ns();
     for (int i = 0; i < 5; i++)
-        cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+        cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     double ms = since_ms(t0);
     cr_expect(ms >= 190 && ms < 2000, "5 requests at 20 qps: %.1f ms", ms);
     fx_stop(&f);
@@ -567,9 +570,9 @@ Test(client, sends_the_rotated_token)
     free(f.cfg.token);
     f.cfg.token = NULL;
     f.cfg.token_file = strdup(tok_path);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     write_token(tok_path, "token-two-rotated\n");
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r), ZL_OK);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r), ZL_OK);
     cr_assert_str_eq(f.rp.seen[0].auth, "Bearer token-one");
     cr_assert_str_eq(f.rp.seen[1].auth, "Bearer token-two-rotated");
     fx_stop(&f);
@@ -585,22 +588,22 @@ Test(client, write_verbs_send_the_right_shape)
                                  {.code = 200},
                                  {.code = 200}};
     fx_start(&f, steps, 5, NULL);
-    cr_assert_eq(client_create(f.c, &KUBE_SERVICES, "ns", "{\"a\":1}", &f.r),
+    cr_assert_eq(client_create(f.c, &CLIENT_SERVICES, "ns", "{\"a\":1}", &f.r),
                  ZL_OK);
-    cr_assert_eq(client_apply(f.c, &KUBE_SERVICES, "ns", "db-leader", NULL,
+    cr_assert_eq(client_apply(f.c, &CLIENT_SERVICES, "ns", "db-leader", NULL,
                               "{\"b\":2}", "zen-lead", true, &f.r),
                  ZL_OK);
-    cr_assert_eq(client_patch(f.c, &KUBE_PODS, "ns", "p", "status",
+    cr_assert_eq(client_patch(f.c, &CLIENT_PODS, "ns", "p", "status",
                               "application/merge-patch+json", "{}", &f.r),
                  ZL_OK);
-    cr_assert_eq(client_update(f.c, &KUBE_LEASES, "ns", "l", NULL, "{}", &f.r),
-                 ZL_OK);
-    struct delete_options d = {.uid = "u-1",
-                               .resource_version = "42",
-                               .grace_period_seconds = 0,
-                               .propagation = "Background"};
-    cr_assert_eq(client_delete(f.c, &KUBE_ENDPOINTSLICES, "ns", "s", &d, &f.r),
-                 ZL_OK);
+    cr_assert_eq(
+        client_update(f.c, &CLIENT_LEASES, "ns", "l", NULL, "{}", &f.r), ZL_OK);
+    struct client_delete_options d = {.uid = "u-1",
+                                      .resource_version = "42",
+                                      .grace_period_seconds = 0,
+                                      .propagation = "Background"};
+    cr_assert_eq(
+        client_delete(f.c, &CLIENT_ENDPOINTSLICES, "ns", "s", &d, &f.r), ZL_OK);
     const struct seen *s = f.rp.seen;
     cr_assert_str_eq(s[0].method, "POST");
     cr_assert_str_eq(s[0].url, "/api/v1/namespaces/ns/services");
@@ -636,12 +639,12 @@ Test(client, path_escapes_and_skips_namespace_for_cluster_scope)
 {
     struct buf b;
     buf_init(&b, CLIENT_MAX_PATH);
-    cr_assert_eq(client_path(&KUBE_PODS, "a b", "x/y", NULL, &b), ZL_OK);
+    cr_assert_eq(client_path(&CLIENT_PODS, "a b", "x/y", NULL, &b), ZL_OK);
     cr_assert_str_eq(b.data, "/api/v1/namespaces/a%20b/pods/x%2Fy");
-    cr_assert_eq(client_path(&KUBE_NODES, "ignored", "n1", "status", &b),
+    cr_assert_eq(client_path(&CLIENT_NODES, "ignored", "n1", "status", &b),
                  ZL_OK);
     cr_assert_str_eq(b.data, "/api/v1/nodes/n1/status");
-    cr_assert_eq(client_path(&KUBE_ENDPOINTSLICES, NULL, NULL, NULL, &b),
+    cr_assert_eq(client_path(&CLIENT_ENDPOINTSLICES, NULL, NULL, NULL, &b),
                  ZL_OK);
     cr_assert_str_eq(b.data, "/apis/discovery.k8s.io/v1/endpointslices");
     buf_cleanup(&b);
@@ -649,7 +652,7 @@ Test(client, path_escapes_and_skips_namespace_for_cluster_scope)
 
 Test(client, error_table_and_status_decoding)
 {
-    struct kube_status st;
+    struct client_status st;
     cr_assert_eq(client_error_for(200, NULL), ZL_OK);
     cr_assert_eq(client_error_for(409, "AlreadyExists"), ZL_ERR_EXISTS);
     cr_assert_eq(client_error_for(409, "Conflict"), ZL_ERR_CONFLICT);
@@ -662,8 +665,13 @@ Test(client, error_table_and_status_decoding)
     cr_assert_eq(client_error_for(0, NULL), ZL_ERR_TRANSIENT);
     cr_assert(!client_decode_status("{\"kind\":\"Pod\"}", 14, &st));
     cr_assert(!client_decode_status("Too many requests", 17, &st));
-    cr_assert(client_decode_status(
-        "{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}", 48, &st));
+    static const char expired[] =
+        "{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}";
+    cr_assert(client_decode_status(expired, strlen(expired), &st));
+    /* One strictness for every parse: no trailing garbage, no comments. */
+    cr_assert(!client_decode_status(expired, sizeof(expired), &st));
+    static const char lax[] = "{\"kind\":\"Status\",/* c */\"code\":410}";
+    cr_assert(!client_decode_status(lax, strlen(lax), &st));
     cr_assert_eq(st.code, 410);
     cr_assert_str_eq(st.reason, "Expired");
 }
@@ -676,10 +684,283 @@ Test(client, plain_text_429_keeps_http_code_in_status)
     struct client_options opt = fast_options(&dummy);
     opt.max_retries = -1;
     fx_start(&f, steps, 1, &opt);
-    cr_assert_eq(client_get(f.c, &KUBE_PODS, "rec", "p", &f.r),
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
                  ZL_ERR_TRANSIENT);
     cr_assert_eq(f.r.status.code, 429);
     cr_assert_eq(f.r.retry_after_s, 1);
     cr_assert_str_eq(f.r.status.reason, "");
     fx_stop(&f);
+}
+
+/* Leaves a recognisable non-NULL pattern where the next call's locals will
+ * be, so a local read before it is set is garbage, not a lucky zero. */
+static __attribute__((noinline)) void scribble_stack(void)
+{
+    volatile unsigned char junk[8192];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = 0xA5;
+}
+
+Test(client, relative_or_overlong_path_is_invalid_and_sends_nothing)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200}};
+    fx_start(&f, steps, 1, NULL);
+    char *long_path = malloc(CLIENT_MAX_PATH + 2);
+    cr_assert(long_path != NULL);
+    memset(long_path, 'a', CLIENT_MAX_PATH + 1);
+    long_path[0] = '/';
+    long_path[CLIENT_MAX_PATH + 1] = '\0';
+    const char *bad[] = {"api/v1/pods", "", long_path};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        scribble_stack();
+        cr_expect_eq(client_request(f.c, "GET", bad[i], NULL, NULL, 0, &f.r),
+                     ZL_ERR_INVALID, "path %zu", i);
+        cr_expect_eq(f.r.attempts, 0);
+    }
+    cr_assert_eq(f.rp.count, 0);
+    free(long_path);
+    fx_stop(&f);
+}
+
+/* ---- streams ------------------------------------------------------------ */
+
+struct sink {
+    struct buf body;
+    long data_code; /* HTTP code seen by the data callback */
+    bool stop;      /* the data callback refuses the first piece */
+    int done;       /* done callbacks */
+    struct client_stream_result result;
+};
+
+static bool sink_data(void *ctx, const char *data, size_t len, long code)
+{
+    struct sink *k = ctx;
+    k->data_code = code;
+    if (k->stop)
+        return false;
+    cr_assert_eq(buf_append(&k->body, data, len), ZL_OK);
+    return true;
+}
+
+static void sink_done(void *ctx, const struct client_stream_result *r)
+{
+    struct sink *k = ctx;
+    k->result = *r;
+    k->done++;
+}
+
+/* Opens path as a stream on a new multi and runs it to its end. */
+static enum zl_err run_stream(struct client *c, const char *path,
+                              struct sink *k)
+{
+    struct client_multi *m = NULL;
+    struct client_stream *s = NULL;
+    cr_assert_eq(client_multi_new(&m), ZL_OK);
+    struct client_stream_options so = {.path = path,
+                                       .low_speed_time_s = 5,
+                                       .on_data = sink_data,
+                                       .on_done = sink_done,
+                                       .ctx = k};
+    scribble_stack();
+    enum zl_err rc = client_stream_open(c, m, &so, &s);
+    if (rc == ZL_OK) {
+        cr_assert(s != NULL);
+        for (int i = 0; i < 1000 && k->done == 0; i++)
+            if (client_multi_perform(m) == 0)
+                client_multi_wait(m, 10);
+        cr_assert_eq(k->done, 1);
+    } else {
+        cr_assert(s == NULL);
+    }
+    client_stream_close(s);
+    client_multi_free(m);
+    return rc;
+}
+
+Test(client, stream_reads_a_recorded_page_and_reports_its_end)
+{
+    struct fx f;
+    const struct step steps[] = {{.fixture = "pods-page1"}};
+    fx_start(&f, steps, 1, NULL);
+    struct sink k = {.done = 0};
+    buf_init(&k.body, CLIENT_MAX_BODY);
+    cr_assert_eq(run_stream(f.c, "/api/v1/pods?limit=2", &k), ZL_OK);
+    cr_assert_eq(k.result.err, ZL_OK, "%s", k.result.message);
+    cr_assert_eq(k.result.http_code, 200);
+    cr_assert_eq(k.data_code, 200);
+    cr_assert(strstr(k.body.data, "\"kind\": \"PodList\"") != NULL);
+    cr_assert(strstr(k.body.data, "\"continue\"") != NULL);
+    cr_assert_str_eq(f.rp.seen[0].method, "GET");
+    cr_assert_str_eq(f.rp.seen[0].url, "/api/v1/pods?limit=2");
+    cr_assert_str_eq(f.rp.seen[0].auth, "Bearer secret-token");
+    buf_cleanup(&k.body);
+    fx_stop(&f);
+}
+
+struct stream_case {
+    const char *name;
+    struct step step;
+    bool stop;
+    enum zl_err want;
+    long code;
+};
+
+Test(client, stream_ends_map_to_errors_and_http_codes)
+{
+    static const struct stream_case cases[] = {
+        {"recorded 404", {.fixture = "notfound"}, false, ZL_OK, 404},
+        {"recorded 410", {.fixture = "expired"}, false, ZL_OK, 410},
+        {"stopped by the data callback",
+         {.fixture = "pods-page1"},
+         true,
+         ZL_ERR_CANCELLED,
+         200},
+        {"dropped without an answer",
+         {.drop = true},
+         false,
+         ZL_ERR_TRANSIENT,
+         0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fx f;
+        fx_start(&f, &cases[i].step, 1, NULL);
+        struct sink k = {.stop = cases[i].stop};
+        buf_init(&k.body, CLIENT_MAX_BODY);
+        cr_assert_eq(run_stream(f.c, "/api/v1/pods?watch=1", &k), ZL_OK);
+        cr_expect_eq(k.result.err, cases[i].want, "%s: %s (%s)", cases[i].name,
+                     zl_err_str(k.result.err), k.result.message);
+        cr_expect_eq(k.result.http_code, cases[i].code, "%s", cases[i].name);
+        cr_expect(k.result.message != NULL && k.result.message[0] != '\0');
+        buf_cleanup(&k.body);
+        fx_stop(&f);
+    }
+}
+
+Test(client, stream_to_a_closed_port_is_transient)
+{
+    struct kube_config cfg = {.server = strdup("http://127.0.0.1:1")};
+    struct client *c = NULL;
+    cr_assert_eq(client_new(&cfg, NULL, &c), ZL_OK);
+    struct sink k = {.done = 0};
+    buf_init(&k.body, CLIENT_MAX_BODY);
+    cr_assert_eq(run_stream(c, "/api/v1/pods", &k), ZL_OK);
+    cr_assert_eq(k.result.err, ZL_ERR_TRANSIENT, "%s", k.result.message);
+    cr_assert_eq(k.result.http_code, 0);
+    buf_cleanup(&k.body);
+    client_free(c);
+    free(cfg.server);
+}
+
+Test(client, stream_with_a_relative_path_is_invalid_and_sends_nothing)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200}};
+    fx_start(&f, steps, 1, NULL);
+    struct sink k = {.done = 0};
+    buf_init(&k.body, CLIENT_MAX_BODY);
+    cr_assert_eq(run_stream(f.c, "api/v1/pods?watch=1", &k), ZL_ERR_INVALID);
+    cr_assert_eq(run_stream(f.c, NULL, &k), ZL_ERR_INVALID);
+    cr_assert_eq(k.done, 0);
+    cr_assert_eq(f.rp.count, 0);
+    client_cancel(f.c);
+    cr_assert_eq(run_stream(f.c, "/api/v1/pods", &k), ZL_ERR_CANCELLED);
+    buf_cleanup(&k.body);
+    fx_stop(&f);
+}
+
+Test(client, closing_a_running_stream_calls_nothing_more)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200, .delay_ms = 300}};
+    fx_start(&f, steps, 1, NULL);
+    struct client_multi *m = NULL;
+    struct client_stream *s = NULL;
+    struct sink k = {.done = 0};
+    buf_init(&k.body, CLIENT_MAX_BODY);
+    cr_assert_eq(client_multi_new(&m), ZL_OK);
+    struct client_stream_options so = {.path = "/api/v1/pods",
+                                       .on_data = sink_data,
+                                       .on_done = sink_done,
+                                       .ctx = &k};
+    cr_assert_eq(client_stream_open(f.c, m, &so, &s), ZL_OK);
+    for (int i = 0; i < 10; i++) {
+        client_multi_perform(m);
+        client_multi_wait(m, 10);
+    }
+    client_stream_close(s);
+    for (int i = 0; i < 50; i++) {
+        cr_assert_eq(client_multi_perform(m), 0);
+        client_multi_wait(m, 10);
+    }
+    cr_assert_eq(k.done, 0);
+    cr_assert_eq(k.body.len, 0);
+    client_multi_free(m);
+    buf_cleanup(&k.body);
+    fx_stop(&f);
+}
+
+static void *wake_soon(void *arg)
+{
+    usleep(50 * 1000);
+    client_multi_wakeup(arg);
+    return NULL;
+}
+
+Test(client, multi_wait_ends_on_wakeup_or_timeout)
+{
+    struct client_multi *m = NULL;
+    cr_assert_eq(client_multi_new(&m), ZL_OK);
+    int64_t t0 = clock_mono_ns();
+    client_multi_wait(m, 30);
+    double ms = since_ms(t0);
+    cr_expect(ms >= 25 && ms < 1000, "waited %.1f ms for a 30 ms timeout", ms);
+    pthread_t th;
+    pthread_create(&th, NULL, wake_soon, m);
+    t0 = clock_mono_ns();
+    client_multi_wait(m, 5000);
+    ms = since_ms(t0);
+    pthread_join(th, NULL);
+    cr_expect(ms < 2000, "a wakeup took %.1f ms to end the wait", ms);
+    client_multi_free(m);
+}
+
+Test(client, stream_reserve_takes_tokens_without_waiting)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200}};
+    struct obs dummy;
+    struct client_options opt = fast_options(&dummy);
+    opt.qps = 2;
+    opt.burst = 1;
+    fx_start(&f, steps, 1, &opt);
+    int64_t d1 = -1, d2 = -1, d3 = -1;
+    int64_t t0 = clock_mono_ns();
+    cr_assert_eq(client_stream_reserve(f.c, &d1), ZL_OK);
+    cr_assert_eq(client_stream_reserve(f.c, &d2), ZL_OK);
+    cr_assert_eq(client_stream_reserve(f.c, &d3), ZL_OK);
+    cr_expect(since_ms(t0) < 100, "reserving waited %.1f ms", since_ms(t0));
+    cr_expect_eq(d1, 0);
+    cr_expect(d2 > 450 * CLOCK_NS_PER_MS && d2 <= 500 * CLOCK_NS_PER_MS,
+              "second token in %lld ns", (long long)d2);
+    cr_expect(d3 > 950 * CLOCK_NS_PER_MS && d3 <= 1000 * CLOCK_NS_PER_MS,
+              "third token in %lld ns", (long long)d3);
+    client_cancel(f.c);
+    cr_assert_eq(client_stream_reserve(f.c, &d1), ZL_ERR_CANCELLED);
+    fx_stop(&f);
+}
+
+Test(client, put_query_escapes_values_and_skips_empty_ones)
+{
+    struct buf b;
+    buf_init(&b, CLIENT_MAX_PATH);
+    cr_assert_eq(buf_puts(&b, "/api/v1/pods"), ZL_OK);
+    cr_assert_eq(client_put_query(&b, "labelSelector", "app=a,tier in (db)"),
+                 ZL_OK);
+    cr_assert_eq(client_put_query(&b, "continue", ""), ZL_OK);
+    cr_assert_eq(client_put_query(&b, "fieldSelector", NULL), ZL_OK);
+    cr_assert_eq(client_put_query(&b, "resourceVersion", "12/3~4"), ZL_OK);
+    cr_assert_str_eq(b.data, "/api/v1/pods?labelSelector=app%3Da%2Ctier%20in"
+                             "%20%28db%29&resourceVersion=12%2F3~4");
+    buf_cleanup(&b);
 }

@@ -212,7 +212,7 @@ Test(events, recorder_never_blocks_and_counts_drops, .timeout = 30)
     cfg.server = strdup("https://127.0.0.1:1");
     struct client_options copt = {
         .timeout_ms = 500, .connect_timeout_ms = 200, .max_retries = -1};
-    struct kube_client *c = NULL;
+    struct client *c = NULL;
     cr_assert_eq(client_new(&cfg, &copt, &c), ZL_OK);
     struct events_recorder *r = NULL;
     cr_assert_eq(events_recorder_new(c, &(struct events_options){0}, &r),

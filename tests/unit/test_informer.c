@@ -208,7 +208,7 @@ static void on_change(void *ctx, enum store_change change, const void *old_view,
 struct rig {
     struct replay server;
     struct kube_config cfg;
-    struct kube_client *client;
+    struct client *client;
     struct informer_loop *loop;
     struct informer *inf;
     struct counts counts;
@@ -224,7 +224,7 @@ static void rig_start(struct rig *g, const struct reply *replies, size_t count,
     g->cfg.server = strdup(url);
     cr_assert_eq(client_new(&g->cfg, NULL, &g->client), ZL_OK);
     cr_assert_eq(informer_loop_new(&g->loop), ZL_OK);
-    opt->resource = &KUBE_PODS;
+    opt->resource = &CLIENT_PODS;
     opt->ops = &STORE_POD_OPS;
     opt->handler = on_change;
     opt->handler_ctx = &g->counts;
@@ -484,6 +484,25 @@ Test(informer, server_errors_back_off_then_retry_the_list)
     rig_stop(&g);
 }
 
+Test(informer, watch_error_without_a_body_backs_off_and_watches_again)
+{
+    static const struct reply script[] = {
+        PAGE2,
+        {503, NULL, "", 0},
+    };
+    struct rig g;
+    struct informer_options opt = {0};
+    rig_start(&g, script, 2, &opt);
+    wait_requests(&g, 3, 5000);
+    cr_assert(strstr(path_at(&g, 2), "watch=1") != NULL, "%s", path_at(&g, 2));
+    cr_assert(strstr(path_at(&g, 2), "resourceVersion=242") != NULL);
+    struct informer_stats st;
+    informer_get_stats(g.inf, &st);
+    cr_assert_eq(st.watch_errors, 1);
+    cr_assert_eq(st.lists, 1);
+    rig_stop(&g);
+}
+
 Test(informer, pause_stops_watching_and_resume_continues_from_the_rv)
 {
     static const struct reply script[] = {PAGE2};
@@ -515,4 +534,350 @@ Test(informer, backoff_doubles_with_jitter_caps_and_resets)
     cr_assert_eq(informer_backoff_next(&b, 8000, 0.99), 30000);
     /* Healthy for more than two minutes: start over. */
     cr_assert_eq(informer_backoff_next(&b, 8000 + 120001, 0.25), 1000);
+}
+
+/* ---- a saturated limiter ------------------------------------------------
+ * A server that answers connections concurrently, routed by what is asked:
+ * writes get 200 at once, the "churn" informer's watches close at once (so
+ * it asks for a new one, and a token, all the time), and the "quiet"
+ * informer's watch is held open for the test to send events on. */
+
+#define BUSY_MAX_CONNS 256
+#define BUSY_EVENTS 5
+
+struct busy {
+    int fd;
+    int port;
+    pthread_t thread;
+    atomic_bool stop;
+    pthread_mutex_t mu;
+    pthread_t conns[BUSY_MAX_CONNS];
+    size_t conn_count;
+    int watch_fd; /* the quiet informer's open watch, or -1 */
+    atomic_int writes;
+    atomic_int churn_watches;
+};
+
+struct busy_conn {
+    struct busy *b;
+    int fd;
+};
+
+/* Reads the request head and any body; false when the peer went away. */
+static bool busy_read_request(int fd, char *req, size_t cap)
+{
+    size_t got = 0;
+    char *end = NULL;
+    while (end == NULL && got < cap - 1) {
+        ssize_t n = recv(fd, req + got, cap - 1 - got, 0);
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+        req[got] = '\0';
+        end = strstr(req, "\r\n\r\n");
+    }
+    if (end == NULL)
+        return false;
+    /* The client spells the header this way. */
+    const char *cl = strstr(req, "\r\nContent-Length:");
+    long want = cl != NULL ? strtol(cl + 17, NULL, 10) : 0;
+    long have = (long)(got - (size_t)(end + 4 - req));
+    char sink[256];
+    while (have < want) {
+        ssize_t n = recv(fd, sink, sizeof(sink), 0);
+        if (n <= 0)
+            return false;
+        have += n;
+    }
+    return true;
+}
+
+static void busy_answer(int fd, const char *body, size_t len)
+{
+    char head[160];
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+             "Connection: close\r\n\r\n");
+    write_all(fd, head, strlen(head));
+    write_all(fd, body, len);
+}
+
+static void busy_hold_watch(struct busy *b, int fd)
+{
+    busy_answer(fd, "", 0);
+    pthread_mutex_lock(&b->mu);
+    b->watch_fd = fd;
+    pthread_mutex_unlock(&b->mu);
+    while (!atomic_load(&b->stop)) {
+        struct pollfd p = {fd, POLLIN, 0};
+        char tmp[256];
+        if (poll(&p, 1, 50) > 0 && recv(fd, tmp, sizeof(tmp), 0) <= 0)
+            break;
+    }
+    pthread_mutex_lock(&b->mu);
+    b->watch_fd = -1;
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void *busy_conn_main(void *arg)
+{
+    struct busy_conn *bc = arg;
+    struct busy *b = bc->b;
+    char req[4096];
+    if (!busy_read_request(bc->fd, req, sizeof(req)))
+        goto out;
+    bool watch = strstr(req, "watch=1") != NULL;
+    if (strncmp(req, "GET ", 4) != 0) {
+        busy_answer(bc->fd, "{}", 2);
+        atomic_fetch_add(&b->writes, 1);
+    } else if (watch && strstr(req, "/namespaces/churn/") != NULL) {
+        busy_answer(bc->fd, "", 0); /* a clean, immediate close */
+        atomic_fetch_add(&b->churn_watches, 1);
+    } else if (watch) {
+        busy_hold_watch(b, bc->fd);
+    } else {
+        size_t len = 0;
+        char *page = testutil_read("watch/list-page2.json", &len);
+        busy_answer(bc->fd, page, len);
+        free(page);
+    }
+out:
+    close(bc->fd);
+    free(bc);
+    return NULL;
+}
+
+static void *busy_main(void *arg)
+{
+    struct busy *b = arg;
+    while (!atomic_load(&b->stop)) {
+        struct pollfd p = {b->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int c = accept(b->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        struct busy_conn *bc = malloc(sizeof(*bc));
+        cr_assert(bc != NULL);
+        *bc = (struct busy_conn){b, c};
+        pthread_mutex_lock(&b->mu);
+        cr_assert_lt(b->conn_count, BUSY_MAX_CONNS);
+        pthread_create(&b->conns[b->conn_count++], NULL, busy_conn_main, bc);
+        pthread_mutex_unlock(&b->mu);
+    }
+    for (size_t i = 0; i < b->conn_count; i++)
+        pthread_join(b->conns[i], NULL);
+    return NULL;
+}
+
+static void busy_start(struct busy *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->watch_fd = -1;
+    pthread_mutex_init(&b->mu, NULL);
+    b->fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(b->fd, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(b->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(listen(b->fd, 64), 0);
+    socklen_t al = sizeof(a);
+    getsockname(b->fd, (struct sockaddr *)&a, &al);
+    b->port = ntohs(a.sin_port);
+    pthread_create(&b->thread, NULL, busy_main, b);
+}
+
+static void busy_stop(struct busy *b)
+{
+    atomic_store(&b->stop, true);
+    pthread_join(b->thread, NULL);
+    close(b->fd);
+    pthread_mutex_destroy(&b->mu);
+}
+
+/* When each quiet event reached the handler (monotonic ns, 0: not yet). */
+struct arrivals {
+    _Atomic int64_t at[BUSY_EVENTS];
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void on_quiet(void *ctx, enum store_change change, const void *old_view,
+                     const void *new_view)
+{
+    struct arrivals *a = ctx;
+    const struct views_pod *n = new_view;
+    (void)old_view;
+    int i = -1;
+    if (change == STORE_ADDED && sscanf(n->name, "event-%d", &i) == 1 &&
+        i >= 0 && i < BUSY_EVENTS)
+        atomic_store(&a->at[i], mono_ns());
+}
+
+struct writer {
+    struct client *client;
+    atomic_bool stop;
+    atomic_int done;
+};
+
+/* Writes as fast as the limiter lets it, so the budget is always used up. */
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    while (!atomic_load(&w->stop)) {
+        struct client_response r;
+        client_response_init(&r);
+        client_update(w->client, &CLIENT_CONFIGMAPS, "w", "cm", NULL, "{}", &r);
+        client_response_cleanup(&r);
+        atomic_fetch_add(&w->done, 1);
+    }
+    return NULL;
+}
+
+static int busy_watch_fd(struct busy *b)
+{
+    pthread_mutex_lock(&b->mu);
+    int fd = b->watch_fd;
+    pthread_mutex_unlock(&b->mu);
+    return fd;
+}
+
+/* Sends event i on the quiet watch; returns when it was sent. */
+static int64_t send_quiet_event(struct busy *b, int i)
+{
+    char line[512];
+    int n =
+        snprintf(line, sizeof(line),
+                 "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\","
+                 "\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"event-%d\","
+                 "\"namespace\":\"quiet\",\"uid\":\"u-%d\","
+                 "\"resourceVersion\":\"%d\"}}}\n",
+                 i, i, 300 + i);
+    int fd = busy_watch_fd(b);
+    cr_assert_geq(fd, 0, "the quiet watch is not open");
+    int64_t t = mono_ns();
+    write_all(fd, line, (size_t)n);
+    return t;
+}
+
+static void new_pod_informer(struct informer_loop *l, struct client *c,
+                             const char *ns, informer_handler_fn handler,
+                             void *ctx, struct informer **out)
+{
+    struct informer_options opt = {.resource = &CLIENT_PODS,
+                                   .ops = &STORE_POD_OPS,
+                                   .namespace_name = ns,
+                                   .handler = handler,
+                                   .handler_ctx = ctx};
+    cr_assert_eq(informer_new(l, c, &opt, out), ZL_OK);
+}
+
+Test(informer, watch_events_flow_while_writes_use_up_the_limiter, .timeout = 60)
+{
+    struct busy b;
+    busy_start(&b);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", b.port);
+    struct kube_config cfg = {.server = strdup(url)};
+    struct client_options copt = {.qps = 1, .burst = 1, .max_retries = -1};
+    struct client *client = NULL;
+    cr_assert_eq(client_new(&cfg, &copt, &client), ZL_OK);
+    struct writer w = {.client = client};
+    pthread_t wt;
+    pthread_create(&wt, NULL, writer_main, &w);
+    struct informer_loop *loop = NULL;
+    struct informer *churn = NULL, *quiet = NULL;
+    struct arrivals arr = {0};
+    cr_assert_eq(informer_loop_new(&loop), ZL_OK);
+    new_pod_informer(loop, client, "churn", NULL, NULL, &churn);
+    new_pod_informer(loop, client, "quiet", on_quiet, &arr, &quiet);
+    cr_assert_eq(informer_loop_start(loop), ZL_OK);
+    for (long t = 0; busy_watch_fd(&b) < 0; t += 10) {
+        cr_assert_lt(t, 20000, "the quiet informer never watched");
+        sleep_ms(10);
+    }
+    /* Everything runs and competes for the one token a second. */
+    for (long t = 0;
+         atomic_load(&b.churn_watches) < 1 || atomic_load(&w.done) < 1;
+         t += 10) {
+        cr_assert_lt(t, 20000, "the churn informer or the writer is stuck");
+        sleep_ms(10);
+    }
+    int writes0 = atomic_load(&b.writes);
+    int churns0 = atomic_load(&b.churn_watches);
+    double worst_ms = 0;
+    for (int i = 0; i < BUSY_EVENTS; i++) {
+        sleep_ms(500 + 70 * i); /* land at different points of the budget */
+        int64_t sent = send_quiet_event(&b, i);
+        for (long t = 0; atomic_load(&arr.at[i]) == 0; t++) {
+            cr_assert_lt(t, 10000, "event %d never reached the handler", i);
+            sleep_ms(1);
+        }
+        double ms = (double)(atomic_load(&arr.at[i]) - sent) / 1e6;
+        worst_ms = ms > worst_ms ? ms : worst_ms;
+        cr_log_info("event %d: %.2f ms to the handler", i, ms);
+    }
+    int writes = atomic_load(&b.writes) - writes0;
+    int churns = atomic_load(&b.churn_watches) - churns0;
+    printf("limiter saturated (qps=1 burst=1; meanwhile %d writes, %d churn "
+           "watches): slowest of %d watch events took %.2f ms to its "
+           "handler\n",
+           writes, churns, BUSY_EVENTS, worst_ms);
+    cr_expect_geq(writes, 1, "the writer did not keep the limiter busy");
+    cr_expect_geq(churns, 1, "the churn informer did not ask for tokens");
+    cr_expect_lt(worst_ms, 50.0, "a watch event waited %.2f ms", worst_ms);
+    atomic_store(&w.stop, true);
+    client_cancel(client);
+    pthread_join(wt, NULL);
+    informer_loop_stop(loop);
+    informer_free(churn);
+    informer_free(quiet);
+    informer_loop_free(loop);
+    client_free(client);
+    busy_stop(&b);
+    free(cfg.server);
+}
+
+Test(informer, list_and_watch_starts_still_obey_the_client_limiter)
+{
+    struct busy b;
+    busy_start(&b);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", b.port);
+    struct kube_config cfg = {.server = strdup(url)};
+    struct client_options copt = {.qps = 10, .burst = 1};
+    struct client *client = NULL;
+    cr_assert_eq(client_new(&cfg, &copt, &client), ZL_OK);
+    struct informer_loop *loop = NULL;
+    struct informer *churn = NULL;
+    cr_assert_eq(informer_loop_new(&loop), ZL_OK);
+    new_pod_informer(loop, client, "churn", NULL, NULL, &churn);
+    cr_assert_eq(informer_loop_start(loop), ZL_OK);
+    for (long t = 0; atomic_load(&b.churn_watches) < 1; t += 10) {
+        cr_assert_lt(t, 20000, "the informer never watched");
+        sleep_ms(10);
+    }
+    int64_t t0 = mono_ns();
+    int w0 = atomic_load(&b.churn_watches);
+    sleep_ms(1000);
+    int watches = atomic_load(&b.churn_watches) - w0;
+    double s = (double)(mono_ns() - t0) / 1e9;
+    informer_loop_stop(loop);
+    /* A watch that closes at once, again and again: at 10 qps with a
+     * burst of 1 that is at most 10 starts a second (+1 for the edges). */
+    printf("10 qps: %d watches in %.2f s\n", watches, s);
+    cr_expect_leq(watches, (int)(10 * s) + 1, "%d watches in %.2f s", watches,
+                  s);
+    cr_expect_geq(watches, 2, "%d watches in %.2f s", watches, s);
+    informer_free(churn);
+    informer_loop_free(loop);
+    client_free(client);
+    busy_stop(&b);
+    free(cfg.server);
 }

@@ -2,20 +2,13 @@
 /* Token bucket. Reservations may drive the bucket negative: each caller
  * is promised a token at a later instant, so waiters are served in the
  * order they asked, as with Go's rate.Limiter.Reserve. */
-#include "kube/ratelimit.h"
+#include "base/ratelimit.h"
 
 #include "base/clock.h"
 #include "base/sync.h"
 
 #include <errno.h>
 #include <time.h>
-
-#define NS_PER_S 1000000000.0
-
-int64_t ratelimit_now_ns(void)
-{
-    return clock_mono_ns();
-}
 
 enum zl_err ratelimit_init(struct ratelimit *rl, double qps, int burst,
                            int64_t now_ns)
@@ -43,7 +36,8 @@ static int64_t reserve_locked(struct ratelimit *rl, int64_t now_ns)
     if (rl->qps <= 0)
         return 0;
     if (now_ns > rl->last_ns) {
-        double add = (double)(now_ns - rl->last_ns) * rl->qps / NS_PER_S;
+        double add =
+            (double)(now_ns - rl->last_ns) * rl->qps / (double)CLOCK_NS_PER_S;
         rl->tokens =
             rl->tokens + add > rl->burst ? rl->burst : rl->tokens + add;
         rl->last_ns = now_ns;
@@ -51,7 +45,7 @@ static int64_t reserve_locked(struct ratelimit *rl, int64_t now_ns)
     rl->tokens -= 1.0;
     if (rl->tokens >= 0)
         return 0;
-    double wait = -rl->tokens / rl->qps * NS_PER_S;
+    double wait = -rl->tokens / rl->qps * (double)CLOCK_NS_PER_S;
     return (int64_t)(wait + 0.5);
 }
 
@@ -67,7 +61,7 @@ int64_t ratelimit_reserve(struct ratelimit *rl, int64_t now_ns)
 static enum zl_err wait_locked(struct ratelimit *rl, int64_t deadline_ns)
 {
     struct timespec ts = sync_timespec(deadline_ns);
-    while (!rl->cancelled && ratelimit_now_ns() < deadline_ns) {
+    while (!rl->cancelled && clock_mono_ns() < deadline_ns) {
         int rc = pthread_cond_timedwait(&rl->cond, &rl->mu, &ts);
         if (rc == ETIMEDOUT)
             break;
@@ -83,7 +77,7 @@ enum zl_err ratelimit_wait(struct ratelimit *rl)
         rc = ZL_ERR_CANCELLED;
         goto out;
     }
-    int64_t now = ratelimit_now_ns();
+    int64_t now = clock_mono_ns();
     int64_t delay = reserve_locked(rl, now);
     if (delay > 0)
         rc = wait_locked(rl, now + delay);
@@ -99,7 +93,7 @@ enum zl_err ratelimit_sleep(struct ratelimit *rl, int64_t delay_ns)
     pthread_mutex_lock(&rl->mu);
     enum zl_err rc = rl->cancelled ? ZL_ERR_CANCELLED : ZL_OK;
     if (rc == ZL_OK && delay_ns > 0)
-        rc = wait_locked(rl, ratelimit_now_ns() + delay_ns);
+        rc = wait_locked(rl, clock_mono_ns() + delay_ns);
     pthread_mutex_unlock(&rl->mu);
     return rc;
 }

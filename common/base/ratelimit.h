@@ -3,8 +3,8 @@
  * like Go's golang.org/x/time/rate used by client-go. It can block until a
  * token is due (with cancel) or only say how long until it is due, so the
  * same limiter serves the REST client and a workqueue. It does no I/O. */
-#ifndef ZL_KUBE_RATELIMIT_H
-#define ZL_KUBE_RATELIMIT_H
+#ifndef ZL_BASE_RATELIMIT_H
+#define ZL_BASE_RATELIMIT_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -22,10 +22,10 @@ struct ratelimit {
     bool cancelled;
 };
 
-/* Starts a full bucket at now_ns (CLOCK_MONOTONIC nanoseconds for
- * ratelimit_wait users; any monotonic clock for ratelimit_reserve-only
- * users). qps <= 0 disables the limit; burst < 1 counts as 1.
- * ZL_ERR_NOMEM/ZL_ERR_INTERNAL when the mutex or condition cannot be made. */
+/* Starts a full bucket at now_ns (clock_mono_ns() for ratelimit_wait
+ * users; any monotonic clock for ratelimit_reserve-only users). qps <= 0
+ * disables the limit; burst < 1 counts as 1. ZL_ERR_NOMEM/ZL_ERR_INTERNAL when
+ * the mutex or condition cannot be made. */
 enum zl_err ratelimit_init(struct ratelimit *rl, double qps, int burst,
                            int64_t now_ns);
 
@@ -38,7 +38,7 @@ void ratelimit_cleanup(struct ratelimit *rl);
  * than a previous call counts as no time passed. */
 int64_t ratelimit_reserve(struct ratelimit *rl, int64_t now_ns);
 
-/* Takes one token, sleeping until it is due (CLOCK_MONOTONIC). ZL_OK, or
+/* Takes one token, sleeping until it is due (clock_mono_ns). ZL_OK, or
  * ZL_ERR_CANCELLED when ratelimit_cancel was called before or during the
  * wait (the token is given back). */
 enum zl_err ratelimit_wait(struct ratelimit *rl);
@@ -49,8 +49,5 @@ enum zl_err ratelimit_sleep(struct ratelimit *rl, int64_t delay_ns);
 
 /* Wakes every waiter with ZL_ERR_CANCELLED; later waits fail at once. */
 void ratelimit_cancel(struct ratelimit *rl);
-
-/* CLOCK_MONOTONIC in nanoseconds: the clock ratelimit_wait uses. */
-int64_t ratelimit_now_ns(void);
 
 #endif
