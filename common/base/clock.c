@@ -97,16 +97,23 @@ static size_t format_parts(int64_t secs, int64_t frac_ns,
 size_t clock_format_ms(int64_t unix_ms, enum clock_precision prec,
                        char out[CLOCK_RFC3339_MAX])
 {
-    int64_t secs = unix_ms / 1000 - (unix_ms % 1000 < 0);
-    int64_t frac_ms = unix_ms - secs * 1000;
+    /* Floor division without multiplying back: INT64_MIN must not
+     * overflow. */
+    int64_t frac_ms = unix_ms % CLOCK_MS_PER_S;
+    int64_t secs = unix_ms / CLOCK_MS_PER_S - (frac_ms < 0);
+    if (frac_ms < 0)
+        frac_ms += CLOCK_MS_PER_S;
     return format_parts(secs, frac_ms * CLOCK_NS_PER_MS, prec, out);
 }
 
 size_t clock_format_ns(int64_t unix_ns, enum clock_precision prec,
                        char out[CLOCK_RFC3339_MAX])
 {
-    int64_t secs = unix_ns / CLOCK_NS_PER_S - (unix_ns % CLOCK_NS_PER_S < 0);
-    return format_parts(secs, unix_ns - secs * CLOCK_NS_PER_S, prec, out);
+    int64_t frac_ns = unix_ns % CLOCK_NS_PER_S;
+    int64_t secs = unix_ns / CLOCK_NS_PER_S - (frac_ns < 0);
+    if (frac_ns < 0)
+        frac_ns += CLOCK_NS_PER_S;
+    return format_parts(secs, frac_ns, prec, out);
 }
 
 /* Reads exactly n digits. */

@@ -97,6 +97,8 @@ Test(clock, format_ns_has_microseconds)
     cr_assert_str_eq(out, "1969-12-31T23:59:59.999999Z");
     clock_format_ns(0, CLOCK_PREC_S, out);
     cr_assert_str_eq(out, "1970-01-01T00:00:00Z");
+    clock_format_ns(INT64_MIN, CLOCK_PREC_US, out);
+    cr_assert_str_eq(out, "1677-09-21T00:12:43.145224Z");
 }
 
 Test(clock, format_then_parse_round_trips)
