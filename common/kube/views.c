@@ -827,11 +827,12 @@ static enum zl_err endpointslice_pass(struct arena *a, struct json_object *obj,
         err = read_endpoints(a, obj, eps);
     if (err == ZL_OK)
         err = read_endpoint_ports(a, obj, eps);
-    /* The labels are only readable once filled. */
+    /* The labels are only readable once filled; read them as meta_pass
+     * wrote them. */
     if (err == ZL_OK && a->base != NULL && !a->overflow) {
-        eps->service_name =
-            views_map_get(&eps->labels, VIEWS_LABEL_SERVICE_NAME);
-        eps->managed_by = views_map_get(&eps->labels, VIEWS_LABEL_MANAGED_BY);
+        const struct views_meta *m = view;
+        eps->service_name = views_map_get(&m->labels, VIEWS_LABEL_SERVICE_NAME);
+        eps->managed_by = views_map_get(&m->labels, VIEWS_LABEL_MANAGED_BY);
     }
     return err;
 }

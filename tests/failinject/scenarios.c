@@ -194,13 +194,14 @@ static enum zl_err store_steps(struct store *s, uint64_t *h)
         if (err == ZL_OK)
             err = store_put(s, view, NULL);
     }
+    const struct views_pod **pods = NULL;
     if (err == ZL_OK)
-        err = store_list(s, "a", &items, &count);
+        err = store_list_pods(s, "a", &pods, &count);
     if (err != ZL_OK)
         return err;
     *h = fnv(*h, &count, sizeof(count));
-    store_release_list(s, items, count);
-    const struct views_pod *got = store_get(s, "a", "x");
+    store_release_pods(pods, count);
+    const struct views_pod *got = store_get_pod(s, "a", "x");
     *h = fnv_str(*h, got != NULL ? got->resource_version : "-");
     store_release(s, got);
     store_delete(s, "a", "y", NULL);

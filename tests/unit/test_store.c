@@ -185,10 +185,8 @@ Test(store, namespace_index_survives_growth_and_churn)
             cr_expect_eq(num % 2, 1);
             cr_expect_eq(num % 37, k);
             if (i > 0)
-                cr_expect_lt(
-                    strcmp(((const struct views_pod *)items[i - 1])->name,
-                           p->name),
-                    0);
+                cr_expect_lt(strcmp(views_pod_of(items[i - 1])->name, p->name),
+                             0);
         }
         total += count;
         store_release_list(s, items, count);
@@ -343,10 +341,10 @@ Test(store, snapshots_survive_replacement_and_deletion)
     struct store *s = new_pod_store();
     cr_assert_eq(store_put(s, pod("a", "x", "1"), NULL), ZL_OK);
     cr_assert_eq(store_put(s, pod("a", "y", "1"), NULL), ZL_OK);
-    const struct views_pod *held = store_get(s, "a", "x");
-    const void **snap;
+    const struct views_pod *held = store_get_pod(s, "a", "x");
+    const struct views_pod **snap;
     size_t count;
-    cr_assert_eq(store_list(s, "a", &snap, &count), ZL_OK);
+    cr_assert_eq(store_list_pods(s, "a", &snap, &count), ZL_OK);
     cr_assert_eq(count, 2);
     /* Replace x, delete y, then relist to nothing: the store drops all of
      * its references, ours stay valid (valgrind and ASan check reads). */
@@ -355,16 +353,14 @@ Test(store, snapshots_survive_replacement_and_deletion)
     cr_assert_eq(store_replace(s, NULL, 0, NULL, NULL), ZL_OK);
     cr_expect_eq(store_count(s), 0);
     cr_expect_str_eq(held->resource_version, "1");
-    cr_expect_str_eq(((const struct views_pod *)snap[0])->name, "x");
-    cr_expect_str_eq(((const struct views_pod *)snap[1])->name, "y");
-    cr_expect_str_eq(((const struct views_pod *)snap[1])->uid, "uid-y");
+    cr_expect_str_eq(snap[0]->name, "x");
+    cr_expect_str_eq(snap[1]->name, "y");
+    cr_expect_str_eq(snap[1]->uid, "uid-y");
     store_free(s);
     /* Even the store's end leaves them alive until released. */
     cr_expect_str_eq(held->name, "x");
     views_release(held);
-    for (size_t i = 0; i < count; i++)
-        views_release(snap[i]);
-    free(snap);
+    store_release_pods(snap, count);
 }
 
 /* Readers list and get while a writer puts, deletes and relists. */
