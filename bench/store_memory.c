@@ -72,7 +72,7 @@ static int run_once(size_t n, struct result *r)
         goto out;
     double t1 = now_s();
     size_t views = podgen_heap_bytes();
-    if (store_new(&STORE_POD_OPS, &s) != ZL_OK)
+    if (store_new(VIEWS_KIND_POD, &s) != ZL_OK)
         goto out;
     double t2 = now_s();
     for (size_t i = 0; i < n; i++) {
@@ -92,7 +92,7 @@ static int run_once(size_t n, struct result *r)
 out:
     store_free(s);
     for (size_t i = 0; pods != NULL && i < n; i++)
-        views_pod_release(pods[i]);
+        views_release(pods[i]);
     free(pods);
     free(json);
     return rc;

@@ -45,7 +45,7 @@ struct informer {
     struct informer *next;
     struct client *client;
     const struct client_resource *res;
-    const struct store_ops *ops;
+    enum views_kind kind;
     struct store *store;
     char *ns;
     char *label_selector;
@@ -154,7 +154,7 @@ static enum zl_err informer_apply(struct informer *inf, enum watch_type type,
 {
     void *view = NULL;
     const void *old = NULL;
-    enum zl_err err = inf->ops->parse(object, &view);
+    enum zl_err err = views_from_json(inf->kind, object, &view);
     if (err == ZL_ERR_NOMEM)
         return err;
     if (err != ZL_OK) {
@@ -163,11 +163,11 @@ static enum zl_err informer_apply(struct informer *inf, enum watch_type type,
         return ZL_OK;
     }
     if (type == WATCH_DELETED) {
-        store_delete(inf->store, inf->ops->namespace_of(view),
-                     inf->ops->name_of(view), &old);
+        store_delete(inf->store, views_meta_of(view)->namespace_name,
+                     views_meta_of(view)->name, &old);
         if (old != NULL)
             informer_notify(inf, STORE_DELETED, old, NULL);
-        inf->ops->release(view);
+        views_release(view);
         goto out;
     }
     err = store_put(inf->store, view, &old); /* consumes view, even on error */
@@ -177,7 +177,7 @@ static enum zl_err informer_apply(struct informer *inf, enum watch_type type,
     informer_notify(inf, old == NULL ? STORE_ADDED : STORE_UPDATED, old, view);
 out:
     if (old != NULL)
-        inf->ops->release(old);
+        views_release(old);
     return ZL_OK;
 }
 
@@ -296,7 +296,7 @@ out:
 static void informer_drop_items(struct informer *inf)
 {
     for (size_t i = 0; i < inf->item_count; i++)
-        inf->ops->release(inf->items[i]);
+        views_release(inf->items[i]);
     inf->item_count = 0;
     free(inf->continue_token);
     inf->continue_token = NULL;
@@ -369,12 +369,12 @@ static enum zl_err informer_take_page(struct informer *inf)
     for (size_t i = 0; i < json_object_array_length(items) && err == ZL_OK;
          i++) {
         void *view = NULL;
-        enum zl_err perr =
-            inf->ops->parse(json_object_array_get_idx(items, i), &view);
+        enum zl_err perr = views_from_json(
+            inf->kind, json_object_array_get_idx(items, i), &view);
         if (perr == ZL_OK) {
             err = informer_add_item(inf, view);
             if (err != ZL_OK)
-                inf->ops->release(view);
+                views_release(view);
         } else if (perr == ZL_ERR_NOMEM) {
             err = perr;
         } else {
@@ -686,7 +686,7 @@ enum zl_err informer_new(struct informer_loop *l, struct client *client,
                          struct informer **out)
 {
     *out = NULL;
-    if (opt->resource == NULL || opt->ops == NULL)
+    if (opt->resource == NULL || opt->kind == VIEWS_KIND_NONE)
         return ZL_ERR_INVALID;
     assert(!l->started);
     struct informer *inf = calloc(1, sizeof(*inf));
@@ -695,7 +695,7 @@ enum zl_err informer_new(struct informer_loop *l, struct client *client,
     inf->loop = l;
     inf->client = client;
     inf->res = opt->resource;
-    inf->ops = opt->ops;
+    inf->kind = opt->kind;
     inf->handler = opt->handler;
     inf->handler_ctx = opt->handler_ctx;
     inf->page_limit =
@@ -709,7 +709,7 @@ enum zl_err informer_new(struct informer_loop *l, struct client *client,
     watch_init(&inf->dec,
                opt->max_event > 0 ? opt->max_event : INFORMER_MAX_EVENT,
                informer_on_event, inf);
-    enum zl_err err = store_new(opt->ops, &inf->store);
+    enum zl_err err = store_new(opt->kind, &inf->store);
     if (err == ZL_OK)
         err = informer_dup(opt->namespace_name, &inf->ns);
     if (err == ZL_OK)

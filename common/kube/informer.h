@@ -54,7 +54,7 @@ typedef void (*informer_handler_fn)(void *ctx, enum store_change change,
 
 struct informer_options {
     const struct client_resource *resource; /* borrowed, static */
-    const struct store_ops *ops;            /* borrowed, static */
+    enum views_kind kind;                   /* what the resource holds */
     const char *namespace_name;  /* NULL or "": every namespace; copied */
     const char *label_selector;  /* NULL: none; copied */
     const char *field_selector;  /* NULL: none; copied */
@@ -70,7 +70,7 @@ struct informer;
 
 /* Makes an informer on loop l (which must not be started yet) with its own
  * store. client and l are borrowed and must outlive it; strings in opt are
- * copied. ZL_ERR_NOMEM, ZL_ERR_INVALID (no resource or ops). */
+ * copied. ZL_ERR_NOMEM, ZL_ERR_INVALID (no resource or kind). */
 enum zl_err informer_new(struct informer_loop *l, struct client *client,
                          const struct informer_options *opt,
                          struct informer **out);

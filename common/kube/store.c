@@ -48,10 +48,20 @@ struct store_table {
 };
 
 struct store {
-    const struct store_ops *ops;
+    enum views_kind kind;
     pthread_rwlock_t lock;
     struct store_table t;
 };
+
+static const char *ns_of(const void *view)
+{
+    return views_meta_of(view)->namespace_name;
+}
+
+static const char *name_of(const void *view)
+{
+    return views_meta_of(view)->name;
+}
 
 /* FNV-1a; the namespace hash is a prefix of the key hash's input. */
 static uint32_t hash_str(uint32_t h, const char *s)
@@ -89,15 +99,14 @@ static enum zl_err table_init(struct store_table *t)
 }
 
 /* Frees the table; with release, drops the views' references too. */
-static void table_cleanup(struct store_table *t, const struct store_ops *ops,
-                          bool release)
+static void table_cleanup(struct store_table *t, bool release)
 {
     for (size_t i = 0; i < t->bucket_count; i++) {
         struct store_entry *e = t->buckets[i];
         while (e != NULL) {
             struct store_entry *next = e->next;
             if (release)
-                ops->release(e->view);
+                views_release(e->view);
             free(e);
             e = next;
         }
@@ -119,25 +128,23 @@ static void table_cleanup(struct store_table *t, const struct store_ops *ops,
 
 /* The link pointing at the entry for ns/name, or at the chain's end. */
 static struct store_entry **table_link(const struct store_table *t,
-                                       const struct store_ops *ops,
                                        const char *ns, const char *name,
                                        uint32_t hash)
 {
     struct store_entry **link = &t->buckets[hash & (t->bucket_count - 1)];
     for (; *link != NULL; link = &(*link)->next) {
         const struct store_entry *e = *link;
-        if (e->hash == hash && strcmp(ops->name_of(e->view), name) == 0 &&
-            strcmp(ops->namespace_of(e->view), ns) == 0)
+        if (e->hash == hash && strcmp(name_of(e->view), name) == 0 &&
+            strcmp(ns_of(e->view), ns) == 0)
             break;
     }
     return link;
 }
 
 static struct store_entry *table_find(const struct store_table *t,
-                                      const struct store_ops *ops,
                                       const char *ns, const char *name)
 {
-    return *table_link(t, ops, ns, name, hash_key(ns, name));
+    return *table_link(t, ns, name, hash_key(ns, name));
 }
 
 /* Doubles the buckets when the load passes 1. Failing to grow only makes
@@ -262,13 +269,13 @@ static void ns_remove(struct store_table *t, const char *ns,
 
 /* Inserts or replaces. *old_out gets the replaced view (or NULL). On error
  * nothing changed and the caller still holds view. */
-static enum zl_err table_put(struct store_table *t, const struct store_ops *ops,
-                             const void *view, const void **old_out)
+static enum zl_err table_put(struct store_table *t, const void *view,
+                             const void **old_out)
 {
-    const char *ns = ops->namespace_of(view);
-    const char *name = ops->name_of(view);
+    const char *ns = ns_of(view);
+    const char *name = name_of(view);
     uint32_t hash = hash_key(ns, name);
-    struct store_entry **link = table_link(t, ops, ns, name, hash);
+    struct store_entry **link = table_link(t, ns, name, hash);
     *old_out = NULL;
     if (*link != NULL) {
         /* Same namespace and name: the namespace index is unchanged. */
@@ -293,12 +300,10 @@ static enum zl_err table_put(struct store_table *t, const struct store_ops *ops,
     return ZL_OK;
 }
 
-static const void *table_delete(struct store_table *t,
-                                const struct store_ops *ops, const char *ns,
+static const void *table_delete(struct store_table *t, const char *ns,
                                 const char *name)
 {
-    struct store_entry **link =
-        table_link(t, ops, ns, name, hash_key(ns, name));
+    struct store_entry **link = table_link(t, ns, name, hash_key(ns, name));
     struct store_entry *e = *link;
     if (e == NULL)
         return NULL;
@@ -310,19 +315,21 @@ static const void *table_delete(struct store_table *t,
     return view;
 }
 
-enum zl_err store_new(const struct store_ops *ops, struct store **out)
+enum zl_err store_new(enum views_kind kind, struct store **out)
 {
     *out = NULL;
+    if (kind == VIEWS_KIND_NONE)
+        return ZL_ERR_INVALID;
     struct store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return ZL_ERR_NOMEM;
-    s->ops = ops;
+    s->kind = kind;
     enum zl_err err = table_init(&s->t);
     if (err != ZL_OK)
         goto out;
     int rc = pthread_rwlock_init(&s->lock, NULL);
     if (rc != 0) {
-        table_cleanup(&s->t, ops, false);
+        table_cleanup(&s->t, false);
         err = rc == ENOMEM || rc == EAGAIN ? ZL_ERR_NOMEM : ZL_ERR_INTERNAL;
     }
 out:
@@ -337,7 +344,7 @@ void store_free(struct store *s)
 {
     if (s == NULL)
         return;
-    table_cleanup(&s->t, s->ops, true);
+    table_cleanup(&s->t, true);
     pthread_rwlock_destroy(&s->lock);
     free(s);
 }
@@ -345,16 +352,19 @@ void store_free(struct store *s)
 enum zl_err store_put(struct store *s, void *view, const void **old_out)
 {
     const void *old = NULL;
-    pthread_rwlock_wrlock(&s->lock);
-    enum zl_err err = table_put(&s->t, s->ops, view, &old);
-    pthread_rwlock_unlock(&s->lock);
+    enum zl_err err = ZL_ERR_INVALID;
+    if (views_meta_of(view)->kind == s->kind) {
+        pthread_rwlock_wrlock(&s->lock);
+        err = table_put(&s->t, view, &old);
+        pthread_rwlock_unlock(&s->lock);
+    }
     /* The reference is consumed either way. */
     if (err != ZL_OK)
-        s->ops->release(view);
+        views_release(view);
     if (old_out != NULL)
         *old_out = old;
     else if (old != NULL)
-        s->ops->release(old);
+        views_release(old);
     return err;
 }
 
@@ -362,21 +372,21 @@ void store_delete(struct store *s, const char *ns, const char *name,
                   const void **old_out)
 {
     pthread_rwlock_wrlock(&s->lock);
-    const void *old = table_delete(&s->t, s->ops, ns, name);
+    const void *old = table_delete(&s->t, ns, name);
     pthread_rwlock_unlock(&s->lock);
     if (old_out != NULL)
         *old_out = old;
     else if (old != NULL)
-        s->ops->release(old);
+        views_release(old);
 }
 
 const void *store_get(struct store *s, const char *ns, const char *name)
 {
     pthread_rwlock_rdlock(&s->lock);
-    struct store_entry *e = table_find(&s->t, s->ops, ns, name);
+    struct store_entry *e = table_find(&s->t, ns, name);
     const void *view = e != NULL ? e->view : NULL;
     if (view != NULL)
-        s->ops->retain(view);
+        views_retain(view);
     pthread_rwlock_unlock(&s->lock);
     return view;
 }
@@ -412,7 +422,7 @@ static size_t collect(const struct store *s, const struct store_ns *n, bool all,
             out[k++].view = n->items[i]->view;
     }
     for (size_t i = 0; i < k; i++)
-        s->ops->retain(out[i].view);
+        views_retain(out[i].view);
     return k;
 }
 
@@ -442,8 +452,8 @@ enum zl_err store_list(struct store *s, const char *ns, const void ***items,
         goto out;
     /* Sorting needs no lock: the views are ours and immutable. */
     for (size_t i = 0; i < k; i++) {
-        sorted[i].ns = s->ops->namespace_of(sorted[i].view);
-        sorted[i].name = s->ops->name_of(sorted[i].view);
+        sorted[i].ns = ns_of(sorted[i].view);
+        sorted[i].name = name_of(sorted[i].view);
     }
     if (k > 1)
         qsort(sorted, k, sizeof(*sorted), sort_item_cmp);
@@ -461,8 +471,8 @@ out:
 
 void store_release(struct store *s, const void *view)
 {
-    if (view != NULL)
-        s->ops->release(view);
+    (void)s; /* any view releases itself */
+    views_release(view);
 }
 
 void store_release_list(struct store *s, const void **items, size_t count)
@@ -487,18 +497,16 @@ struct store_diff {
     const void *new_view;
 };
 
-static bool same_version(const struct store_ops *ops, const void *a,
-                         const void *b)
+static bool same_version(const void *a, const void *b)
 {
-    return strcmp(ops->resource_version_of(a), ops->resource_version_of(b)) ==
-           0;
+    return strcmp(views_meta_of(a)->resource_version,
+                  views_meta_of(b)->resource_version) == 0;
 }
 
 /* Compares the new content with the old; called with the write lock held.
  * New views get a reference each, so they outlive the lock; the old ones
  * stay alive in the old table until the callbacks are done. */
-static size_t diff_tables(const struct store_ops *ops,
-                          const struct store_table *old_t,
+static size_t diff_tables(const struct store_table *old_t,
                           const struct store_table *new_t,
                           struct store_diff *out)
 {
@@ -506,22 +514,21 @@ static size_t diff_tables(const struct store_ops *ops,
     for (size_t i = 0; i < new_t->bucket_count; i++) {
         for (const struct store_entry *e = new_t->buckets[i]; e != NULL;
              e = e->next) {
-            const struct store_entry *o = table_find(
-                old_t, ops, ops->namespace_of(e->view), ops->name_of(e->view));
-            if (o != NULL && same_version(ops, o->view, e->view))
+            const struct store_entry *o =
+                table_find(old_t, ns_of(e->view), name_of(e->view));
+            if (o != NULL && same_version(o->view, e->view))
                 continue;
             out[k].change = o != NULL ? STORE_UPDATED : STORE_ADDED;
             out[k].old_view = o != NULL ? o->view : NULL;
             out[k].new_view = e->view;
-            ops->retain(e->view);
+            views_retain(e->view);
             k++;
         }
     }
     for (size_t i = 0; i < old_t->bucket_count; i++) {
         for (const struct store_entry *o = old_t->buckets[i]; o != NULL;
              o = o->next) {
-            if (table_find(new_t, ops, ops->namespace_of(o->view),
-                           ops->name_of(o->view)) != NULL)
+            if (table_find(new_t, ns_of(o->view), name_of(o->view)) != NULL)
                 continue;
             out[k].change = STORE_DELETED;
             out[k].old_view = o->view;
@@ -534,24 +541,27 @@ static size_t diff_tables(const struct store_ops *ops,
 
 /* Builds a table from items, consuming their references (a later duplicate
  * of a namespace/name wins). On error every reference is dropped. */
-static enum zl_err build_table(const struct store_ops *ops, void **items,
-                               size_t count, struct store_table *t)
+static enum zl_err build_table(enum views_kind kind, void **items, size_t count,
+                               struct store_table *t)
 {
     size_t i = 0;
     enum zl_err err = table_init(t);
     for (; err == ZL_OK && i < count; i++) {
         const void *dup = NULL;
-        err = table_put(t, ops, items[i], &dup);
+        if (views_meta_of(items[i])->kind != kind)
+            err = ZL_ERR_INVALID;
+        else
+            err = table_put(t, items[i], &dup);
         if (err == ZL_OK && dup != NULL)
-            ops->release(dup);
+            views_release(dup);
     }
     if (err == ZL_OK)
         return ZL_OK;
     /* items[i - 1] failed and was not taken; neither were the rest. */
     for (size_t j = i > 0 ? i - 1 : 0; j < count; j++)
-        ops->release(items[j]);
+        views_release(items[j]);
     if (t->buckets != NULL)
-        table_cleanup(t, ops, true);
+        table_cleanup(t, true);
     return err;
 }
 
@@ -564,7 +574,7 @@ enum zl_err store_replace(struct store *s, void **items, size_t count,
     struct store_table fresh;
     struct store_diff *diffs = NULL;
     size_t ndiff = 0;
-    enum zl_err err = build_table(s->ops, items, count, &fresh);
+    enum zl_err err = build_table(s->kind, items, count, &fresh);
     if (err != ZL_OK)
         return err;
     pthread_rwlock_wrlock(&s->lock);
@@ -574,10 +584,10 @@ enum zl_err store_replace(struct store *s, void **items, size_t count,
         diffs = malloc(most * sizeof(*diffs));
         if (diffs == NULL) {
             pthread_rwlock_unlock(&s->lock);
-            table_cleanup(&fresh, s->ops, true);
+            table_cleanup(&fresh, true);
             return ZL_ERR_NOMEM;
         }
-        ndiff = diff_tables(s->ops, &s->t, &fresh, diffs);
+        ndiff = diff_tables(&s->t, &fresh, diffs);
     }
     struct store_table old = s->t;
     s->t = fresh;
@@ -586,158 +596,66 @@ enum zl_err store_replace(struct store *s, void **items, size_t count,
     for (size_t i = 0; i < ndiff; i++) {
         on_change(ctx, diffs[i].change, diffs[i].old_view, diffs[i].new_view);
         if (diffs[i].new_view != NULL)
-            s->ops->release(diffs[i].new_view);
+            views_release(diffs[i].new_view);
     }
     free(diffs);
-    table_cleanup(&old, s->ops, true);
+    table_cleanup(&old, true);
     return ZL_OK;
 }
 
-/* The ops of each view kind: thin casts over views.h. */
+/* The kinds' own spellings of the above: readers get typed views. */
 
-static enum zl_err pod_parse(struct json_object *obj, void **view_out)
+const struct views_pod *store_get_pod(struct store *s, const char *ns,
+                                      const char *name)
 {
-    struct views_pod *pod;
-    enum zl_err err = views_pod_from_json(obj, &pod);
-    *view_out = pod;
-    return err;
+    if (s->kind != VIEWS_KIND_POD)
+        return NULL;
+    return views_pod_of(store_get(s, ns, name));
 }
 
-static void pod_retain(const void *view)
+const struct views_service *store_get_service(struct store *s, const char *ns,
+                                              const char *name)
 {
-    views_pod_retain(view);
+    if (s->kind != VIEWS_KIND_SERVICE)
+        return NULL;
+    return views_service_of(store_get(s, ns, name));
 }
 
-static void pod_release(const void *view)
+const struct views_endpointslice *
+store_get_endpointslice(struct store *s, const char *ns, const char *name)
 {
-    views_pod_release(view);
+    if (s->kind != VIEWS_KIND_ENDPOINTSLICE)
+        return NULL;
+    return views_endpointslice_of(store_get(s, ns, name));
 }
 
-static const char *pod_namespace(const void *view)
+enum zl_err store_list_pods(struct store *s, const char *ns,
+                            const struct views_pod ***pods, size_t *count)
 {
-    return ((const struct views_pod *)view)->namespace_name;
+    const void **views;
+    enum zl_err err = ZL_ERR_INVALID;
+    *pods = NULL;
+    *count = 0;
+    if (s->kind != VIEWS_KIND_POD)
+        return err;
+    err = store_list(s, ns, &views, count);
+    if (err != ZL_OK || *count == 0)
+        return err;
+    *pods = malloc(*count * sizeof(**pods));
+    for (size_t i = 0; *pods != NULL && i < *count; i++)
+        (*pods)[i] = views_pod_of(views[i]);
+    if (*pods != NULL) {
+        free(views);
+        return ZL_OK;
+    }
+    store_release_list(s, views, *count);
+    *count = 0;
+    return ZL_ERR_NOMEM;
 }
 
-static const char *pod_name(const void *view)
+void store_release_pods(const struct views_pod **pods, size_t count)
 {
-    return ((const struct views_pod *)view)->name;
+    for (size_t i = 0; i < count; i++)
+        views_release(pods[i]);
+    free(pods);
 }
-
-static const char *pod_uid(const void *view)
-{
-    return ((const struct views_pod *)view)->uid;
-}
-
-static const char *pod_rv(const void *view)
-{
-    return ((const struct views_pod *)view)->resource_version;
-}
-
-const struct store_ops STORE_POD_OPS = {
-    .name = "pods",
-    .parse = pod_parse,
-    .retain = pod_retain,
-    .release = pod_release,
-    .namespace_of = pod_namespace,
-    .name_of = pod_name,
-    .uid_of = pod_uid,
-    .resource_version_of = pod_rv,
-};
-
-static enum zl_err service_parse(struct json_object *obj, void **view_out)
-{
-    struct views_service *svc;
-    enum zl_err err = views_service_from_json(obj, &svc);
-    *view_out = svc;
-    return err;
-}
-
-static void service_retain(const void *view)
-{
-    views_service_retain(view);
-}
-
-static void service_release(const void *view)
-{
-    views_service_release(view);
-}
-
-static const char *service_namespace(const void *view)
-{
-    return ((const struct views_service *)view)->namespace_name;
-}
-
-static const char *service_name(const void *view)
-{
-    return ((const struct views_service *)view)->name;
-}
-
-static const char *service_uid(const void *view)
-{
-    return ((const struct views_service *)view)->uid;
-}
-
-static const char *service_rv(const void *view)
-{
-    return ((const struct views_service *)view)->resource_version;
-}
-
-const struct store_ops STORE_SERVICE_OPS = {
-    .name = "services",
-    .parse = service_parse,
-    .retain = service_retain,
-    .release = service_release,
-    .namespace_of = service_namespace,
-    .name_of = service_name,
-    .uid_of = service_uid,
-    .resource_version_of = service_rv,
-};
-
-static enum zl_err slice_parse(struct json_object *obj, void **view_out)
-{
-    struct views_endpointslice *eps;
-    enum zl_err err = views_endpointslice_from_json(obj, &eps);
-    *view_out = eps;
-    return err;
-}
-
-static void slice_retain(const void *view)
-{
-    views_endpointslice_retain(view);
-}
-
-static void slice_release(const void *view)
-{
-    views_endpointslice_release(view);
-}
-
-static const char *slice_namespace(const void *view)
-{
-    return ((const struct views_endpointslice *)view)->namespace_name;
-}
-
-static const char *slice_name(const void *view)
-{
-    return ((const struct views_endpointslice *)view)->name;
-}
-
-static const char *slice_uid(const void *view)
-{
-    return ((const struct views_endpointslice *)view)->uid;
-}
-
-static const char *slice_rv(const void *view)
-{
-    return ((const struct views_endpointslice *)view)->resource_version;
-}
-
-const struct store_ops STORE_ENDPOINTSLICE_OPS = {
-    .name = "endpointslices",
-    .parse = slice_parse,
-    .retain = slice_retain,
-    .release = slice_release,
-    .namespace_of = slice_namespace,
-    .name_of = slice_name,
-    .uid_of = slice_uid,
-    .resource_version_of = slice_rv,
-};

@@ -10,41 +10,21 @@
 #include <stddef.h>
 
 #include "base/err.h"
-
-struct json_object;
-
-/* How the store handles one kind of view. Views are immutable once parsed;
- * retain/release adjust an atomic reference count inside the view and
- * release frees it at zero. */
-struct store_ops {
-    const char *name; /* resource plural, "pods" */
-    /* Parses an object of this kind (a list item or a watch event object;
-     * borrowed). A new view with one reference. */
-    enum zl_err (*parse)(struct json_object *obj, void **view_out);
-    void (*retain)(const void *view);
-    void (*release)(const void *view);
-    const char *(*namespace_of)(const void *view);
-    const char *(*name_of)(const void *view);
-    const char *(*uid_of)(const void *view);
-    const char *(*resource_version_of)(const void *view);
-};
-
-/* Ops for the views of common/kube/views.h. */
-extern const struct store_ops STORE_POD_OPS;
-extern const struct store_ops STORE_SERVICE_OPS;
-extern const struct store_ops STORE_ENDPOINTSLICE_OPS;
+#include "kube/views.h"
 
 struct store;
 
-/* A new empty store for one kind of view; ops is borrowed and must outlive
- * it (usually one of the STORE_*_OPS). ZL_ERR_NOMEM. */
-enum zl_err store_new(const struct store_ops *ops, struct store **out);
+/* A new empty store for views of one kind (of common/kube/views.h; the
+ * store works on their shared part, views_meta). ZL_ERR_INVALID for
+ * VIEWS_KIND_NONE, ZL_ERR_NOMEM. */
+enum zl_err store_new(enum views_kind kind, struct store **out);
 /* Releases every view the store holds. NULL is a no-op. */
 void store_free(struct store *s);
 
 /* Inserts or replaces by namespace/name, taking the caller's reference to
  * view. *old_out (may be NULL to drop it) receives the replaced view's
- * reference, or NULL when there was none. ZL_ERR_NOMEM leaves the content
+ * reference, or NULL when there was none. ZL_ERR_NOMEM, or ZL_ERR_INVALID
+ * for a view of another kind than the store's, leave the content
  * unchanged; the reference to view is consumed (released) even then. */
 enum zl_err store_put(struct store *s, void *view, const void **old_out);
 
@@ -86,13 +66,28 @@ enum store_change {
  * objects whose resourceVersion did not change are not reported. A later
  * item with the same namespace/name as an earlier one wins. on_change may
  * be NULL; it runs after the swap, outside the lock (it may read the
- * store), in no particular order. ZL_ERR_NOMEM leaves the content
- * unchanged and reports nothing; the items' references are consumed even
- * then (the caller keeps the items array itself). */
+ * store), in no particular order. ZL_ERR_NOMEM (or ZL_ERR_INVALID: an
+ * item of another kind) leaves the content unchanged and reports nothing; the
+ * items' references are consumed even then (the caller keeps the items array
+ * itself). */
 enum zl_err store_replace(struct store *s, void **items, size_t count,
                           void (*on_change)(void *ctx, enum store_change c,
                                             const void *old_view,
                                             const void *new_view),
                           void *ctx);
+
+/* Typed spellings for readers: store_get as a view of the store's kind
+ * (NULL when absent or when the store holds another kind; release with
+ * store_release), and store_list for a pod store (ZL_ERR_INVALID for
+ * another kind), released with store_release_pods. */
+const struct views_pod *store_get_pod(struct store *s, const char *ns,
+                                      const char *name);
+const struct views_service *store_get_service(struct store *s, const char *ns,
+                                              const char *name);
+const struct views_endpointslice *
+store_get_endpointslice(struct store *s, const char *ns, const char *name);
+enum zl_err store_list_pods(struct store *s, const char *ns,
+                            const struct views_pod ***pods, size_t *count);
+void store_release_pods(const struct views_pod **pods, size_t count);
 
 #endif

@@ -13,44 +13,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 
-/* Deep enough for any Pod or Service, managedFields included. */
-#define VIEWS_JSON_DEPTH 64
-
 /* The arena of one view. While measuring, base is NULL and only used grows;
- * while filling, base points to cap bytes and every copy lands there. */
+ * while filling, base points to cap bytes and every copy lands there, or,
+ * should a copy not fit, nowhere: overflow is set and the view dropped. */
 struct arena {
     char *base;
     size_t used;
     size_t cap;
+    bool overflow;
 };
+
+static size_t arena_shortfall;
+
+void views_test_arena_shortfall(size_t bytes)
+{
+    arena_shortfall = bytes;
+}
+
+/* Reserves size bytes at offset off; NULL while measuring or when they do
+ * not fit (overflow set, used unchanged). */
+static char *arena_take(struct arena *a, size_t off, size_t size)
+{
+    if (a->base == NULL) {
+        a->used = off + size;
+        return NULL;
+    }
+    if (a->overflow || off > a->cap || size > a->cap - off) {
+        a->overflow = true;
+        return NULL;
+    }
+    a->used = off + size;
+    return a->base + off;
+}
 
 static void *arena_alloc(struct arena *a, size_t size)
 {
     size_t align = alignof(max_align_t);
-    a->used = (a->used + align - 1) / align * align;
-    void *p = NULL;
-    if (a->base != NULL) {
-        assert(a->used + size <= a->cap);
-        p = a->base + a->used;
-    }
-    a->used += size;
-    return p;
+    return arena_take(a, (a->used + align - 1) / align * align, size);
 }
 
-/* Copies len bytes and a terminator; returns "" while measuring. */
+/* Copies len bytes and a terminator; returns "" while measuring or on
+ * overflow. */
 static const char *arena_str(struct arena *a, const char *s, size_t len)
 {
-    if (a->base == NULL) {
-        a->used += len + 1;
+    char *p = arena_take(a, a->used, len + 1);
+    if (p == NULL)
         return "";
-    }
-    assert(a->used + len + 1 <= a->cap);
-    char *p = a->base + a->used;
     memcpy(p, s, len);
     p[len] = '\0';
-    a->used += len + 1;
     return p;
 }
 
@@ -127,7 +141,7 @@ static enum zl_err get_time(struct json_object *obj, const char *key,
         return err;
     err = check_string(v, 64);
     if (err == ZL_OK)
-        err = views_parse_time(json_object_get_string(v), out);
+        err = clock_parse_rfc3339(json_object_get_string(v), out);
     if (err != ZL_OK)
         log_debug("views: field \"%s\" is not an RFC 3339 time", key);
     return err != ZL_OK ? ZL_ERR_PARSE : ZL_OK;
@@ -392,47 +406,35 @@ static enum zl_err check_object(struct json_object *obj)
     return ZL_OK;
 }
 
-/* One pass over a Pod: measures when a->base is NULL, else fills pod. */
-static enum zl_err pod_pass(struct arena *a, struct json_object *obj,
-                            struct views_pod *pod)
+/* The shared part, from the object's metadata (NULL when absent). */
+static enum zl_err meta_pass(struct arena *a, struct json_object *meta,
+                             struct views_meta *m)
 {
-    struct json_object *meta, *spec, *status, *phase;
-    enum zl_err err = member(obj, "metadata", json_type_object, &meta);
+    enum zl_err err = copy_string(a, meta, "namespace", &m->namespace_name);
     if (err == ZL_OK)
-        err = member(obj, "spec", json_type_object, &spec);
+        err = copy_string(a, meta, "name", &m->name);
     if (err == ZL_OK)
-        err = member(obj, "status", json_type_object, &status);
+        err = copy_string(a, meta, "uid", &m->uid);
     if (err == ZL_OK)
-        err = copy_string(a, meta, "namespace", &pod->namespace_name);
+        err = copy_string(a, meta, "resourceVersion", &m->resource_version);
     if (err == ZL_OK)
-        err = copy_string(a, meta, "name", &pod->name);
+        err = copy_labels(a, meta, &m->labels);
     if (err == ZL_OK)
-        err = copy_string(a, meta, "uid", &pod->uid);
+        err = get_time(meta, "creationTimestamp", &m->created_ms);
     if (err == ZL_OK)
-        err = copy_string(a, meta, "resourceVersion", &pod->resource_version);
-    if (err == ZL_OK)
-        err = copy_labels(a, meta, &pod->labels);
-    if (err == ZL_OK)
-        err = get_time(meta, "creationTimestamp", &pod->created_ms);
-    if (err == ZL_OK)
-        err = get_time(meta, "deletionTimestamp", &pod->deleted_ms);
-    if (err == ZL_OK)
-        err = copy_string(a, spec, "nodeName", &pod->node_name);
-    if (err == ZL_OK)
-        err = member(status, "phase", json_type_string, &phase);
-    if (err != ZL_OK)
-        return err;
-    pod->phase =
-        phase ? phase_from(json_object_get_string(phase)) : VIEWS_PHASE_UNKNOWN;
-    err = read_ready(status, pod);
-    if (err == ZL_OK)
-        err = read_ips(a, status, pod);
-    if (err != ZL_OK)
-        return err;
-    /* Count first, then allocate the array and copy. */
+        err = get_time(meta, "deletionTimestamp", &m->deleted_ms);
+    return err;
+}
+
+/* The ports of the containers, then of the restartable init containers:
+ * counted first, then copied into one array. */
+static enum zl_err read_pod_ports(struct arena *a, struct json_object *spec,
+                                  struct views_pod *pod)
+{
     size_t count = 0;
     struct arena probe = {.base = NULL};
-    err = copy_container_ports(&probe, spec, "containers", false, NULL, &count);
+    enum zl_err err =
+        copy_container_ports(&probe, spec, "containers", false, NULL, &count);
     if (err == ZL_OK)
         err = copy_container_ports(&probe, spec, "initContainers", true, NULL,
                                    &count);
@@ -448,80 +450,34 @@ static enum zl_err pod_pass(struct arena *a, struct json_object *obj,
     return err;
 }
 
-enum zl_err views_pod_from_json(struct json_object *obj, struct views_pod **out)
+/* The kind's own part of one pass over an object: measures when a->base
+ * is NULL, else fills view. meta is the object's metadata (or NULL). */
+typedef enum zl_err (*views_kind_pass)(struct arena *a, struct json_object *obj,
+                                       struct json_object *meta, void *view);
+
+static enum zl_err pod_pass(struct arena *a, struct json_object *obj,
+                            struct json_object *meta, void *view)
 {
-    struct views_pod scratch;
-    struct arena a = {.base = NULL};
-    *out = NULL;
-    enum zl_err err = check_object(obj);
+    struct views_pod *pod = view;
+    struct json_object *spec, *status, *phase;
+    (void)meta;
+    enum zl_err err = member(obj, "spec", json_type_object, &spec);
+    if (err == ZL_OK)
+        err = member(obj, "status", json_type_object, &status);
+    if (err == ZL_OK)
+        err = copy_string(a, spec, "nodeName", &pod->node_name);
+    if (err == ZL_OK)
+        err = member(status, "phase", json_type_string, &phase);
     if (err != ZL_OK)
         return err;
-    arena_alloc(&a, sizeof(scratch));
-    err = pod_pass(&a, obj, &scratch);
-    if (err != ZL_OK)
-        return err;
-    a.cap = a.used;
-    a.used = 0;
-    a.base = malloc(a.cap);
-    if (a.base == NULL)
-        return ZL_ERR_NOMEM;
-    struct views_pod *pod = arena_alloc(&a, sizeof(*pod));
-    err = pod_pass(&a, obj, pod);
-    assert(err == ZL_OK);
-    pod->mem = a.base;
-    atomic_init(&pod->ref.extra, 0);
-    *out = pod;
+    pod->phase =
+        phase ? phase_from(json_object_get_string(phase)) : VIEWS_PHASE_UNKNOWN;
+    err = read_ready(status, pod);
+    if (err == ZL_OK)
+        err = read_ips(a, status, pod);
+    if (err == ZL_OK)
+        err = read_pod_ports(a, spec, pod);
     return err;
-}
-
-/* The counter of a view the caller holds: shared views are const to their
- * readers, but the count is the one field that changes after parsing. */
-static struct views_ref *ref_of(const struct views_ref *ref)
-{
-    struct views_ref *mut;
-    memcpy(&mut, &ref, sizeof(mut));
-    return mut;
-}
-
-static void ref_retain(const struct views_ref *ref)
-{
-    atomic_fetch_add_explicit(&ref_of(ref)->extra, 1, memory_order_relaxed);
-}
-
-/* True when the caller dropped the last reference. acq_rel: the thread that
- * frees must see every other holder's reads as finished. */
-static bool ref_release(const struct views_ref *ref)
-{
-    return atomic_fetch_sub_explicit(&ref_of(ref)->extra, 1,
-                                     memory_order_acq_rel) == 0;
-}
-
-/* Frees a view block; a hand-built view may own mem apart from itself. */
-static void free_view(void *view, void *mem)
-{
-    if (mem != view)
-        free(mem);
-    free(view);
-}
-
-void views_pod_retain(const struct views_pod *pod)
-{
-    if (pod != NULL)
-        ref_retain(&pod->ref);
-}
-
-void views_pod_release(const struct views_pod *pod)
-{
-    if (pod == NULL || !ref_release(&pod->ref))
-        return;
-    struct views_pod *mut;
-    memcpy(&mut, &pod, sizeof(mut));
-    free_view(mut, mut->mem);
-}
-
-void views_pod_free(struct views_pod *pod)
-{
-    views_pod_release(pod);
 }
 
 /* Keeps the first ownerReference with controller: true. */
@@ -705,31 +661,16 @@ static enum zl_err read_service_ports(struct arena *a, struct json_object *spec,
 }
 
 static enum zl_err service_pass(struct arena *a, struct json_object *obj,
-                                struct views_service *svc)
+                                struct json_object *meta, void *view)
 {
-    struct json_object *meta, *spec;
-    enum zl_err err = member(obj, "metadata", json_type_object, &meta);
-    if (err == ZL_OK)
-        err = member(obj, "spec", json_type_object, &spec);
-    if (err == ZL_OK)
-        err = copy_string(a, meta, "namespace", &svc->namespace_name);
-    if (err == ZL_OK)
-        err = copy_string(a, meta, "name", &svc->name);
-    if (err == ZL_OK)
-        err = copy_string(a, meta, "uid", &svc->uid);
-    if (err == ZL_OK)
-        err = copy_string(a, meta, "resourceVersion", &svc->resource_version);
-    if (err == ZL_OK)
-        err = copy_labels(a, meta, &svc->labels);
+    struct views_service *svc = view;
+    struct json_object *spec;
+    enum zl_err err = member(obj, "spec", json_type_object, &spec);
     if (err == ZL_OK)
         err = copy_map(a, meta, "annotations", VIEWS_MAX_ANNOTATIONS_BYTES,
                        VIEWS_MAX_ANNOTATIONS_BYTES, &svc->annotations);
     if (err == ZL_OK)
         err = read_owner(a, meta, &svc->has_owner, &svc->owner);
-    if (err == ZL_OK)
-        err = get_time(meta, "creationTimestamp", &svc->created_ms);
-    if (err == ZL_OK)
-        err = get_time(meta, "deletionTimestamp", &svc->deleted_ms);
     if (err == ZL_OK)
         err = copy_map(a, spec, "selector", VIEWS_MAX_STRING,
                        (size_t)VIEWS_MAX_LABELS * 2 * VIEWS_MAX_STRING,
@@ -745,53 +686,6 @@ static enum zl_err service_pass(struct arena *a, struct json_object *obj,
         err = read_service_ports(a, spec, svc);
     svc->has_selector = err == ZL_OK && svc->selector.count > 0;
     return err;
-}
-
-enum zl_err views_service_from_json(struct json_object *obj,
-                                    struct views_service **out)
-{
-    struct views_service scratch;
-    struct arena a = {.base = NULL};
-    *out = NULL;
-    enum zl_err err = check_object(obj);
-    if (err != ZL_OK)
-        return err;
-    arena_alloc(&a, sizeof(scratch));
-    err = service_pass(&a, obj, &scratch);
-    if (err != ZL_OK)
-        return err;
-    a.cap = a.used;
-    a.used = 0;
-    a.base = malloc(a.cap);
-    if (a.base == NULL)
-        return ZL_ERR_NOMEM;
-    struct views_service *svc = arena_alloc(&a, sizeof(*svc));
-    err = service_pass(&a, obj, svc);
-    assert(err == ZL_OK);
-    svc->mem = a.base;
-    atomic_init(&svc->ref.extra, 0);
-    *out = svc;
-    return err;
-}
-
-void views_service_retain(const struct views_service *svc)
-{
-    if (svc != NULL)
-        ref_retain(&svc->ref);
-}
-
-void views_service_release(const struct views_service *svc)
-{
-    if (svc == NULL || !ref_release(&svc->ref))
-        return;
-    struct views_service *mut;
-    memcpy(&mut, &svc, sizeof(mut));
-    free_view(mut, mut->mem);
-}
-
-void views_service_free(struct views_service *svc)
-{
-    views_service_release(svc);
 }
 
 static enum zl_err read_address_type(struct json_object *obj,
@@ -923,147 +817,244 @@ static enum zl_err read_endpoint_ports(struct arena *a, struct json_object *obj,
 }
 
 static enum zl_err endpointslice_pass(struct arena *a, struct json_object *obj,
-                                      struct views_endpointslice *eps)
+                                      struct json_object *meta, void *view)
 {
-    struct json_object *meta;
-    enum zl_err err = member(obj, "metadata", json_type_object, &meta);
-    if (err == ZL_OK)
-        err = copy_string(a, meta, "namespace", &eps->namespace_name);
-    if (err == ZL_OK)
-        err = copy_string(a, meta, "name", &eps->name);
-    if (err == ZL_OK)
-        err = copy_string(a, meta, "uid", &eps->uid);
-    if (err == ZL_OK)
-        err = copy_string(a, meta, "resourceVersion", &eps->resource_version);
-    if (err == ZL_OK)
-        err = copy_labels(a, meta, &eps->labels);
-    if (err == ZL_OK)
-        err = read_owner(a, meta, &eps->has_owner, &eps->owner);
+    struct views_endpointslice *eps = view;
+    enum zl_err err = read_owner(a, meta, &eps->has_owner, &eps->owner);
     if (err == ZL_OK)
         err = read_address_type(obj, &eps->address_type);
     if (err == ZL_OK)
         err = read_endpoints(a, obj, eps);
     if (err == ZL_OK)
         err = read_endpoint_ports(a, obj, eps);
+    /* The labels are only readable once filled; read them as meta_pass
+     * wrote them. */
+    if (err == ZL_OK && a->base != NULL && !a->overflow) {
+        const struct views_meta *m = view;
+        eps->service_name = views_map_get(&m->labels, VIEWS_LABEL_SERVICE_NAME);
+        eps->managed_by = views_map_get(&m->labels, VIEWS_LABEL_MANAGED_BY);
+    }
+    return err;
+}
+
+/* The two names of the shared part are the same bytes, and on LP64 it
+ * takes 80 of a pod view's 136 (docs/internals/store.md). */
+_Static_assert(offsetof(struct views_pod, meta) == 0 &&
+                   offsetof(struct views_pod, kind) ==
+                       offsetof(struct views_meta, kind) &&
+                   (sizeof(void *) != 8 || sizeof(struct views_pod) == 136),
+               "the shared part moved or grew");
+
+/* How each kind is parsed: its size and its own part of a pass. */
+struct views_kind_info {
+    size_t size;
+    views_kind_pass pass;
+};
+
+static const struct views_kind_info *kind_info(enum views_kind kind)
+{
+    static const struct views_kind_info kinds[] = {
+        [VIEWS_KIND_POD] = {sizeof(struct views_pod), pod_pass},
+        [VIEWS_KIND_SERVICE] = {sizeof(struct views_service), service_pass},
+        [VIEWS_KIND_ENDPOINTSLICE] = {sizeof(struct views_endpointslice),
+                                      endpointslice_pass},
+    };
+    if ((size_t)kind >= sizeof(kinds) / sizeof(kinds[0]) ||
+        kinds[kind].pass == NULL)
+        return NULL;
+    return &kinds[kind];
+}
+
+/* One pass over an object: the shared part, then the kind's own. */
+static enum zl_err view_pass(const struct views_kind_info *k, struct arena *a,
+                             struct json_object *obj, void *view)
+{
+    struct json_object *meta;
+    enum zl_err err = member(obj, "metadata", json_type_object, &meta);
+    if (err == ZL_OK)
+        err = meta_pass(a, meta, view);
+    if (err == ZL_OK)
+        err = k->pass(a, obj, meta, view);
+    return err;
+}
+
+/* The second pass, into a block of the size the first one measured. It
+ * cannot fail on valid input; if it does, or outgrows the block, that is a
+ * bug, and the block is dropped. */
+static enum zl_err fill(const struct views_kind_info *k, struct arena *a,
+                        struct json_object *obj, void **out)
+{
+    a->base = malloc(a->cap > 0 ? a->cap : 1);
+    if (a->base == NULL)
+        return ZL_ERR_NOMEM;
+    void *view = arena_alloc(a, k->size);
+    enum zl_err err = view != NULL ? view_pass(k, a, obj, view) : ZL_OK;
+    if (err != ZL_OK || a->overflow) {
+        log_error("views: the fill pass disagrees with the measuring pass "
+                  "(%s, %zu bytes)",
+                  zl_err_str(err), a->cap);
+        free(a->base);
+        return ZL_ERR_INTERNAL;
+    }
+    *out = view;
+    return ZL_OK;
+}
+
+enum zl_err views_from_json(enum views_kind kind, struct json_object *obj,
+                            void **out)
+{
+    union {
+        struct views_pod pod;
+        struct views_service svc;
+        struct views_endpointslice eps;
+    } scratch;
+    struct arena a = {.base = NULL};
+    const struct views_kind_info *k = kind_info(kind);
+    *out = NULL;
+    if (k == NULL)
+        return ZL_ERR_INVALID;
+    enum zl_err err = check_object(obj);
+    arena_alloc(&a, k->size);
+    if (err == ZL_OK)
+        err = view_pass(k, &a, obj, &scratch);
+    if (err != ZL_OK)
+        return err;
+    a.cap = a.used - (arena_shortfall < a.used ? arena_shortfall : a.used);
+    a.used = 0;
+    err = fill(k, &a, obj, out);
+    if (err != ZL_OK)
+        return err;
+    struct views_meta *m = *out;
+    m->mem = a.base;
+    m->kind = kind;
+    atomic_init(&m->ref.extra, 0);
+    return ZL_OK;
+}
+
+enum zl_err views_pod_from_json(struct json_object *obj, struct views_pod **out)
+{
+    void *view;
+    enum zl_err err = views_from_json(VIEWS_KIND_POD, obj, &view);
+    *out = view;
+    return err;
+}
+
+enum zl_err views_service_from_json(struct json_object *obj,
+                                    struct views_service **out)
+{
+    void *view;
+    enum zl_err err = views_from_json(VIEWS_KIND_SERVICE, obj, &view);
+    *out = view;
     return err;
 }
 
 enum zl_err views_endpointslice_from_json(struct json_object *obj,
                                           struct views_endpointslice **out)
 {
-    struct views_endpointslice scratch;
-    struct arena a = {.base = NULL};
-    *out = NULL;
-    enum zl_err err = check_object(obj);
-    if (err != ZL_OK)
-        return err;
-    arena_alloc(&a, sizeof(scratch));
-    err = endpointslice_pass(&a, obj, &scratch);
-    if (err != ZL_OK)
-        return err;
-    a.cap = a.used;
-    a.used = 0;
-    a.base = malloc(a.cap);
-    if (a.base == NULL)
-        return ZL_ERR_NOMEM;
-    struct views_endpointslice *eps = arena_alloc(&a, sizeof(*eps));
-    err = endpointslice_pass(&a, obj, eps);
-    assert(err == ZL_OK);
-    eps->service_name = views_map_get(&eps->labels, VIEWS_LABEL_SERVICE_NAME);
-    eps->managed_by = views_map_get(&eps->labels, VIEWS_LABEL_MANAGED_BY);
-    eps->mem = a.base;
-    atomic_init(&eps->ref.extra, 0);
-    *out = eps;
+    void *view;
+    enum zl_err err = views_from_json(VIEWS_KIND_ENDPOINTSLICE, obj, &view);
+    *out = view;
     return err;
 }
 
-void views_endpointslice_retain(const struct views_endpointslice *eps)
+/* Parses JSON text into a view of one kind. */
+static enum zl_err parse_text(enum views_kind kind, const char *json,
+                              size_t json_len, void **out)
 {
-    if (eps != NULL)
-        ref_retain(&eps->ref);
-}
-
-void views_endpointslice_release(const struct views_endpointslice *eps)
-{
-    if (eps == NULL || !ref_release(&eps->ref))
-        return;
-    struct views_endpointslice *mut;
-    memcpy(&mut, &eps, sizeof(mut));
-    free_view(mut, mut->mem);
-}
-
-void views_endpointslice_free(struct views_endpointslice *eps)
-{
-    views_endpointslice_release(eps);
-}
-
-/* Parses JSON text whole; trailing bytes other than white space are an
- * error. */
-static enum zl_err parse_text(const char *json, size_t json_len,
-                              struct json_object **out)
-{
+    struct json_object *obj;
     *out = NULL;
-    if (json_len > INT32_MAX)
-        return ZL_ERR_LIMIT;
-    struct json_tokener *tok = json_tokener_new_ex(VIEWS_JSON_DEPTH);
-    if (tok == NULL)
-        return ZL_ERR_NOMEM;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    struct json_object *obj = json_tokener_parse_ex(tok, json, (int)json_len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (obj == NULL || jerr != json_tokener_success) {
-        json_object_put(obj);
-        return jerr == json_tokener_error_depth ? ZL_ERR_LIMIT : ZL_ERR_PARSE;
-    }
-    for (size_t i = used; i < json_len; i++) {
-        if (strchr(" \t\r\n", json[i]) == NULL || json[i] == '\0') {
-            json_object_put(obj);
-            return ZL_ERR_PARSE;
-        }
-    }
-    *out = obj;
-    return ZL_OK;
+    enum zl_err err = json_parse_object(json, json_len, &obj);
+    if (err != ZL_OK)
+        return err;
+    err = views_from_json(kind, obj, out);
+    json_object_put(obj);
+    return err;
 }
 
 enum zl_err views_pod_parse(const char *json, size_t json_len,
                             struct views_pod **out)
 {
-    struct json_object *obj;
-    *out = NULL;
-    enum zl_err err = parse_text(json, json_len, &obj);
-    if (err != ZL_OK)
-        return err;
-    err = views_pod_from_json(obj, out);
-    json_object_put(obj);
+    void *view;
+    enum zl_err err = parse_text(VIEWS_KIND_POD, json, json_len, &view);
+    *out = view;
     return err;
 }
 
 enum zl_err views_service_parse(const char *json, size_t json_len,
                                 struct views_service **out)
 {
-    struct json_object *obj;
-    *out = NULL;
-    enum zl_err err = parse_text(json, json_len, &obj);
-    if (err != ZL_OK)
-        return err;
-    err = views_service_from_json(obj, out);
-    json_object_put(obj);
+    void *view;
+    enum zl_err err = parse_text(VIEWS_KIND_SERVICE, json, json_len, &view);
+    *out = view;
     return err;
 }
 
 enum zl_err views_endpointslice_parse(const char *json, size_t json_len,
                                       struct views_endpointslice **out)
 {
-    struct json_object *obj;
-    *out = NULL;
-    enum zl_err err = parse_text(json, json_len, &obj);
-    if (err != ZL_OK)
-        return err;
-    err = views_endpointslice_from_json(obj, out);
-    json_object_put(obj);
+    void *view;
+    enum zl_err err =
+        parse_text(VIEWS_KIND_ENDPOINTSLICE, json, json_len, &view);
+    *out = view;
     return err;
+}
+
+/* The counter of a view the caller holds: shared views are const to their
+ * readers, but the count is the one field that changes after parsing. */
+static atomic_uint_least32_t *ref_of(const struct views_meta *m)
+{
+    struct views_meta *mut;
+    memcpy(&mut, &m, sizeof(mut));
+    return &mut->ref.extra;
+}
+
+void views_retain(const void *view)
+{
+    if (view != NULL)
+        atomic_fetch_add_explicit(ref_of(view), 1, memory_order_relaxed);
+}
+
+/* acq_rel: the thread that frees must see every other holder's reads as
+ * finished. A hand-built view may own mem apart from itself. */
+void views_release(const void *view)
+{
+    const struct views_meta *m = view;
+    if (m == NULL ||
+        atomic_fetch_sub_explicit(ref_of(m), 1, memory_order_acq_rel) != 0)
+        return;
+    void *mem = m->mem;
+    void *block;
+    memcpy(&block, &view, sizeof(block));
+    if (mem != block)
+        free(mem);
+    free(block);
+}
+
+const struct views_meta *views_meta_of(const void *view)
+{
+    return view;
+}
+
+/* view if it is of kind, else NULL. */
+static const void *of_kind(const void *view, enum views_kind kind)
+{
+    const struct views_meta *m = view;
+    return m != NULL && m->kind == kind ? view : NULL;
+}
+
+const struct views_pod *views_pod_of(const void *view)
+{
+    return of_kind(view, VIEWS_KIND_POD);
+}
+
+const struct views_service *views_service_of(const void *view)
+{
+    return of_kind(view, VIEWS_KIND_SERVICE);
+}
+
+const struct views_endpointslice *views_endpointslice_of(const void *view)
+{
+    return of_kind(view, VIEWS_KIND_ENDPOINTSLICE);
 }
 
 const char *views_map_get(const struct views_map *map, const char *key)
@@ -1080,146 +1071,6 @@ const char *views_map_get(const struct views_map *map, const char *key)
             lo = mid + 1;
     }
     return NULL;
-}
-
-/* Days from 1970-01-01 to a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-/* Reads exactly n digits. */
-static bool digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-static bool expect(const char **p, char c)
-{
-    if (**p != c)
-        return false;
-    (*p)++;
-    return true;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* Parses the zone: Z or +hh:mm / -hh:mm, into seconds east of UTC. */
-static bool parse_zone(const char **p, int *offset_s)
-{
-    int hh, mm;
-    char sign = **p;
-    *offset_s = 0;
-    if (sign == 'Z' || sign == 'z') {
-        (*p)++;
-        return true;
-    }
-    if (sign != '+' && sign != '-')
-        return false;
-    (*p)++;
-    if (!digits(p, 2, &hh) || !expect(p, ':') || !digits(p, 2, &mm) ||
-        hh > 23 || mm > 59)
-        return false;
-    *offset_s = (hh * 3600 + mm * 60) * (sign == '-' ? -1 : 1);
-    return true;
-}
-
-enum zl_err views_parse_time(const char *text, int64_t *out_ms)
-{
-    const char *p = text;
-    int y, mo, d, h, mi, s, ms = 0, offset;
-    *out_ms = VIEWS_TIME_NONE;
-    if (!digits(&p, 4, &y) || !expect(&p, '-') || !digits(&p, 2, &mo) ||
-        !expect(&p, '-') || !digits(&p, 2, &d))
-        return ZL_ERR_PARSE;
-    if (*p != 'T' && *p != 't')
-        return ZL_ERR_PARSE;
-    p++;
-    if (!digits(&p, 2, &h) || !expect(&p, ':') || !digits(&p, 2, &mi) ||
-        !expect(&p, ':') || !digits(&p, 2, &s))
-        return ZL_ERR_PARSE;
-    if (*p == '.') {
-        p++;
-        int n = 0;
-        for (; *p >= '0' && *p <= '9'; p++, n++)
-            if (n < 3)
-                ms = ms * 10 + (*p - '0');
-        if (n == 0)
-            return ZL_ERR_PARSE;
-        for (; n < 3; n++)
-            ms *= 10;
-    }
-    if (!parse_zone(&p, &offset) || *p != '\0')
-        return ZL_ERR_PARSE;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-        mi > 59 || s > 59)
-        return ZL_ERR_PARSE;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
-                   (int64_t)mi * 60 + s - offset;
-    *out_ms = secs * 1000 + ms;
-    return ZL_OK;
-}
-
-void views_format_time(int64_t ms, char out[static 21])
-{
-    /* Clamp to the years RFC 3339 can spell. */
-    const int64_t min_s = days_from_civil(0, 1, 1) * 86400;
-    const int64_t max_s = days_from_civil(9999, 12, 31) * 86400 + 86399;
-    int64_t secs = ms / 1000 - (ms % 1000 < 0);
-    if (secs < min_s)
-        secs = min_s;
-    if (secs > max_s)
-        secs = max_s;
-    int64_t days = secs / 86400 - (secs % 86400 < 0);
-    int64_t rem = secs - days * 86400;
-    int64_t y;
-    int m, d;
-    civil_from_days(days, &y, &m, &d);
-    int h = (int)(rem / 3600), mi = (int)(rem / 60 % 60), s = (int)(rem % 60);
-    int n = 0;
-    char *o = out;
-    int parts[] = {(int)y, m, d, h, mi, s};
-    const char seps[] = {'-', '-', 'T', ':', ':', 'Z'};
-    for (int i = 0; i < 6; i++) {
-        int width = i == 0 ? 4 : 2;
-        for (int k = width - 1; k >= 0; k--, parts[i] /= 10)
-            o[n + k] = (char)('0' + parts[i] % 10);
-        n += width;
-        o[n++] = seps[i];
-    }
-    o[n] = '\0';
 }
 
 static const char *const protocol_names[] = {

@@ -69,9 +69,10 @@ enum views_address_type {
 
 /* The reference count of a view. It counts the references beyond the first,
  * so a zero-initialised (hand-built) view holds exactly one. Touch it only
- * through views_*_retain and views_*_release. */
+ * through views_retain and views_release. 32 bits, so that it and the kind
+ * share one word: four billion holders of one view would be a leak. */
 struct views_ref {
-    atomic_size_t extra;
+    atomic_uint_least32_t extra;
 };
 
 /* One key/value pair; both strings are owned by the enclosing view. */
@@ -86,6 +87,43 @@ struct views_map {
     size_t count;
 };
 
+/* What a view is; NONE only in a hand-built view that did not set it. */
+enum views_kind {
+    VIEWS_KIND_NONE = 0,
+    VIEWS_KIND_POD,
+    VIEWS_KIND_SERVICE,
+    VIEWS_KIND_ENDPOINTSLICE,
+};
+
+/* The part every view starts with: identity, labels, lifetime and the
+ * bookkeeping of its one allocation. */
+#define VIEWS_META_FIELDS                                                      \
+    const char *namespace_name;                                                \
+    const char *name;                                                          \
+    const char *uid;                                                           \
+    const char *resource_version;                                              \
+    struct views_map labels;                                                   \
+    int64_t created_ms; /* creationTimestamp, VIEWS_TIME_NONE if absent */     \
+    int64_t deleted_ms; /* deletionTimestamp, VIEWS_TIME_NONE if absent */     \
+    void *mem;          /* owns every string and array of the view */          \
+    struct views_ref ref;                                                      \
+    enum views_kind kind
+
+struct views_meta {
+    VIEWS_META_FIELDS;
+};
+
+/* Opens every view: the shared part is both view->meta (what the store and
+ * the lifecycle functions work on) and, through the anonymous struct, the
+ * view's own view->name, view->labels, ... (same bytes). */
+#define VIEWS_META_HEAD                                                        \
+    union {                                                                    \
+        struct views_meta meta;                                                \
+        struct {                                                               \
+            VIEWS_META_FIELDS;                                                 \
+        };                                                                     \
+    }
+
 /* A port declared by a container (regular, or restartable init container,
  * i.e. a sidecar with restartPolicy: Always). Unnamed ports have name "". */
 struct views_container_port {
@@ -95,14 +133,8 @@ struct views_container_port {
 };
 
 struct views_pod {
-    const char *namespace_name;
-    const char *name;
-    const char *uid;
-    const char *resource_version;
+    VIEWS_META_HEAD;
     const char *node_name; /* "" when unscheduled */
-    struct views_map labels;
-    int64_t created_ms; /* creationTimestamp */
-    int64_t deleted_ms; /* deletionTimestamp, VIEWS_TIME_NONE if absent */
     enum views_pod_phase phase;
     bool ready;               /* condition Ready is "True" */
     int64_t ready_changed_ms; /* lastTransitionTime of the Ready condition,
@@ -112,8 +144,6 @@ struct views_pod {
     struct views_container_port *ports; /* containers first, in order, then
                                            restartable init containers */
     size_t port_count;
-    struct views_ref ref;
-    void *mem; /* owns every string and array above */
 };
 
 /* A service port; target_port_name is non-NULL for a named targetPort, else
@@ -136,11 +166,7 @@ struct views_owner {
 };
 
 struct views_service {
-    const char *namespace_name;
-    const char *name;
-    const char *uid;
-    const char *resource_version;
-    struct views_map labels;
+    VIEWS_META_HEAD;
     struct views_map annotations;
     bool has_selector; /* spec.selector present and non-empty */
     struct views_map selector;
@@ -153,10 +179,6 @@ struct views_service {
     size_t port_count;
     bool has_owner; /* controller ownerReference present */
     struct views_owner owner;
-    int64_t created_ms;
-    int64_t deleted_ms;
-    struct views_ref ref;
-    void *mem;
 };
 
 /* A targetRef: fields NULL when the reference or the field is absent. */
@@ -189,11 +211,7 @@ struct views_endpoint_port {
 };
 
 struct views_endpointslice {
-    const char *namespace_name;
-    const char *name;
-    const char *uid;
-    const char *resource_version;
-    struct views_map labels;
+    VIEWS_META_HEAD;
     const char *service_name; /* label VIEWS_LABEL_SERVICE_NAME or NULL */
     const char *managed_by;   /* label VIEWS_LABEL_MANAGED_BY or NULL */
     enum views_address_type address_type;
@@ -203,73 +221,74 @@ struct views_endpointslice {
     size_t endpoint_count;
     struct views_endpoint_port *ports;
     size_t port_count;
-    struct views_ref ref;
-    void *mem;
 };
 
-/* Parses a Pod from its JSON (a json-c object, borrowed). On success *out is
- * a new view the caller frees with views_pod_free. ZL_ERR_PARSE names the
- * first field of the wrong type; ZL_ERR_LIMIT for oversized input.
- * Details: absent or null fields take their defaults (strings "", times
+/* Parses an object of one kind from its JSON (a json-c object, borrowed;
+ * a list item or a watch event's object). On success *out is a new view
+ * with one reference, released with views_release. ZL_ERR_INVALID for
+ * VIEWS_KIND_NONE.
+ * Every kind: absent or null fields take their defaults (strings "", times
  * VIEWS_TIME_NONE); a field of the wrong type, an unknown protocol, an
  * integer outside int32, a malformed timestamp or a string with an embedded
  * NUL is ZL_ERR_PARSE (the field is named in a debug log line); more than
  * VIEWS_MAX_LABELS labels (annotations, selector entries), VIEWS_MAX_PORTS
- * ports or a string over VIEWS_MAX_STRING is ZL_ERR_LIMIT. Pod IPs that are
- * not IP addresses are ignored. A parsed view is one allocation (mem is the
- * view itself); views_pod_free also accepts a hand-built heap view whose
- * mem is a separate block (or NULL). The _parse variants take JSON text,
- * which must hold exactly one value (ZL_ERR_LIMIT past 64 levels of
- * nesting). */
+ * ports or a string over VIEWS_MAX_STRING is ZL_ERR_LIMIT. A parsed view is
+ * one allocation (mem is the view itself), sized by a first pass over the
+ * JSON; should the second pass need more (a bug), the view is dropped and
+ * the answer is ZL_ERR_INTERNAL.
+ * Pods: pod IPs that are not IP addresses are ignored.
+ * Services: unknown spec.type or ipFamilies values are ZL_ERR_PARSE, more
+ * than two ipFamilies ZL_ERR_LIMIT. targetPort 0 or "" means unset
+ * (defaulted to port). Only the first ownerReference with controller: true
+ * is kept (EndpointSlices too).
+ * EndpointSlices: an unknown addressType or a condition that is not a
+ * boolean is ZL_ERR_PARSE; more than VIEWS_MAX_ENDPOINTS endpoints or
+ * VIEWS_MAX_PORTS ports is ZL_ERR_LIMIT. Addresses past
+ * VIEWS_ENDPOINT_ADDRESSES are dropped, and so are hostname, zone and
+ * hints. */
+enum zl_err views_from_json(enum views_kind kind, struct json_object *obj,
+                            void **out);
+
+/* The same for each kind, typed, from JSON text (json_parse_object's
+ * rules: exactly one object, ZL_ERR_LIMIT past its depth or size). */
 enum zl_err views_pod_from_json(struct json_object *obj,
                                 struct views_pod **out);
-enum zl_err views_pod_parse(const char *json, size_t json_len,
-                            struct views_pod **out);
-void views_pod_free(struct views_pod *pod);
-
-/* Reference counting, for views shared between the store and its readers
- * (a parsed view starts with one reference). retain adds one; release drops
- * one and frees the view when it was the last. Both are atomic, so any
- * thread may call them on a view it holds; NULL is a no-op. A view must not
- * be modified once it is shared. views_pod_free is views_pod_release. */
-void views_pod_retain(const struct views_pod *pod);
-void views_pod_release(const struct views_pod *pod);
-
-/* Same for a Service. Unknown spec.type or ipFamilies values are
- * ZL_ERR_PARSE, more than two ipFamilies ZL_ERR_LIMIT. targetPort 0 or ""
- * means unset (defaulted to port). Only the first ownerReference with
- * controller: true is kept. */
 enum zl_err views_service_from_json(struct json_object *obj,
                                     struct views_service **out);
-enum zl_err views_service_parse(const char *json, size_t json_len,
-                                struct views_service **out);
-void views_service_free(struct views_service *svc);
-void views_service_retain(const struct views_service *svc);
-void views_service_release(const struct views_service *svc);
-
-/* Same for an EndpointSlice. An unknown addressType or a condition that is
- * not a boolean is ZL_ERR_PARSE; more than
- * VIEWS_MAX_ENDPOINTS endpoints or VIEWS_MAX_PORTS ports is ZL_ERR_LIMIT.
- * Addresses past VIEWS_ENDPOINT_ADDRESSES are dropped, and so are
- * hostname, zone and hints. */
 enum zl_err views_endpointslice_from_json(struct json_object *obj,
                                           struct views_endpointslice **out);
+enum zl_err views_pod_parse(const char *json, size_t json_len,
+                            struct views_pod **out);
+enum zl_err views_service_parse(const char *json, size_t json_len,
+                                struct views_service **out);
 enum zl_err views_endpointslice_parse(const char *json, size_t json_len,
                                       struct views_endpointslice **out);
-void views_endpointslice_free(struct views_endpointslice *eps);
-void views_endpointslice_retain(const struct views_endpointslice *eps);
-void views_endpointslice_release(const struct views_endpointslice *eps);
+
+/* Reference counting of any view (a pod, service or endpointslice), for
+ * views shared between the store and its readers (a parsed view starts
+ * with one reference). retain adds one; release drops one and frees the
+ * view when it was the last. Both are atomic, so any thread may call them
+ * on a view it holds; NULL is a no-op. A view must not be modified once it
+ * is shared. release also frees a hand-built heap view whose mem is a
+ * separate block (or NULL). */
+void views_retain(const void *view);
+void views_release(const void *view);
+
+/* The shared part of any view (NULL for NULL), and a view as its own kind:
+ * NULL when view is NULL or of another kind. */
+const struct views_meta *views_meta_of(const void *view);
+const struct views_pod *views_pod_of(const void *view);
+const struct views_service *views_service_of(const void *view);
+const struct views_endpointslice *views_endpointslice_of(const void *view);
+
+/* Test hook: every later parse sizes its block this many bytes short of
+ * what it measured (0, the default, turns it off), so a test can make the
+ * second pass outgrow the block and see ZL_ERR_INTERNAL. Not thread
+ * safe; not for production code. */
+void views_test_arena_shortfall(size_t bytes);
 
 /* Looks a key up in a map; NULL when absent. */
 const char *views_map_get(const struct views_map *map, const char *key);
-
-/* RFC 3339 timestamp ("2024-05-01T10:00:00Z", fractions and offsets allowed)
- * to milliseconds since the epoch. ZL_ERR_PARSE when malformed. */
-enum zl_err views_parse_time(const char *text, int64_t *out_ms);
-
-/* Formats an instant as RFC 3339 UTC with second precision
- * ("2024-05-01T10:00:00Z") into out (at least 21 bytes). */
-void views_format_time(int64_t ms, char out[static 21]);
 
 const char *views_protocol_name(enum views_protocol proto);
 enum zl_err views_protocol_parse(const char *text, enum views_protocol *out);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "zenlead/ports.h"
 
 static const char *const render_dropped_labels[] = {
@@ -216,7 +217,7 @@ static enum zl_err put_service_labels(struct json_object *meta,
 static enum zl_err put_leader_annotations(struct json_object *annotations,
                                           const struct render_input *in)
 {
-    char when[21];
+    char when[CLOCK_RFC3339_MAX];
     enum zl_err err = ZL_OK;
 
     if (in->leader != NULL) {
@@ -230,7 +231,7 @@ static enum zl_err put_leader_annotations(struct json_object *annotations,
                              in->leader->uid);
     }
     if (err == ZL_OK && in->last_switch_ms != VIEWS_TIME_NONE) {
-        views_format_time(in->last_switch_ms, when);
+        clock_format_ms(in->last_switch_ms, CLOCK_PREC_S, when);
         err = put_string(annotations, ANNOTATIONS_LAST_SWITCH, when);
     }
     return err;

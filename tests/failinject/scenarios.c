@@ -122,8 +122,8 @@ static int run_views(void *ctx, uint64_t *digest)
         h = fnv(h, &svc->port_count, sizeof(svc->port_count));
         *digest = fnv(h, &svc->labels.count, sizeof(svc->labels.count));
     }
-    views_pod_free(pod);
-    views_service_free(svc);
+    views_release(pod);
+    views_release(svc);
     return (int)err;
 }
 
@@ -155,7 +155,7 @@ static int run_endpointslice(void *ctx, uint64_t *digest)
             h = fnv_str(h, eps->endpoints[i].addresses[0]);
         *digest = fnv(h, &eps->port_count, sizeof(eps->port_count));
     }
-    views_endpointslice_release(eps);
+    views_release(eps);
     return (int)err;
 }
 
@@ -197,13 +197,14 @@ static enum zl_err store_steps(struct store *s, uint64_t *h)
         if (err == ZL_OK)
             err = store_put(s, view, NULL);
     }
+    const struct views_pod **pods = NULL;
     if (err == ZL_OK)
-        err = store_list(s, "a", &items, &count);
+        err = store_list_pods(s, "a", &pods, &count);
     if (err != ZL_OK)
         return err;
     *h = fnv(*h, &count, sizeof(count));
-    store_release_list(s, items, count);
-    const struct views_pod *got = store_get(s, "a", "x");
+    store_release_pods(pods, count);
+    const struct views_pod *got = store_get_pod(s, "a", "x");
     *h = fnv_str(*h, got != NULL ? got->resource_version : "-");
     store_release(s, got);
     store_delete(s, "a", "y", NULL);
@@ -215,7 +216,7 @@ static enum zl_err store_steps(struct store *s, uint64_t *h)
         err = store_pod("a", "x", "3", &relist[2]);
     if (err != ZL_OK) {
         for (size_t i = 0; i < 3; i++)
-            views_pod_release(relist[i]);
+            views_release(relist[i]);
         return err;
     }
     err = store_replace(s, relist, 3, count_change, h);
@@ -233,7 +234,7 @@ static int run_store(void *ctx, uint64_t *digest)
     struct store *s = NULL;
     uint64_t h = 0;
     (void)ctx;
-    enum zl_err err = store_new(&STORE_POD_OPS, &s);
+    enum zl_err err = store_new(VIEWS_KIND_POD, &s);
     if (err == ZL_OK)
         err = store_steps(s, &h);
     if (err == ZL_OK)
@@ -275,7 +276,7 @@ static int run_annotations(void *ctx, uint64_t *digest)
     if (err == ZL_OK)
         *digest = fnv_str(*digest, norm);
     free(norm);
-    views_service_free(svc);
+    views_release(svc);
     return (int)err;
 }
 
@@ -318,8 +319,8 @@ static int run_leader(void *ctx, uint64_t *digest)
         leader_decision_cleanup(&dec);
     }
     annotations_result_cleanup(&res);
-    views_pod_free(pod);
-    views_service_free(svc);
+    views_release(pod);
+    views_release(svc);
     return (int)err;
 }
 
@@ -366,8 +367,8 @@ static int run_render(void *ctx, uint64_t *digest)
         };
         err = render_all(&in, digest);
     }
-    views_pod_free(pod);
-    views_service_free(svc);
+    views_release(pod);
+    views_release(svc);
     return (int)err;
 }
 
@@ -779,14 +780,14 @@ static enum zl_err fi_watch_event(void *ctx, enum watch_type type,
     if (type == WATCH_BOOKMARK || type == WATCH_ERROR)
         return ZL_OK;
     void *view = NULL;
-    enum zl_err err = STORE_POD_OPS.parse(object, &view);
+    enum zl_err err = views_from_json(VIEWS_KIND_POD, object, &view);
     if (err != ZL_OK)
         return err;
     const void *old = NULL;
     if (type == WATCH_DELETED) {
-        store_delete(w->store, STORE_POD_OPS.namespace_of(view),
-                     STORE_POD_OPS.name_of(view), &old);
-        STORE_POD_OPS.release(view);
+        store_delete(w->store, views_meta_of(view)->namespace_name,
+                     views_meta_of(view)->name, &old);
+        views_release(view);
     } else {
         err = store_put(w->store, view, &old);
     }
@@ -798,7 +799,7 @@ static int run_watch(void *ctx, uint64_t *digest)
 {
     const char *text = ctx;
     struct fi_watch w = {NULL, 0};
-    enum zl_err err = store_new(&STORE_POD_OPS, &w.store);
+    enum zl_err err = store_new(VIEWS_KIND_POD, &w.store);
     if (err != ZL_OK)
         return (int)err;
     struct watch_decoder d;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "kube/views.h"
 #include "zenlead/ports.h"
 #include "zenlead/selector.h"
@@ -37,9 +38,9 @@ static void walk_map(const struct views_map *map)
 
 static void walk_time(int64_t ms)
 {
-    char out[21];
-    views_format_time(ms, out);
-    assert(strlen(out) == 20);
+    char out[CLOCK_RFC3339_MAX];
+    size_t n = clock_format_ms(ms, CLOCK_PREC_S, out);
+    assert(n == 20 && strlen(out) == 20);
 }
 
 static void walk_pod(const struct views_pod *pod)
@@ -136,15 +137,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(targets);
         (void)selector_matches_pod(svc, pod);
     }
-    views_pod_free(pod);
-    views_service_free(svc);
+    views_release(pod);
+    views_release(svc);
     if (views_endpointslice_parse(text, size, &eps) == ZL_OK) {
         /* A second reference, dropped first: the view outlives it. */
-        views_endpointslice_retain(eps);
-        views_endpointslice_release(eps);
+        views_retain(eps);
+        views_release(eps);
         walk_endpointslice(eps);
     }
-    views_endpointslice_release(eps);
+    views_release(eps);
 
     /* The bytes as a timestamp too. */
     if (size < 64) {
@@ -152,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int64_t ms;
         memcpy(buf, data, size);
         buf[size] = '\0';
-        if (views_parse_time(buf, &ms) == ZL_OK)
+        if (clock_parse_rfc3339(buf, &ms) == ZL_OK)
             walk_time(ms);
     }
     return 0;

@@ -97,7 +97,7 @@ static void it_start_informer(struct it *t)
 {
     cr_assert_eq(informer_loop_new(&t->loop), ZL_OK);
     struct informer_options opt = {.resource = &CLIENT_PODS,
-                                   .ops = &STORE_POD_OPS,
+                                   .kind = VIEWS_KIND_POD,
                                    .namespace_name = t->ns,
                                    .label_selector = "app=it",
                                    .handler = on_change,

@@ -135,7 +135,7 @@ static void run_case(struct json_object *c)
                             "error") == 0;
     cr_expect_eq(annotations_has_errors(&r), has_error, "%s", name);
     annotations_result_cleanup(&r);
-    views_service_free(svc);
+    views_release(svc);
 }
 
 Test(annotations, table_cases_parse_as_expected)
@@ -218,8 +218,8 @@ Test(annotations, parse_equals_parse_of_normalized_values)
                      get_str(c, "name", "?"));
         annotations_result_cleanup(&ra);
         annotations_result_cleanup(&rb);
-        views_service_free(a);
-        views_service_free(b);
+        views_release(a);
+        views_release(b);
         json_object_put(norm);
     }
     json_object_put(cases);

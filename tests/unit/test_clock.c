@@ -18,6 +18,9 @@ static const struct parse_case parse_cases[] = {
     {"2024-05-01t10:00:00z", ZL_OK, INT64_C(1714557600000)},
     {"2024-05-01T10:00:00.5Z", ZL_OK, INT64_C(1714557600500)},
     {"2024-05-01T10:00:00.123456789Z", ZL_OK, INT64_C(1714557600123)},
+    {"2024-05-01T10:00:00.999999999Z", ZL_OK, INT64_C(1714557600999)},
+    {"2000-02-29T23:59:59Z", ZL_OK, INT64_C(951868799000)},
+    {"1969-12-31T23:59:59.5Z", ZL_OK, -500},
     {"2024-05-01T12:00:00+02:00", ZL_OK, INT64_C(1714557600000)},
     {"2024-05-01T05:30:00-04:30", ZL_OK, INT64_C(1714557600000)},
     {"1969-12-31T23:59:59Z", ZL_OK, -1000},
@@ -25,6 +28,9 @@ static const struct parse_case parse_cases[] = {
     {"0000-01-01T00:00:00Z", ZL_OK, INT64_C(-62167219200000)},
     {"9999-12-31T23:59:59Z", ZL_OK, INT64_C(253402300799000)},
     {"2023-02-29T00:00:00Z", ZL_ERR_PARSE, 0},
+    {"1900-02-29T00:00:00Z", ZL_ERR_PARSE, 0},
+    {"2024-04-31T00:00:00Z", ZL_ERR_PARSE, 0},
+    {"2024-5-01T10:00:00Z", ZL_ERR_PARSE, 0},
     {"2024-13-01T00:00:00Z", ZL_ERR_PARSE, 0},
     {"2024-00-01T00:00:00Z", ZL_ERR_PARSE, 0},
     {"2024-05-01T24:00:00Z", ZL_ERR_PARSE, 0},
@@ -64,6 +70,9 @@ static const struct format_case format_cases[] = {
     {INT64_C(1714557600123), CLOCK_PREC_MS, "2024-05-01T10:00:00.123Z"},
     {INT64_C(1714557600123), CLOCK_PREC_US, "2024-05-01T10:00:00.123000Z"},
     {-1, CLOCK_PREC_MS, "1969-12-31T23:59:59.999Z"},
+    {-1, CLOCK_PREC_S, "1969-12-31T23:59:59Z"},
+    {INT64_C(1709164800000), CLOCK_PREC_S, "2024-02-29T00:00:00Z"},
+    {INT64_MAX, CLOCK_PREC_S, "9999-12-31T23:59:59Z"},
     {INT64_MIN, CLOCK_PREC_S, "0000-01-01T00:00:00Z"},
     {INT64_MAX, CLOCK_PREC_MS, "9999-12-31T23:59:59.999Z"},
 };
@@ -105,6 +114,20 @@ Test(clock, format_then_parse_round_trips)
         int64_t back = 0;
         cr_assert_eq(clock_parse_rfc3339(out, &back), ZL_OK, "%s", out);
         cr_assert_eq(back, s * 1000 + 250, "%s", out);
+    }
+}
+
+/* Whole seconds, weekly over the years around the epoch, negative ones
+ * included. */
+Test(clock, format_seconds_then_parse_round_trips_around_1970)
+{
+    for (int64_t s = -INT64_C(86400) * 800; s < INT64_C(86400) * 366 * 60;
+         s += INT64_C(86400) * 7 + 3607) {
+        char out[CLOCK_RFC3339_MAX];
+        int64_t back = 0;
+        clock_format_ms(s * 1000, CLOCK_PREC_S, out);
+        cr_assert_eq(clock_parse_rfc3339(out, &back), ZL_OK, "%s", out);
+        cr_assert_eq(back, s * 1000, "%s", out);
     }
 }
 

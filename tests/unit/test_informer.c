@@ -225,7 +225,7 @@ static void rig_start(struct rig *g, const struct reply *replies, size_t count,
     cr_assert_eq(client_new(&g->cfg, NULL, &g->client), ZL_OK);
     cr_assert_eq(informer_loop_new(&g->loop), ZL_OK);
     opt->resource = &CLIENT_PODS;
-    opt->ops = &STORE_POD_OPS;
+    opt->kind = VIEWS_KIND_POD;
     opt->handler = on_change;
     opt->handler_ctx = &g->counts;
     cr_assert_eq(informer_new(g->loop, g->client, opt, &g->inf), ZL_OK);
@@ -771,7 +771,7 @@ static void new_pod_informer(struct informer_loop *l, struct client *c,
                              void *ctx, struct informer **out)
 {
     struct informer_options opt = {.resource = &CLIENT_PODS,
-                                   .ops = &STORE_POD_OPS,
+                                   .kind = VIEWS_KIND_POD,
                                    .namespace_name = ns,
                                    .handler = handler,
                                    .handler_ctx = ctx};

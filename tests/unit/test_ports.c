@@ -67,8 +67,8 @@ static void run_case(struct json_object *c)
     cr_expect_eq(ports_pod_declares_all(svc, pod), named_ok, "%s: declares all",
                  label);
     free(targets);
-    views_pod_free(pod);
-    views_service_free(svc);
+    views_release(pod);
+    views_release(svc);
     json_object_put(pod_obj);
     json_object_put(svc_obj);
     json_object_put(svc_spec);

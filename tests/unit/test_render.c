@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "testutil.h"
 #include "zenlead/render.h"
 
@@ -58,8 +59,8 @@ static void case_load(struct render_case *c, const char *rel)
     c->in.last_switch_ms = VIEWS_TIME_NONE;
     when = get(c->root, "lastSwitch");
     if (when != NULL)
-        cr_assert_eq(views_parse_time(json_object_get_string(when),
-                                      &c->in.last_switch_ms),
+        cr_assert_eq(clock_parse_rfc3339(json_object_get_string(when),
+                                         &c->in.last_switch_ms),
                      ZL_OK);
     c->leader_service_uid =
         json_object_get_string(get(c->root, "leaderServiceUid"));
@@ -67,8 +68,8 @@ static void case_load(struct render_case *c, const char *rel)
 
 static void case_free(struct render_case *c)
 {
-    views_service_free(c->source);
-    views_pod_free(c->leader);
+    views_release(c->source);
+    views_release(c->leader);
     json_object_put(c->root);
 }
 

@@ -72,7 +72,7 @@ Test(selector, matches_pod_views_parsed_from_json)
     cr_expect(selector_matches_pod(svc, pod));
     cr_expect_not(selector_matches_pod(bare, pod));
     cr_expect_not(selector_matches(NULL, &pod->labels));
-    views_pod_free(pod);
-    views_service_free(svc);
-    views_service_free(bare);
+    views_release(pod);
+    views_release(svc);
+    views_release(bare);
 }

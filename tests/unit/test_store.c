@@ -31,7 +31,7 @@ static struct views_pod *pod(const char *ns, const char *name, const char *rv)
 static struct store *new_pod_store(void)
 {
     struct store *s;
-    cr_assert_eq(store_new(&STORE_POD_OPS, &s), ZL_OK);
+    cr_assert_eq(store_new(VIEWS_KIND_POD, &s), ZL_OK);
     return s;
 }
 
@@ -185,10 +185,8 @@ Test(store, namespace_index_survives_growth_and_churn)
             cr_expect_eq(num % 2, 1);
             cr_expect_eq(num % 37, k);
             if (i > 0)
-                cr_expect_lt(
-                    strcmp(((const struct views_pod *)items[i - 1])->name,
-                           p->name),
-                    0);
+                cr_expect_lt(strcmp(views_pod_of(items[i - 1])->name, p->name),
+                             0);
         }
         total += count;
         store_release_list(s, items, count);
@@ -343,10 +341,10 @@ Test(store, snapshots_survive_replacement_and_deletion)
     struct store *s = new_pod_store();
     cr_assert_eq(store_put(s, pod("a", "x", "1"), NULL), ZL_OK);
     cr_assert_eq(store_put(s, pod("a", "y", "1"), NULL), ZL_OK);
-    const struct views_pod *held = store_get(s, "a", "x");
-    const void **snap;
+    const struct views_pod *held = store_get_pod(s, "a", "x");
+    const struct views_pod **snap;
     size_t count;
-    cr_assert_eq(store_list(s, "a", &snap, &count), ZL_OK);
+    cr_assert_eq(store_list_pods(s, "a", &snap, &count), ZL_OK);
     cr_assert_eq(count, 2);
     /* Replace x, delete y, then relist to nothing: the store drops all of
      * its references, ours stay valid (valgrind and ASan check reads). */
@@ -355,16 +353,14 @@ Test(store, snapshots_survive_replacement_and_deletion)
     cr_assert_eq(store_replace(s, NULL, 0, NULL, NULL), ZL_OK);
     cr_expect_eq(store_count(s), 0);
     cr_expect_str_eq(held->resource_version, "1");
-    cr_expect_str_eq(((const struct views_pod *)snap[0])->name, "x");
-    cr_expect_str_eq(((const struct views_pod *)snap[1])->name, "y");
-    cr_expect_str_eq(((const struct views_pod *)snap[1])->uid, "uid-y");
+    cr_expect_str_eq(snap[0]->name, "x");
+    cr_expect_str_eq(snap[1]->name, "y");
+    cr_expect_str_eq(snap[1]->uid, "uid-y");
     store_free(s);
     /* Even the store's end leaves them alive until released. */
     cr_expect_str_eq(held->name, "x");
-    views_pod_release(held);
-    for (size_t i = 0; i < count; i++)
-        views_pod_release(snap[i]);
-    free(snap);
+    views_release(held);
+    store_release_pods(snap, count);
 }
 
 /* Readers list and get while a writer puts, deletes and relists. */
@@ -434,19 +430,61 @@ Test(store, readers_race_a_writer_safely)
     store_free(s);
 }
 
-/* The other kinds, through their ops, from recorded objects. */
+/* The other kinds, through their shared part, from recorded objects. */
 struct kind_case {
-    const struct store_ops *ops;
+    enum views_kind kind;
     const char *fixture;
 };
 
 static const struct kind_case kind_cases[] = {
-    {&STORE_ENDPOINTSLICE_OPS, "views/eps-recorded-controller-ipv4.in.json"},
-    {&STORE_SERVICE_OPS, "views/svc-clusterip-realistic.in.json"},
-    {&STORE_POD_OPS, "views/pod-running-ready.in.json"},
+    {VIEWS_KIND_ENDPOINTSLICE, "views/eps-recorded-controller-ipv4.in.json"},
+    {VIEWS_KIND_SERVICE, "views/svc-clusterip-realistic.in.json"},
+    {VIEWS_KIND_POD, "views/pod-running-ready.in.json"},
 };
 
-Test(store, every_kind_parses_and_is_keyed_by_its_ops)
+/* The typed accessors see a view (and a store) of their own kind only. */
+static void expect_typed(const struct kind_case *c, struct store *s,
+                         const void *view, const char *ns, const char *name)
+{
+    bool pod = c->kind == VIEWS_KIND_POD;
+    bool svc = c->kind == VIEWS_KIND_SERVICE;
+    bool eps = c->kind == VIEWS_KIND_ENDPOINTSLICE;
+    cr_expect_eq(views_pod_of(view) != NULL, pod, "%s", c->fixture);
+    cr_expect_eq(views_service_of(view) != NULL, svc, "%s", c->fixture);
+    cr_expect_eq(views_endpointslice_of(view) != NULL, eps, "%s", c->fixture);
+    const void *got[3] = {store_get_pod(s, ns, name),
+                          store_get_service(s, ns, name),
+                          store_get_endpointslice(s, ns, name)};
+    cr_expect_eq(got[0], pod ? view : NULL, "%s", c->fixture);
+    cr_expect_eq(got[1], svc ? view : NULL, "%s", c->fixture);
+    cr_expect_eq(got[2], eps ? view : NULL, "%s", c->fixture);
+    for (int i = 0; i < 3; i++)
+        store_release(s, got[i]);
+    const struct views_pod **pods;
+    size_t n;
+    cr_expect_eq(store_list_pods(s, ns, &pods, &n),
+                 pod ? ZL_OK : ZL_ERR_INVALID);
+    cr_expect_eq(n, pod ? 1 : 0);
+    cr_expect_eq(n > 0 ? (const void *)pods[0] : NULL, pod ? view : NULL);
+    store_release_pods(pods, n);
+}
+
+/* A store refuses (and releases) a view of another kind. */
+static void expect_refused(enum views_kind kind, void *view)
+{
+    struct store *other;
+    enum views_kind k =
+        kind == VIEWS_KIND_POD ? VIEWS_KIND_SERVICE : VIEWS_KIND_POD;
+    cr_assert_eq(store_new(k, &other), ZL_OK);
+    views_retain(view);
+    cr_expect_eq(store_put(other, view, NULL), ZL_ERR_INVALID);
+    views_retain(view);
+    cr_expect_eq(store_replace(other, &view, 1, NULL, NULL), ZL_ERR_INVALID);
+    cr_expect_eq(store_count(other), 0);
+    store_free(other);
+}
+
+Test(store, every_kind_parses_and_is_keyed_by_its_shared_part)
 {
     for (size_t k = 0; k < sizeof(kind_cases) / sizeof(*kind_cases); k++) {
         const struct kind_case *c = &kind_cases[k];
@@ -456,7 +494,8 @@ Test(store, every_kind_parses_and_is_keyed_by_its_ops)
         struct json_object *meta;
         cr_assert(json_object_object_get_ex(obj, "metadata", &meta));
         void *view;
-        cr_assert_eq(c->ops->parse(obj, &view), ZL_OK, "%s", c->fixture);
+        cr_assert_eq(views_from_json(c->kind, obj, &view), ZL_OK, "%s",
+                     c->fixture);
         const char *want[4];
         static const char *const fields[] = {"namespace", "name", "uid",
                                              "resourceVersion"};
@@ -466,19 +505,23 @@ Test(store, every_kind_parses_and_is_keyed_by_its_ops)
                           ? json_object_get_string(v)
                           : "";
         }
-        cr_expect_str_eq(c->ops->namespace_of(view), want[0]);
-        cr_expect_str_eq(c->ops->name_of(view), want[1]);
-        cr_expect_str_eq(c->ops->uid_of(view), want[2]);
-        cr_expect_str_eq(c->ops->resource_version_of(view), want[3]);
+        const struct views_meta *m = views_meta_of(view);
+        cr_expect_eq(m->kind, c->kind);
+        cr_expect_str_eq(m->namespace_name, want[0]);
+        cr_expect_str_eq(m->name, want[1]);
+        cr_expect_str_eq(m->uid, want[2]);
+        cr_expect_str_eq(m->resource_version, want[3]);
         struct store *s;
-        cr_assert_eq(store_new(c->ops, &s), ZL_OK);
-        c->ops->retain(view);
+        cr_assert_eq(store_new(c->kind, &s), ZL_OK);
+        views_retain(view);
         cr_assert_eq(store_put(s, view, NULL), ZL_OK);
         const void *got = store_get(s, want[0], want[1]);
-        cr_expect_eq(got, view, "%s", c->ops->name);
+        cr_expect_eq(got, view, "%s", c->fixture);
         store_release(s, got);
+        expect_typed(c, s, view, want[0], want[1]);
+        expect_refused(c->kind, view);
         store_free(s);
-        c->ops->release(view); /* ours: the last one */
+        views_release(view); /* ours: the last one */
         json_object_put(obj);
         free(text);
     }
@@ -499,10 +542,10 @@ Test(store, a_cached_pod_costs_at_most_one_kib)
     struct views_pod *warm;
     size_t len = podgen_json(N, 100, 1, json);
     cr_assert_eq(views_pod_parse(json, len, &warm), ZL_OK);
-    views_pod_free(warm);
+    views_release(warm);
     size_t before = podgen_heap_bytes();
     struct store *s;
-    cr_assert_eq(store_new(&STORE_POD_OPS, &s), ZL_OK);
+    cr_assert_eq(store_new(VIEWS_KIND_POD, &s), ZL_OK);
     for (size_t i = 0; i < N; i++) {
         struct views_pod *p;
         len = podgen_json(i, 100, 1000 + i, json);
