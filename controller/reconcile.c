@@ -437,15 +437,19 @@ static void load_slices(struct run *r)
     }
 }
 
-/* The leader the cluster's objects name: the primary slice's endpoint,
- * else the leader Service's annotations. */
+/* The leader the cluster's objects name: the primary slice routes, so its
+ * endpoint (or its having none) is the truth; the leader Service's
+ * annotations only when there is no slice (they are written after it, so
+ * they may lag behind it in the store). */
 static void load_current(struct run *r)
 {
     const struct views_endpointslice *eps = r->slices[0];
-    if (eps != NULL && eps->endpoint_count > 0 &&
-        eps->endpoints[0].target_ref.uid != NULL) {
-        r->cur.uid = eps->endpoints[0].target_ref.uid;
-        r->cur.name = eps->endpoints[0].target_ref.name;
+    if (eps != NULL) {
+        if (eps->endpoint_count > 0 &&
+            eps->endpoints[0].target_ref.uid != NULL) {
+            r->cur.uid = eps->endpoints[0].target_ref.uid;
+            r->cur.name = eps->endpoints[0].target_ref.name;
+        }
         return;
     }
     if (r->leader_svc != NULL) {
