@@ -106,12 +106,24 @@ static void on_service(void *ctx, enum store_change change,
     store_release_list(service_store(sc), items, n);
 }
 
+/* A managed slice maps to its source label; when that label is gone
+ * (drift), through its owner, the leader Service. */
 static void on_slice(void *ctx, enum store_change change, const void *old_view,
                      const void *new_view)
 {
     struct scope *sc = ctx;
+    const struct views_endpointslice *eps =
+        new_view != NULL ? new_view : old_view;
     (void)change;
-    mapping_slice(new_view != NULL ? new_view : old_view, enqueue, sc->rt);
+    if (mapping_slice(eps, enqueue, sc->rt) > 0 || !eps->has_owner ||
+        eps->owner.name == NULL)
+        return;
+    const struct views_service *owner =
+        store_get(service_store(sc), eps->namespace_name, eps->owner.name);
+    if (owner != NULL) {
+        mapping_service(owner, NULL, 0, enqueue, sc->rt);
+        store_release(service_store(sc), owner);
+    }
 }
 
 /* ---- workers --------------------------------------------------------------
