@@ -26,30 +26,30 @@
 
 struct run {
     const struct reconcile_deps *d;
-    char ns[MAPPING_MAX_KEY];
-    char name[MAPPING_MAX_KEY];
     const char *key;
     int64_t now_ms;
     const struct views_service *src;
-    struct annotations_result ann;
-    bool ann_ok;
     const char *leader_name;
     const struct views_service *leader_svc;
-    char leader_uid[MAX_UID];
-    enum views_ip_family families[2];
     size_t family_count;
-    char slice_names[2][RENDER_MAX_SLICE_NAME];
-    const struct views_endpointslice *slices[2];
     const void **pods;
     size_t pod_count;
+    int64_t stamp_ns;
+    int64_t accepted_ns;
+    const struct views_endpointslice *slices[2];
     struct leader_current cur;
     struct leader_decision dec;
+    struct annotations_result ann;
+    enum views_ip_family families[2];
+    bool ann_ok;
     bool has_dec;
-    int64_t stamp_ns;
     bool has_stamp;
-    int64_t accepted_ns;
     bool slice_written;
     bool created_service;
+    char ns[MAPPING_MAX_KEY];
+    char name[MAPPING_MAX_KEY];
+    char leader_uid[MAX_UID];
+    char slice_names[2][RENDER_MAX_SLICE_NAME];
 };
 
 static int64_t real_now_ms(void)

@@ -494,9 +494,10 @@ enum zl_err runtime_step(struct runtime *rt)
 
 enum zl_err runtime_metrics(struct runtime *rt, struct buf *out)
 {
-    struct informer *infs[3 * 8] = {0};
+    struct informer *infs[TELEMETRY_MAX_INFORMERS] = {0};
     size_t n = 0;
-    for (size_t i = 0; i < rt->scope_count && n + 3 <= 3 * 8; i++) {
+    for (size_t i = 0; i < rt->scope_count && n + 3 <= TELEMETRY_MAX_INFORMERS;
+         i++) {
         infs[n++] = rt->scopes[i].services;
         infs[n++] = rt->scopes[i].pods;
         infs[n++] = rt->scopes[i].slices;
