@@ -235,6 +235,9 @@ static enum zl_err start_workers(struct runtime *rt)
 {
     atomic_store(&rt->writing, true);
     telemetry_set_is_leader(rt->tel, true);
+    /* Stamps a standby gathered are no failover this replica can answer
+     * for: latencies count from events seen while writing. */
+    keymap_clear(rt->stamps);
     sweep(rt);
     size_t want = (size_t)rt->opt->workers;
     while (rt->worker_count < want && rt->worker_count < MAX_WORKERS) {
