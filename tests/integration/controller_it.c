@@ -22,7 +22,13 @@
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
 
-#define WAIT_MS 5000
+/* How long a change may take; ZL_IT_WAIT_MS stretches it (valgrind). */
+static int64_t wait_ms(void)
+{
+    const char *v = getenv("ZL_IT_WAIT_MS");
+    long ms = v != NULL ? strtol(v, NULL, 10) : 0;
+    return ms > 0 ? ms : 5000;
+}
 
 struct it {
     struct kube_config cfg;
@@ -106,7 +112,7 @@ static void it_start(struct it *t)
     fcntl(t->pipe[1], F_SETFL, O_NONBLOCK);
     cr_assert_eq(runtime_new(&t->opt, "it", t->pipe[1], &t->rt), ZL_OK);
     cr_assert_eq(runtime_start(t->rt), ZL_OK);
-    int64_t end = now_ms() + WAIT_MS;
+    int64_t end = now_ms() + wait_ms();
     while (!runtime_ready(t->rt) && now_ms() < end)
         sleep_ms(10);
     cr_assert(runtime_ready(t->rt), "caches synced");
@@ -198,7 +204,7 @@ static int64_t wait_slice(struct it *t, const char *slice, const char *want)
 {
     char got[256] = "";
     int64_t start = now_ms();
-    while (now_ms() - start < WAIT_MS) {
+    while (now_ms() - start < wait_ms()) {
         runtime_step(t->rt);
         slice_pods(t, slice, got, sizeof(got));
         if (strcmp(got, want) == 0)
@@ -284,7 +290,7 @@ Test(controller_it, leaves_a_foreign_leader_name_alone_and_cleans_up,
 
     request(&t, "PATCH", &KUBE_SERVICES, "b", NULL,
             "{\"metadata\":{\"annotations\":{\"zen-lead.io/enabled\":null}}}");
-    int64_t end = now_ms() + WAIT_MS;
+    int64_t end = now_ms() + wait_ms();
     while ((exists(&t, &KUBE_SERVICES, "b-leader", NULL, 0) ||
             exists(&t, &KUBE_ENDPOINTSLICES, "b-leader-ipv4", NULL, 0)) &&
            now_ms() < end)
