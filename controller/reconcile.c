@@ -852,13 +852,16 @@ static enum zl_err manage(struct run *r, struct reconcile_result *out)
         return rc == ZL_OK ? ZL_ERR_CONFLICT : rc;
     }
     enum zl_err rc = decide(r);
-    if (rc == ZL_OK)
-        rc = write_all(r);
+    if (rc != ZL_OK)
+        return rc;
+    /* Set before writing: a failed write retries with backoff, but the
+     * timed rule still fires on time (never waits for an error backoff). */
+    out->requeue_after_ns =
+        reconcile_requeue_ns(r->dec.next_check_ms, r->now_ms);
+    rc = write_all(r);
     if (rc != ZL_OK)
         return rc;
     report(r);
-    out->requeue_after_ns =
-        reconcile_requeue_ns(r->dec.next_check_ms, r->now_ms);
     return ZL_OK;
 }
 

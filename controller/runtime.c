@@ -194,6 +194,8 @@ static void process(struct runtime *rt, const char *key)
         telemetry_reconciled(rt->tel, "error", reconcile_error_type(rc), secs);
         telemetry_workqueue_retry(rt->tel);
         workqueue_add_rate_limited(rt->queue, key);
+        if (res.requeue_after_ns >= 0) /* the earlier instant wins */
+            workqueue_add_after(rt->queue, key, res.requeue_after_ns);
     }
 }
 
