@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/sync.h"
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
@@ -19,7 +20,7 @@
 
 static char uid[128], rv[64];
 
-static void remember(const struct kube_response *resp)
+static void remember(const struct client_response *resp)
 {
     struct json_object *o = json_tokener_parse(resp->body.data), *m, *v;
     if (o != NULL && json_object_object_get_ex(o, "metadata", &m)) {
@@ -60,22 +61,23 @@ static void print(const char *what, double *v, int n)
            v[n / 2], v[n * 9 / 10], v[n * 99 / 100], v[n - 1]);
 }
 
-static enum zl_err write_one(struct kube_client *c, const char *ns, int mode,
-                             int ip, const char *u, double *ms)
+static enum zl_err write_one(struct client *c, const char *ns, int mode, int ip,
+                             const char *u, double *ms)
 {
     char b[2048];
-    struct kube_response resp;
-    kube_response_init(&resp);
+    struct client_response resp;
+    client_response_init(&resp);
     body(b, sizeof(b), ns, ip, u, mode == 1 ? rv : NULL);
-    int64_t t0 = sync_now_ns();
-    enum zl_err rc = mode == 0 ? client_apply(c, &KUBE_ENDPOINTSLICES, ns, NAME,
-                                              NULL, b, "zen-lead", true, &resp)
-                               : client_update(c, &KUBE_ENDPOINTSLICES, ns,
-                                               NAME, NULL, b, &resp);
-    *ms = (double)(sync_now_ns() - t0) / 1e6;
+    int64_t t0 = clock_mono_ns();
+    enum zl_err rc = mode == 0
+                         ? client_apply(c, &CLIENT_ENDPOINTSLICES, ns, NAME,
+                                        NULL, b, "zen-lead", true, &resp)
+                         : client_update(c, &CLIENT_ENDPOINTSLICES, ns, NAME,
+                                         NULL, b, &resp);
+    *ms = (double)(clock_mono_ns() - t0) / 1e6;
     if (rc == ZL_OK)
         remember(&resp);
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     return rc;
 }
 
@@ -89,7 +91,7 @@ int main(int argc, char **argv)
     const char *ns = argv[2];
     struct kube_config cfg = {0};
     struct kubeconfig_error kerr;
-    struct kube_client *c = NULL;
+    struct client *c = NULL;
     struct client_options co = {.max_retries = -1};
     if (kubeconfig_load_file(argv[1], NULL, &cfg, &kerr) != ZL_OK ||
         client_new(&cfg, &co, &c) != ZL_OK) {
@@ -99,10 +101,10 @@ int main(int argc, char **argv)
     double *t[2] = {calloc((size_t)rounds, sizeof(double)),
                     calloc((size_t)rounds, sizeof(double))};
     double ms;
-    struct kube_response resp;
-    kube_response_init(&resp);
-    client_delete(c, &KUBE_ENDPOINTSLICES, ns, NAME, NULL, &resp);
-    kube_response_cleanup(&resp);
+    struct client_response resp;
+    client_response_init(&resp);
+    client_delete(c, &CLIENT_ENDPOINTSLICES, ns, NAME, NULL, &resp);
+    client_response_cleanup(&resp);
     if (t[0] == NULL || t[1] == NULL ||
         write_one(c, ns, 0, 1, NULL, &ms) != ZL_OK) {
         fprintf(stderr, "slicewrite: first apply failed\n");
@@ -127,9 +129,9 @@ int main(int argc, char **argv)
     printf("wrong uid: apply -> %s, update -> %s\n",
            zl_err_str(write_one(c, ns, 0, 3, bad, &ms)),
            zl_err_str(write_one(c, ns, 1, 3, bad, &ms)));
-    kube_response_init(&resp);
-    client_delete(c, &KUBE_ENDPOINTSLICES, ns, NAME, NULL, &resp);
-    kube_response_cleanup(&resp);
+    client_response_init(&resp);
+    client_delete(c, &CLIENT_ENDPOINTSLICES, ns, NAME, NULL, &resp);
+    client_response_cleanup(&resp);
     free(t[0]);
     free(t[1]);
     client_free(c);

@@ -2,18 +2,15 @@
 /* JSON lines for leader decisions. */
 #include "controller/decision.h"
 
-#include <time.h>
 #include <unistd.h>
+
+#include "base/clock.h"
 
 static enum zl_err put_time(struct buf *out, int64_t ms)
 {
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    char text[32];
-    if (gmtime_r(&s, &tm) == NULL)
-        return buf_puts(out, "\"\"");
-    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
-    return buf_printf(out, "\"%s.%03dZ\"", text, (int)(ms % 1000));
+    char text[CLOCK_RFC3339_MAX];
+    clock_format_ms(ms, CLOCK_PREC_MS, text);
+    return buf_printf(out, "\"%s\"", text);
 }
 
 static enum zl_err put_field(struct buf *out, const char *key,

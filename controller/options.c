@@ -11,8 +11,8 @@
 #include "kube/lease.h"
 #include "serve/serve.h"
 
-#define SEC DURATION_NS_PER_SEC
-#define MS DURATION_NS_PER_MS
+#define SEC CLOCK_NS_PER_S
+#define MS CLOCK_NS_PER_MS
 
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const formats[] = {"json", "text", NULL};

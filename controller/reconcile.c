@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/sync.h"
 #include "controller/decision.h"
@@ -54,9 +54,7 @@ struct run {
 
 static int64_t real_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_real_ns() / CLOCK_NS_PER_MS;
 }
 
 int64_t reconcile_requeue_ns(int64_t next_check_ms, int64_t now_ms)
@@ -222,27 +220,28 @@ static bool slice_ours(const struct views_endpointslice *eps,
 
 static void log_write_error(const struct run *r, const char *what,
                             const char *name, enum zl_err rc,
-                            const struct kube_response *resp)
+                            const struct client_response *resp)
 {
     /* A conflict or AlreadyExists means the cache was behind the API
      * server: expected now and then, retried at once with backoff. */
-    enum log_level level =
-        rc == ZL_ERR_CONFLICT || rc == ZL_ERR_EXISTS ? LOG_DEBUG : LOG_WARN;
+    enum log_level level = rc == ZL_ERR_CONFLICT || rc == ZL_ERR_EXISTS
+                               ? LOG_LEVEL_DEBUG
+                               : LOG_LEVEL_WARN;
     log_printf(level, "%s %s/%s failed: %s (HTTP %ld %s: %s)", what, r->ns,
                name, zl_err_str(rc), resp->http_code, resp->status.reason,
                resp->status.message);
 }
 
 static enum zl_err delete_object(const struct run *r,
-                                 const struct kube_resource *res,
+                                 const struct client_resource *res,
                                  const char *name, const char *uid)
 {
     if (!may_write(r))
         return ZL_ERR_CANCELLED;
-    struct kube_response resp;
-    struct delete_options opt = {
+    struct client_response resp;
+    struct client_delete_options opt = {
         .uid = uid, .grace_period_seconds = -1, .propagation = "Background"};
-    kube_response_init(&resp);
+    client_response_init(&resp);
     enum zl_err rc = client_delete(r->d->client, res, r->ns, name, &opt, &resp);
     if (rc == ZL_ERR_NOTFOUND)
         rc = ZL_OK; /* gone already */
@@ -250,7 +249,7 @@ static enum zl_err delete_object(const struct run *r,
         log_write_error(r, "delete", name, rc, &resp);
     else
         log_info("deleted %s %s/%s (no longer needed)", res->kind, r->ns, name);
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     return rc;
 }
 
@@ -270,25 +269,13 @@ static enum zl_err set_preconditions(struct json_object *doc, const char *uid,
     return ZL_OK;
 }
 
-/* SPEC 2: no blockOwnerDeletion (it would need services/finalizers). */
-static void strip_block_owner_deletion(struct json_object *doc)
-{
-    struct json_object *meta, *refs;
-    if (!json_object_object_get_ex(doc, "metadata", &meta) ||
-        !json_object_object_get_ex(meta, "ownerReferences", &refs))
-        return;
-    for (size_t i = 0; i < json_object_array_length(refs); i++)
-        json_object_object_del(json_object_array_get_idx(refs, i),
-                               "blockOwnerDeletion");
-}
-
 enum write_kind { WRITE_CREATE, WRITE_APPLY, WRITE_UPDATE };
 
 /* Sends doc; resp holds the answer. */
 static enum zl_err send_doc(const struct run *r,
-                            const struct kube_resource *res, const char *name,
+                            const struct client_resource *res, const char *name,
                             struct json_object *doc, enum write_kind kind,
-                            struct kube_response *resp)
+                            struct client_response *resp)
 {
     if (!may_write(r))
         return ZL_ERR_CANCELLED;
@@ -296,7 +283,7 @@ static enum zl_err send_doc(const struct run *r,
     enum zl_err rc = render_to_string(doc, &body);
     if (rc != ZL_OK)
         return rc;
-    struct kube_client *c = r->d->client;
+    struct client *c = r->d->client;
     if (kind == WRITE_CREATE)
         rc = client_create(c, res, r->ns, body, resp);
     else if (kind == WRITE_APPLY)
@@ -351,7 +338,7 @@ static enum zl_err cleanup_slices(struct run *r)
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_endpointslice *eps = items[i];
         if (slice_ours(eps, r->name, NULL, NULL) && !slice_kept(r, eps))
-            rc = delete_object(r, &KUBE_ENDPOINTSLICES, eps->name, eps->uid);
+            rc = delete_object(r, &CLIENT_ENDPOINTSLICES, eps->name, eps->uid);
     }
     store_release_list(r->d->slices, items, n);
     return rc;
@@ -371,7 +358,7 @@ static enum zl_err cleanup(struct run *r)
         if (!service_ours(svc, r->name, r->src != NULL ? r->src->uid : NULL) ||
             (r->leader_name != NULL && strcmp(svc->name, r->leader_name) == 0))
             continue;
-        rc = delete_object(r, &KUBE_SERVICES, svc->name, svc->uid);
+        rc = delete_object(r, &CLIENT_SERVICES, svc->name, svc->uid);
         if (rc == ZL_OK && r->src != NULL)
             event_on(r, r->name, r->src->uid, EVENTS_NORMAL,
                      "LeaderServiceDeleted",
@@ -510,7 +497,7 @@ static int64_t last_switch(const struct run *r)
     if (r->leader_svc != NULL) {
         const char *t =
             views_map_get(&r->leader_svc->annotations, ANNOTATIONS_LAST_SWITCH);
-        if (t == NULL || views_parse_time(t, &ms) != ZL_OK)
+        if (t == NULL || clock_parse_rfc3339(t, &ms) != ZL_OK)
             ms = VIEWS_TIME_NONE;
     }
     return ms;
@@ -535,10 +522,7 @@ static enum zl_err render_service_doc(const struct run *r,
 {
     struct render_input in;
     render_input(r, &in);
-    enum zl_err rc = render_leader_service(&in, doc);
-    if (rc == ZL_OK)
-        strip_block_owner_deletion(*doc);
-    return rc;
+    return render_leader_service(&in, doc);
 }
 
 static void copy_uid(char out[static MAX_UID], const char *uid)
@@ -555,12 +539,12 @@ static enum zl_err ensure_service(struct run *r)
         return ZL_OK;
     }
     struct json_object *doc = NULL;
-    struct kube_response resp;
+    struct client_response resp;
     struct views_service *made = NULL;
-    kube_response_init(&resp);
+    client_response_init(&resp);
     enum zl_err rc = render_service_doc(r, &doc);
     if (rc == ZL_OK)
-        rc = send_doc(r, &KUBE_SERVICES, r->leader_name, doc, WRITE_CREATE,
+        rc = send_doc(r, &CLIENT_SERVICES, r->leader_name, doc, WRITE_CREATE,
                       &resp);
     if (rc == ZL_OK)
         rc = views_service_parse(resp.body.data, resp.body.len, &made);
@@ -572,9 +556,9 @@ static enum zl_err ensure_service(struct run *r)
                  r->leader_name);
         log_info("created leader Service %s/%s", r->ns, r->leader_name);
     }
-    views_service_free(made);
+    views_release(made);
     json_object_put(doc);
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     return rc;
 }
 
@@ -584,20 +568,20 @@ static enum zl_err update_service(struct run *r)
         return ZL_OK;
     struct json_object *doc = NULL;
     struct views_service *want = NULL;
-    struct kube_response resp;
-    kube_response_init(&resp);
+    struct client_response resp;
+    client_response_init(&resp);
     enum zl_err rc = render_service_doc(r, &doc);
     if (rc == ZL_OK)
         rc = views_service_from_json(doc, &want);
     if (rc == ZL_OK && diff_service(want, r->leader_svc) != DIFF_NONE) {
         rc = set_preconditions(doc, r->leader_svc->uid, NULL);
         if (rc == ZL_OK)
-            rc = send_doc(r, &KUBE_SERVICES, r->leader_name, doc, WRITE_APPLY,
+            rc = send_doc(r, &CLIENT_SERVICES, r->leader_name, doc, WRITE_APPLY,
                           &resp);
     }
-    views_service_free(want);
+    views_release(want);
     json_object_put(doc);
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     return rc;
 }
 
@@ -608,22 +592,22 @@ static enum zl_err update_service(struct run *r)
 static enum zl_err slice_exists(struct run *r, const char *name,
                                 struct json_object *doc)
 {
-    struct kube_response resp;
+    struct client_response resp;
     struct views_endpointslice *seen = NULL;
-    kube_response_init(&resp);
+    client_response_init(&resp);
     enum zl_err rc =
-        client_get(r->d->client, &KUBE_ENDPOINTSLICES, r->ns, name, &resp);
+        client_get(r->d->client, &CLIENT_ENDPOINTSLICES, r->ns, name, &resp);
     if (rc == ZL_OK)
         rc = views_endpointslice_parse(resp.body.data, resp.body.len, &seen);
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     if (rc == ZL_OK &&
         slice_ours(seen, r->name, r->leader_name, r->leader_uid)) {
         rc = set_preconditions(doc, seen->uid, seen->resource_version);
-        kube_response_init(&resp);
+        client_response_init(&resp);
         if (rc == ZL_OK)
-            rc = send_doc(r, &KUBE_ENDPOINTSLICES, name, doc, WRITE_UPDATE,
+            rc = send_doc(r, &CLIENT_ENDPOINTSLICES, name, doc, WRITE_UPDATE,
                           &resp);
-        kube_response_cleanup(&resp);
+        client_response_cleanup(&resp);
     } else if (rc == ZL_OK) {
         char text[512];
         snprintf(text, sizeof(text),
@@ -634,7 +618,7 @@ static enum zl_err slice_exists(struct run *r, const char *name,
         warn_once(r, "LeaderNameConflict", text);
         rc = ZL_ERR_EXISTS;
     }
-    views_endpointslice_free(seen);
+    views_release(seen);
     return rc;
 }
 
@@ -643,15 +627,16 @@ static enum zl_err send_slice(struct run *r, size_t i, struct json_object *doc,
 {
     const struct views_endpointslice *have = r->slices[i];
     const char *name = r->slice_names[i];
-    struct kube_response resp;
+    struct client_response resp;
     enum zl_err rc = ZL_OK;
-    kube_response_init(&resp);
+    client_response_init(&resp);
     if (bits & DIFF_ADDRESS_TYPE) { /* immutable: replace */
-        rc = delete_object(r, &KUBE_ENDPOINTSLICES, name, have->uid);
+        rc = delete_object(r, &CLIENT_ENDPOINTSLICES, name, have->uid);
         have = NULL;
     }
     if (rc == ZL_OK && have == NULL) {
-        rc = send_doc(r, &KUBE_ENDPOINTSLICES, name, doc, WRITE_CREATE, &resp);
+        rc =
+            send_doc(r, &CLIENT_ENDPOINTSLICES, name, doc, WRITE_CREATE, &resp);
         if (rc == ZL_ERR_EXISTS)
             rc = slice_exists(r, name, doc);
     } else if (rc == ZL_OK) {
@@ -659,12 +644,12 @@ static enum zl_err send_slice(struct run *r, size_t i, struct json_object *doc,
         rc = set_preconditions(doc, have->uid,
                                put ? have->resource_version : NULL);
         if (rc == ZL_OK)
-            rc = send_doc(r, &KUBE_ENDPOINTSLICES, name, doc,
+            rc = send_doc(r, &CLIENT_ENDPOINTSLICES, name, doc,
                           put ? WRITE_UPDATE : WRITE_APPLY, &resp);
     }
     if (rc != ZL_OK && rc != ZL_ERR_CANCELLED && r->d->telemetry != NULL)
         telemetry_endpoint_write_error(r->d->telemetry);
-    kube_response_cleanup(&resp);
+    client_response_cleanup(&resp);
     return rc;
 }
 
@@ -676,19 +661,17 @@ static enum zl_err write_slice(struct run *r, size_t i)
     render_input(r, &in);
     enum zl_err rc =
         render_endpoint_slice(&in, r->leader_uid, r->families[i], &doc);
-    if (rc == ZL_OK) {
-        strip_block_owner_deletion(doc);
+    if (rc == ZL_OK)
         rc = views_endpointslice_from_json(doc, &want);
-    }
     unsigned bits = rc == ZL_OK ? diff_slice(want, r->slices[i]) : DIFF_NONE;
     if (rc == ZL_OK && bits != DIFF_NONE) {
         rc = send_slice(r, i, doc, bits);
         if (rc == ZL_OK && !r->slice_written) {
-            r->accepted_ns = sync_now_ns();
+            r->accepted_ns = clock_mono_ns();
             r->slice_written = true;
         }
     }
-    views_endpointslice_free(want);
+    views_release(want);
     json_object_put(doc);
     return rc;
 }
@@ -848,7 +831,7 @@ static enum zl_err manage(struct run *r, struct reconcile_result *out)
     if (r->leader_svc != NULL && r->leader_svc->owner.uid != NULL &&
         strcmp(r->leader_svc->owner.uid, r->src->uid) != 0) {
         /* ours for an earlier Service of the same name: replace it */
-        enum zl_err rc = delete_object(r, &KUBE_SERVICES, r->leader_name,
+        enum zl_err rc = delete_object(r, &CLIENT_SERVICES, r->leader_name,
                                        r->leader_svc->uid);
         return rc == ZL_OK ? ZL_ERR_CONFLICT : rc;
     }

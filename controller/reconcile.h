@@ -33,7 +33,7 @@ enum reconcile_write {
 /* Everything a reconcile uses; all borrowed. events, telemetry and
  * decision_log may be NULL. */
 struct reconcile_deps {
-    struct kube_client *client;
+    struct client *client;
     struct store *services;
     struct store *pods;
     struct store *slices;

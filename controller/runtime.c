@@ -41,8 +41,8 @@ struct runtime {
     char identity[LEASE_MAX_IDENTITY + 1];
     struct kube_config cfg;
     bool cfg_loaded;
-    struct kube_client *client;
-    struct kube_client *lease_client;
+    struct client *client;
+    struct client *lease_client;
     struct telemetry *tel;
     struct events_recorder *events;
     struct workqueue *queue;
@@ -64,7 +64,7 @@ struct runtime {
 static void enqueue(void *ctx, const char *key)
 {
     struct runtime *rt = ctx;
-    keymap_set_min(rt->stamps, key, sync_now_ns());
+    keymap_set_min(rt->stamps, key, clock_mono_ns());
     workqueue_add(rt->queue, key);
 }
 
@@ -176,9 +176,9 @@ static void process(struct runtime *rt, const char *key)
     struct reconcile_deps d;
     struct reconcile_result res;
     deps_for(rt, sc, &d);
-    int64_t t0 = sync_now_ns();
+    int64_t t0 = clock_mono_ns();
     enum zl_err rc = reconcile_key(&d, key, &res);
-    double secs = (double)(sync_now_ns() - t0) / 1e9;
+    double secs = (double)(clock_mono_ns() - t0) / 1e9;
     if (rc == ZL_OK) {
         workqueue_forget(rt->queue, key);
         if (res.requeue_after_ns >= 0)
@@ -187,8 +187,9 @@ static void process(struct runtime *rt, const char *key)
                              res.requeue_after_ns >= 0 ? "requeue" : "success",
                              NULL, secs);
     } else if (rc != ZL_ERR_CANCELLED) {
-        log_printf(rc == ZL_ERR_CONFLICT || rc == ZL_ERR_EXISTS ? LOG_DEBUG
-                                                                : LOG_WARN,
+        log_printf(rc == ZL_ERR_CONFLICT || rc == ZL_ERR_EXISTS
+                       ? LOG_LEVEL_DEBUG
+                       : LOG_LEVEL_WARN,
                    "reconcile %s failed: %s; retrying with backoff", key,
                    zl_err_str(rc));
         telemetry_reconciled(rt->tel, "error", reconcile_error_type(rc), secs);
@@ -335,14 +336,13 @@ static void make_identity(struct runtime *rt)
 }
 
 static enum zl_err make_informer(struct runtime *rt, struct scope *sc,
-                                 const struct kube_resource *res,
-                                 const struct store_ops *ops,
-                                 const char *selector, informer_handler_fn fn,
-                                 struct informer **out)
+                                 const struct client_resource *res,
+                                 enum views_kind kind, const char *selector,
+                                 informer_handler_fn fn, struct informer **out)
 {
     struct informer_options io = {
         .resource = res,
-        .ops = ops,
+        .kind = kind,
         .namespace_name = sc->ns,
         .label_selector = selector,
         .handler = fn,
@@ -357,14 +357,14 @@ static enum zl_err make_scope(struct runtime *rt, struct scope *sc,
     sc->rt = rt;
     if (ns != NULL && (sc->ns = strdup(ns)) == NULL)
         return ZL_ERR_NOMEM;
-    enum zl_err rc = make_informer(rt, sc, &KUBE_SERVICES, &STORE_SERVICE_OPS,
+    enum zl_err rc = make_informer(rt, sc, &CLIENT_SERVICES, VIEWS_KIND_SERVICE,
                                    NULL, on_service, &sc->services);
     if (rc == ZL_OK)
-        rc = make_informer(rt, sc, &KUBE_PODS, &STORE_POD_OPS, NULL, on_pod,
+        rc = make_informer(rt, sc, &CLIENT_PODS, VIEWS_KIND_POD, NULL, on_pod,
                            &sc->pods);
     if (rc == ZL_OK)
-        rc = make_informer(rt, sc, &KUBE_ENDPOINTSLICES,
-                           &STORE_ENDPOINTSLICE_OPS, SLICE_SELECTOR, on_slice,
+        rc = make_informer(rt, sc, &CLIENT_ENDPOINTSLICES,
+                           VIEWS_KIND_ENDPOINTSLICE, SLICE_SELECTOR, on_slice,
                            &sc->slices);
     return rc;
 }

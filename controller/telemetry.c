@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "kube/informer.h"
 #include "kube/workqueue.h"
 
@@ -207,9 +208,7 @@ static enum zl_err register_one(struct telemetry *t, enum fam i)
 
 static double now_unix_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)clock_real_ns() / (double)CLOCK_NS_PER_S;
 }
 
 enum zl_err telemetry_new(const char *version, const char *commit,
@@ -218,9 +217,11 @@ enum zl_err telemetry_new(const char *version, const char *commit,
     struct telemetry *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return ZL_ERR_NOMEM;
-    enum zl_err rc = ZL_ERR_NOMEM;
-    t->reg = metrics_registry_new();
-    if (t->reg == NULL || pthread_mutex_init(&t->mu, NULL) != 0)
+    enum zl_err rc = metrics_registry_new(&t->reg);
+    if (rc != ZL_OK)
+        goto out;
+    rc = ZL_ERR_NOMEM;
+    if (pthread_mutex_init(&t->mu, NULL) != 0)
         goto out;
     for (int i = 0; i < F_COUNT; i++) {
         rc = register_one(t, (enum fam)i);

@@ -32,7 +32,7 @@ static int64_t wait_ms(void)
 
 struct it {
     struct kube_config cfg;
-    struct kube_client *c;
+    struct client *c;
     char ns[64];
     char *ns_item;
     struct options opt;
@@ -54,12 +54,12 @@ static void sleep_ms(long ms)
 }
 
 static void request(struct it *t, const char *method,
-                    const struct kube_resource *res, const char *name,
+                    const struct client_resource *res, const char *name,
                     const char *sub, const char *body)
 {
-    struct kube_response r;
+    struct client_response r;
     enum zl_err rc;
-    kube_response_init(&r);
+    client_response_init(&r);
     if (strcmp(method, "POST") == 0)
         rc = client_create(t->c, res, res->namespaced ? t->ns : NULL, body, &r);
     else if (strcmp(method, "PATCH") == 0)
@@ -69,13 +69,13 @@ static void request(struct it *t, const char *method,
         rc = client_delete(t->c, res, t->ns, name, NULL, &r);
     cr_assert_eq(rc, ZL_OK, "%s %s %s: %ld %s", method, res->plural,
                  name ? name : "", r.http_code, r.status.message);
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
 }
 
 static void it_open(struct it *t, const char *prefix)
 {
     memset(t, 0, sizeof(*t));
-    log_configure(LOG_WARN, LOG_FORMAT_TEXT, stderr);
+    log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT, stderr);
     struct kubeconfig_error err;
     const char *path = getenv("KUBECONFIG");
     cr_assert(path != NULL && path[0] != '\0', "KUBECONFIG is not set");
@@ -90,7 +90,7 @@ static void it_open(struct it *t, const char *prefix)
              "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{"
              "\"name\":\"%s\"}}",
              t->ns);
-    request(t, "POST", &KUBE_NAMESPACES, NULL, NULL, body);
+    request(t, "POST", &CLIENT_NAMESPACES, NULL, NULL, body);
 }
 
 /* A runtime as main builds it, for this namespace only. */
@@ -125,10 +125,10 @@ static void it_close(struct it *t)
     options_cleanup(&t->opt);
     close(t->pipe[0]);
     close(t->pipe[1]);
-    struct kube_response r;
-    kube_response_init(&r);
-    client_delete(t->c, &KUBE_NAMESPACES, NULL, t->ns, NULL, &r);
-    kube_response_cleanup(&r);
+    struct client_response r;
+    client_response_init(&r);
+    client_delete(t->c, &CLIENT_NAMESPACES, NULL, t->ns, NULL, &r);
+    client_response_cleanup(&r);
     client_free(t->c);
     kubeconfig_cleanup(&t->cfg);
 }
@@ -142,7 +142,7 @@ static void create_pod(struct it *t, const char *name, const char *app)
              "\"it-node\",\"containers\":[{\"name\":\"c\",\"image\":\"x\","
              "\"ports\":[{\"name\":\"http\",\"containerPort\":8080}]}]}}",
              name, app);
-    request(t, "POST", &KUBE_PODS, NULL, NULL, body);
+    request(t, "POST", &CLIENT_PODS, NULL, NULL, body);
 }
 
 static const char *ready_since = "2024-01-01T00:00:00Z";
@@ -162,7 +162,7 @@ static void set_status(struct it *t, const char *pod, bool ready,
              "\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\","
              "\"lastTransitionTime\":\"%s\"}]}}",
              podip, ips, ready ? "True" : "False", ready_since);
-    request(t, "PATCH", &KUBE_PODS, pod, "status", body);
+    request(t, "PATCH", &CLIENT_PODS, pod, "status", body);
 }
 
 static void create_service(struct it *t, const char *name, bool enabled)
@@ -174,16 +174,16 @@ static void create_service(struct it *t, const char *name, bool enabled)
              "\"app\":\"%s\"},\"ports\":[{\"name\":\"http\",\"port\":80,"
              "\"targetPort\":\"http\"}]}}",
              name, enabled ? "\"zen-lead.io/enabled\":\"true\"" : "", name);
-    request(t, "POST", &KUBE_SERVICES, NULL, NULL, body);
+    request(t, "POST", &CLIENT_SERVICES, NULL, NULL, body);
 }
 
 /* The slice's endpoint pods as "a,b" ("" for none, "-" when absent). */
 static void slice_pods(struct it *t, const char *slice, char *out, size_t n)
 {
-    struct kube_response r;
-    kube_response_init(&r);
+    struct client_response r;
+    client_response_init(&r);
     snprintf(out, n, "-");
-    if (client_get(t->c, &KUBE_ENDPOINTSLICES, t->ns, slice, &r) == ZL_OK) {
+    if (client_get(t->c, &CLIENT_ENDPOINTSLICES, t->ns, slice, &r) == ZL_OK) {
         struct json_object *o = json_tokener_parse(r.body.data), *eps;
         out[0] = '\0';
         if (json_object_object_get_ex(o, "endpoints", &eps) &&
@@ -199,7 +199,7 @@ static void slice_pods(struct it *t, const char *slice, char *out, size_t n)
         }
         json_object_put(o);
     }
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
 }
 
 /* Waits until the slice routes to want; returns the ms it took. */
@@ -218,11 +218,11 @@ static int64_t wait_slice(struct it *t, const char *slice, const char *want)
     return -1;
 }
 
-static bool exists(struct it *t, const struct kube_resource *res,
+static bool exists(struct it *t, const struct client_resource *res,
                    const char *name, char *rv, size_t rv_len)
 {
-    struct kube_response r;
-    kube_response_init(&r);
+    struct client_response r;
+    client_response_init(&r);
     bool found = client_get(t->c, res, t->ns, name, &r) == ZL_OK;
     if (found && rv != NULL) {
         struct json_object *o = json_tokener_parse(r.body.data), *m, *v;
@@ -231,7 +231,7 @@ static bool exists(struct it *t, const struct kube_resource *res,
             snprintf(rv, rv_len, "%s", json_object_get_string(v));
         json_object_put(o);
     }
-    kube_response_cleanup(&r);
+    client_response_cleanup(&r);
     return found;
 }
 
@@ -249,12 +249,12 @@ Test(controller_it, creates_then_fails_over_on_every_trigger, .timeout = 120)
     create_service(&t, "web", true);
     printf("created in %lld ms\n",
            (long long)wait_slice(&t, "web-leader-ipv4", "web-0"));
-    cr_assert(exists(&t, &KUBE_SERVICES, "web-leader", NULL, 0));
+    cr_assert(exists(&t, &CLIENT_SERVICES, "web-leader", NULL, 0));
 
     set_status(&t, "web-0", false, ips[0]);
     printf("notReady in %lld ms\n",
            (long long)wait_slice(&t, "web-leader-ipv4", "web-1"));
-    request(&t, "DELETE", &KUBE_PODS, "web-1", NULL, NULL); /* graceful */
+    request(&t, "DELETE", &CLIENT_PODS, "web-1", NULL, NULL); /* graceful */
     printf("terminating in %lld ms\n",
            (long long)wait_slice(&t, "web-leader-ipv4", "web-2"));
     set_status(&t, "web-2", true, NULL);
@@ -262,7 +262,7 @@ Test(controller_it, creates_then_fails_over_on_every_trigger, .timeout = 120)
            (long long)wait_slice(&t, "web-leader-ipv4", ""));
     set_status(&t, "web-0", true, ips[0]);
     wait_slice(&t, "web-leader-ipv4", "web-0");
-    request(&t, "PATCH", &KUBE_PODS, "web-0", NULL,
+    request(&t, "PATCH", &CLIENT_PODS, "web-0", NULL,
             "{\"metadata\":{\"labels\":{\"app\":\"other\"}}}");
     printf("relabeled in %lld ms\n",
            (long long)wait_slice(&t, "web-leader-ipv4", ""));
@@ -281,26 +281,26 @@ Test(controller_it, leaves_a_foreign_leader_name_alone_and_cleans_up,
     create_service(&t, "a-leader", false); /* someone else's */
     char rv_before[64] = "", rv_after[64] = "";
     cr_assert(
-        exists(&t, &KUBE_SERVICES, "a-leader", rv_before, sizeof(rv_before)));
+        exists(&t, &CLIENT_SERVICES, "a-leader", rv_before, sizeof(rv_before)));
     it_start(&t);
     create_service(&t, "a", true);
     create_service(&t, "b", true);
     wait_slice(&t, "b-leader-ipv4", "b-0"); /* the controller is working */
     cr_assert(
-        exists(&t, &KUBE_SERVICES, "a-leader", rv_after, sizeof(rv_after)));
+        exists(&t, &CLIENT_SERVICES, "a-leader", rv_after, sizeof(rv_after)));
     cr_expect_str_eq(rv_after, rv_before, "the foreign Service is untouched");
-    cr_expect_not(exists(&t, &KUBE_ENDPOINTSLICES, "a-leader-ipv4", NULL, 0));
+    cr_expect_not(exists(&t, &CLIENT_ENDPOINTSLICES, "a-leader-ipv4", NULL, 0));
 
-    request(&t, "PATCH", &KUBE_SERVICES, "b", NULL,
+    request(&t, "PATCH", &CLIENT_SERVICES, "b", NULL,
             "{\"metadata\":{\"annotations\":{\"zen-lead.io/enabled\":null}}}");
     int64_t end = now_ms() + wait_ms();
-    while ((exists(&t, &KUBE_SERVICES, "b-leader", NULL, 0) ||
-            exists(&t, &KUBE_ENDPOINTSLICES, "b-leader-ipv4", NULL, 0)) &&
+    while ((exists(&t, &CLIENT_SERVICES, "b-leader", NULL, 0) ||
+            exists(&t, &CLIENT_ENDPOINTSLICES, "b-leader-ipv4", NULL, 0)) &&
            now_ms() < end)
         sleep_ms(10);
-    cr_expect_not(exists(&t, &KUBE_SERVICES, "b-leader", NULL, 0),
+    cr_expect_not(exists(&t, &CLIENT_SERVICES, "b-leader", NULL, 0),
                   "opt-out removes the leader Service");
-    cr_expect_not(exists(&t, &KUBE_ENDPOINTSLICES, "b-leader-ipv4", NULL, 0),
+    cr_expect_not(exists(&t, &CLIENT_ENDPOINTSLICES, "b-leader-ipv4", NULL, 0),
                   "and its slice");
     it_close(&t);
 }
@@ -327,7 +327,7 @@ Test(controller_it, min_ready_duration_elects_on_time, .timeout = 120)
              "\"true\",\"zen-lead.io/min-ready-duration\":\"2s\"}},"
              "\"spec\":{\"selector\":{\"app\":\"m\"},\"ports\":[{"
              "\"port\":80}]}}");
-    request(&t, "POST", &KUBE_SERVICES, NULL, NULL, body);
+    request(&t, "POST", &CLIENT_SERVICES, NULL, NULL, body);
     create_pod(&t, "m-0", "m");
     char since[32];
     int64_t now = wall_ms();

@@ -36,8 +36,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    views_service_free(src);
-    views_pod_free(leader);
+    views_release(src);
+    views_release(leader);
 }
 
 TestSuite(diff, .init = setup, .fini = teardown);
@@ -159,8 +159,8 @@ Test(diff, leader_service)
         cr_expect_eq(diff_service(want, have), service_cases[c].want,
                      "%s: got %#x", service_cases[c].title,
                      diff_service(want, have));
-        views_service_free(want);
-        views_service_free(have);
+        views_release(want);
+        views_release(have);
         json_object_put(want_doc);
         json_object_put(have_doc);
     }
@@ -259,8 +259,8 @@ Test(diff, endpoint_slice)
         cr_assert_eq(views_endpointslice_from_json(have_doc, &have), ZL_OK);
         cr_expect_eq(diff_slice(want, have), slice_cases[c].want, "%s: got %#x",
                      slice_cases[c].title, diff_slice(want, have));
-        views_endpointslice_free(want);
-        views_endpointslice_free(have);
+        views_release(want);
+        views_release(have);
         json_object_put(want_doc);
         json_object_put(have_doc);
     }
@@ -279,8 +279,8 @@ Test(diff, missing_and_no_leader)
     cr_expect_eq(diff_slice(vb, va), DIFF_ENDPOINTS | DIFF_PORTS,
                  "losing the leader empties endpoints and the named port");
     cr_expect_eq(diff_service(src, NULL), DIFF_MISSING);
-    views_endpointslice_free(va);
-    views_endpointslice_free(vb);
+    views_release(va);
+    views_release(vb);
     json_object_put(a);
     json_object_put(b);
 }

@@ -124,12 +124,12 @@ Test(mapping, pod_to_enabled_matching_services)
         joined(&s, got, sizeof(got));
         cr_expect_str_eq(got, pc->want, "%s", pc->title);
         cr_expect_eq(k, s.count, "%s", pc->title);
-        views_pod_free(o);
-        views_pod_free(w);
+        views_release(o);
+        views_release(w);
     }
     for (size_t i = 0; i < n; i++)
-        views_service_free(svcs[i]);
-    views_service_free(elsewhere);
+        views_release(svcs[i]);
+    views_release(elsewhere);
 }
 
 #define MANAGED                                                                \
@@ -179,10 +179,10 @@ Test(mapping, service_to_keys)
         mapping_service(svc, list, 4, collect, &s);
         joined(&s, got, sizeof(got));
         cr_expect_str_eq(got, sc->want, "%s", sc->title);
-        views_service_free(svc);
+        views_release(svc);
     }
     for (size_t i = 0; i < 4; i++)
-        views_service_free(others[i]);
+        views_release(others[i]);
 }
 
 Test(mapping, drifted_leader_service_to_its_owner)
@@ -198,7 +198,7 @@ Test(mapping, drifted_leader_service_to_its_owner)
     mapping_service(svc, NULL, 0, collect, &s);
     joined(&s, got, sizeof(got));
     cr_expect_str_eq(got, "t/web-leader,t/web");
-    views_service_free(svc);
+    views_release(svc);
 }
 
 Test(mapping, slice_to_source)
@@ -222,7 +222,7 @@ Test(mapping, slice_to_source)
         mapping_slice(eps, collect, &s);
         joined(&s, got, sizeof(got));
         cr_expect_str_eq(got, cases[c][1], "labels {%s}", cases[c][0]);
-        views_endpointslice_free(eps);
+        views_release(eps);
     }
 }
 
@@ -270,11 +270,11 @@ Test(mapping, pod_relevant)
         struct views_pod *p = pod_with(cases[c].status, cases[c].meta);
         cr_expect_eq(mapping_pod_relevant(base, p), cases[c].want, "%s",
                      cases[c].title);
-        views_pod_free(p);
+        views_release(p);
     }
     cr_expect(mapping_pod_relevant(NULL, base), "an add counts");
     cr_expect(mapping_pod_relevant(base, NULL), "a delete counts");
-    views_pod_free(base);
+    views_release(base);
 }
 
 Test(mapping, pod_relevant_status)
@@ -303,9 +303,9 @@ Test(mapping, pod_relevant_status)
         struct views_pod *p = NULL;
         cr_assert_eq(views_pod_parse(json[c], strlen(json[c]), &p), ZL_OK);
         cr_expect(mapping_pod_relevant(base, p), "case %zu", c);
-        views_pod_free(p);
+        views_release(p);
     }
-    views_pod_free(base);
+    views_release(base);
 }
 
 Test(mapping, keys)
@@ -334,6 +334,6 @@ Test(mapping, claimed_name)
     cr_expect_str_eq(out, "web-leader");
     mapping_claimed_name(b, out);
     cr_expect_str_eq(out, "lead");
-    views_service_free(a);
-    views_service_free(b);
+    views_release(a);
+    views_release(b);
 }

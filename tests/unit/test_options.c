@@ -8,10 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/duration.h"
 #include "controller/options.h"
 
-#define SEC DURATION_NS_PER_SEC
+#define SEC CLOCK_NS_PER_S
 
 static struct options opt;
 static struct config_error err;
@@ -61,7 +62,7 @@ Test(options, defaults_per_spec)
     cr_expect_eq(opt.burst, 100);
     cr_expect_eq(opt.namespaces.count, 0, "all namespaces");
     cr_expect_eq(opt.format, LOG_FORMAT_JSON);
-    cr_expect_eq(opt.level, LOG_INFO);
+    cr_expect_eq(opt.level, LOG_LEVEL_INFO);
 }
 
 Test(options, good_flags)
@@ -81,7 +82,7 @@ Test(options, good_flags)
     cr_expect_eq(opt.retry_period, 5 * SEC);
     cr_expect_eq(opt.qps, 5);
     cr_expect_eq(opt.workers, 2);
-    cr_expect_eq(opt.level, LOG_DEBUG);
+    cr_expect_eq(opt.level, LOG_LEVEL_DEBUG);
     cr_expect_eq(opt.format, LOG_FORMAT_TEXT);
     cr_expect_str_eq(opt.leader_election_namespace, "ops");
 }

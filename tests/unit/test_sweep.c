@@ -39,8 +39,8 @@ static void put(struct store *st, const char *json, bool slice)
 Test(sweep, keys)
 {
     struct store *svcs = NULL, *slices = NULL;
-    cr_assert_eq(store_new(&STORE_SERVICE_OPS, &svcs), ZL_OK);
-    cr_assert_eq(store_new(&STORE_ENDPOINTSLICE_OPS, &slices), ZL_OK);
+    cr_assert_eq(store_new(VIEWS_KIND_SERVICE, &svcs), ZL_OK);
+    cr_assert_eq(store_new(VIEWS_KIND_ENDPOINTSLICE, &slices), ZL_OK);
     put(svcs,
         "{\"metadata\":{\"namespace\":\"a\",\"name\":\"on\",\"annotations\":"
         "{\"zen-lead.io/enabled\":\"true\"}}}",
