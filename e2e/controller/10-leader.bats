@@ -14,6 +14,16 @@ teardown() {
     e2e_teardown
 }
 
+# leader_annotations_are POD UID: web-leader names POD (and UID) as its
+# leader and carries a switch time.
+leader_annotations_are() {
+    jq_ok "$(svc_json "$NS" web-leader)" \
+        ".metadata.annotations[\"zen-lead.io/current-leader\"] == \"$1\"" \
+        ".metadata.annotations[\"zen-lead.io/leader-pod-name\"] == \"$1\"" \
+        ".metadata.annotations[\"zen-lead.io/leader-pod-uid\"] == \"$2\"" \
+        '.metadata.annotations["zen-lead.io/leader-last-switch-time"] | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")'
+}
+
 @test "creation: leader Service and slice route to the earliest Ready pod, with metadata, owners and Events" {
     kubectl -n "$NS" apply -f - >/dev/null <<EOF
 apiVersion: v1
@@ -41,6 +51,8 @@ EOF
     src=$(svc_json "$NS" web)
     src_uid=$(jq -r .metadata.uid <<<"$src")
     pod_uid=$(kubectl -n "$NS" get pod web-0 -o jsonpath='{.metadata.uid}')
+    # The annotations follow the slice: give them a moment, then the rest.
+    wait_for 5 leader_annotations_are web-0 "$pod_uid"
     svc=$(svc_json "$NS" web-leader)
     jq_ok "$svc" \
         '.metadata.labels["app.kubernetes.io/managed-by"] == "zen-lead"' \
@@ -114,8 +126,7 @@ failover() {
     printf '# %s: event to slice accepted in %s ms (decision log)\n' "$reason" "$(decision "$NS" web web-1 latency_ms)" >&3
     new_uid=$(kubectl -n "$NS" get pod web-1 -o jsonpath='{.metadata.uid}')
     [ "$new_uid" != "$old_uid" ]
-    wait_for 5 k8s_eq "web-1 web-1 $new_uid" kubectl -n "$NS" get service web-leader -o \
-        jsonpath='{.metadata.annotations.zen-lead\.io/current-leader} {.metadata.annotations.zen-lead\.io/leader-pod-name} {.metadata.annotations.zen-lead\.io/leader-pod-uid}'
+    wait_for 5 leader_annotations_are web-1 "$new_uid"
     wait_event "$NS" web LeaderChanged "" web-0 web-1 "$reason"
     wait_event "$NS" web-leader LeaderChanged "" web-0 web-1
     wait_for 5 k8s_eq 1 ctl_metric main zen_lead_failover_count_total "namespace=$NS" service=web "reason=$reason"
