@@ -126,6 +126,10 @@ e2e_stop() {
 ctl_start() {
     local name=$1
     shift
+    if e2e_alive "$name"; then
+        e2e_log "controller $name already runs (pid $(cat "$E2E_DIR/$name.pid"))"
+        return 1
+    fi
     local m h
     m=$(e2e_free_port)
     h=$(e2e_free_port)
@@ -469,6 +473,18 @@ e2e_setup() {
     e2e_alive main || { e2e_log "the controller (main) is not running"; tail -n 20 "$E2E_DIR/main.log" >&2; return 1; }
     NS=$(k8s_new_namespace "$1") || return 1
     MARK=$(watch_mark)
+}
+
+# e2e_stop_all: stops every process of the suite (those with a NAME.pid).
+e2e_stop_all() {
+    local f name
+    for f in "$E2E_DIR"/*.pid; do
+        [ -f "$f" ] || continue
+        name=$(basename "$f" .pid)
+        if e2e_alive "$name"; then
+            e2e_log "stopping $name: exit status $(e2e_stop "$name" || echo '(killed)')"
+        fi
+    done
 }
 
 # e2e_teardown: the common end: the one-endpoint check, a dump on failure,
