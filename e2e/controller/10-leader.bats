@@ -14,14 +14,17 @@ teardown() {
     e2e_teardown
 }
 
-# leader_annotations_are POD UID: web-leader names POD (and UID) as its
-# leader and carries a switch time.
+# leader_annotations_are POD UID [SINCE]: web-leader names POD (and UID)
+# as its leader, with a switch time (RFC 3339, UTC) not before SINCE (epoch
+# seconds) when given.
 leader_annotations_are() {
+    local since=${3:-0}
     jq_ok "$(svc_json "$NS" web-leader)" \
         ".metadata.annotations[\"zen-lead.io/current-leader\"] == \"$1\"" \
         ".metadata.annotations[\"zen-lead.io/leader-pod-name\"] == \"$1\"" \
         ".metadata.annotations[\"zen-lead.io/leader-pod-uid\"] == \"$2\"" \
-        '.metadata.annotations["zen-lead.io/leader-last-switch-time"] | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")'
+        '.metadata.annotations["zen-lead.io/leader-last-switch-time"] | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' \
+        ".metadata.annotations[\"zen-lead.io/leader-last-switch-time\"] | sub(\"\\\\.[0-9]+Z$\"; \"Z\") | fromdateiso8601 >= $since"
 }
 
 @test "creation: leader Service and slice route to the earliest Ready pod, with metadata, owners and Events" {
@@ -113,6 +116,7 @@ failover() {
     local old_uid new_uid mark reason ok=0 r
     old_uid=$(kubectl -n "$NS" get pod web-0 -o jsonpath='{.metadata.uid}')
     mark=$(watch_mark)
+    since=$(date +%s)
     "$trigger"
     wait_slice "$NS" web-leader-ipv4 "web-1 true" 5
     # Straight from web-0 (ready) to web-1: never an empty or other state.
@@ -126,7 +130,10 @@ failover() {
     printf '# %s: event to slice accepted in %s ms (decision log)\n' "$reason" "$(decision "$NS" web web-1 latency_ms)" >&3
     new_uid=$(kubectl -n "$NS" get pod web-1 -o jsonpath='{.metadata.uid}')
     [ "$new_uid" != "$old_uid" ]
-    wait_for 5 leader_annotations_are web-1 "$new_uid"
+    # The annotations follow (switch time: this failover), and stay.
+    wait_for 5 leader_annotations_are web-1 "$new_uid" "$since"
+    sleep 1
+    leader_annotations_are web-1 "$new_uid" "$since"
     wait_event "$NS" web LeaderChanged "" web-0 web-1 "$reason"
     wait_event "$NS" web-leader LeaderChanged "" web-0 web-1
     wait_for 5 k8s_eq 1 ctl_metric main zen_lead_failover_count_total "namespace=$NS" service=web "reason=$reason"
