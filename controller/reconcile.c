@@ -842,6 +842,7 @@ static enum zl_err manage(struct run *r, struct reconcile_result *out)
     if (check_names(r) != ZL_OK) {
         r->leader_name = NULL; /* keep nothing: remove what we made */
         r->family_count = 0;
+        stop_managing(r, false); /* not managed: its series go */
         return cleanup(r);
     }
     if (r->leader_svc != NULL && r->leader_svc->owner.uid != NULL &&

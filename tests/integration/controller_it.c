@@ -145,7 +145,10 @@ static void create_pod(struct it *t, const char *name, const char *app)
     request(t, "POST", &KUBE_PODS, NULL, NULL, body);
 }
 
-/* Ready or not, with an IP (ip NULL: none). */
+static const char *ready_since = "2024-01-01T00:00:00Z";
+
+/* Ready or not, with an IP (ip NULL: none), Ready condition changed at
+ * ready_since. */
 static void set_status(struct it *t, const char *pod, bool ready,
                        const char *ip)
 {
@@ -157,8 +160,8 @@ static void set_status(struct it *t, const char *pod, bool ready,
     snprintf(body, sizeof(body),
              "{\"status\":{\"phase\":\"Running\",\"podIP\":%s,\"podIPs\":%s,"
              "\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\","
-             "\"lastTransitionTime\":\"2024-01-01T00:00:00Z\"}]}}",
-             podip, ips, ready ? "True" : "False");
+             "\"lastTransitionTime\":\"%s\"}]}}",
+             podip, ips, ready ? "True" : "False", ready_since);
     request(t, "PATCH", &KUBE_PODS, pod, "status", body);
 }
 
@@ -299,5 +302,58 @@ Test(controller_it, leaves_a_foreign_leader_name_alone_and_cleans_up,
                   "opt-out removes the leader Service");
     cr_expect_not(exists(&t, &KUBE_ENDPOINTSLICES, "b-leader-ipv4", NULL, 0),
                   "and its slice");
+    it_close(&t);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* min-ready-duration: the leader appears when the pod has been Ready for
+ * 2 s (from its Ready condition's second-precision lastTransitionTime),
+ * within 100 ms of that instant and not before, with no other event. */
+Test(controller_it, min_ready_duration_elects_on_time, .timeout = 120)
+{
+    struct it t;
+    it_open(&t, "ctl-it");
+    it_start(&t);
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+             "\"name\":\"m\",\"annotations\":{\"zen-lead.io/enabled\":"
+             "\"true\",\"zen-lead.io/min-ready-duration\":\"2s\"}},"
+             "\"spec\":{\"selector\":{\"app\":\"m\"},\"ports\":[{"
+             "\"port\":80}]}}");
+    request(&t, "POST", &KUBE_SERVICES, NULL, NULL, body);
+    create_pod(&t, "m-0", "m");
+    char since[32];
+    int64_t now = wall_ms();
+    time_t secs = (time_t)(now / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ready_since = since;
+    set_status(&t, "m-0", true, "10.244.9.1");
+    ready_since = "2024-01-01T00:00:00Z";
+    int64_t due = (int64_t)secs * 1000 + 2000;
+    char got[64] = "-";
+    while (wall_ms() < due - 150) {
+        slice_pods(&t, "m-leader-ipv4", got, sizeof(got));
+        cr_assert(strcmp(got, "m-0") != 0, "leader %lld ms early",
+                  (long long)(due - wall_ms()));
+        sleep_ms(20);
+    }
+    while (strcmp(got, "m-0") != 0 && wall_ms() < due + 2000) {
+        slice_pods(&t, "m-leader-ipv4", got, sizeof(got));
+        sleep_ms(2);
+    }
+    int64_t late = wall_ms() - due;
+    printf("min-ready: leader %lld ms after qualifying\n", (long long)late);
+    cr_expect_str_eq(got, "m-0");
+    cr_expect_leq(late, 100, "within 100 ms of qualifying: %lld",
+                  (long long)late);
     it_close(&t);
 }
