@@ -41,12 +41,15 @@ e2e_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'; 
 # e2e_ns SECONDS: SECONDS (decimal) in nanoseconds.
 e2e_ns() { awk -v s="$1" 'BEGIN { printf "%.0f\n", s * 1e9 }'; }
 
-# e2e_free_port: a loopback TCP port nothing listens on.
+# e2e_free_port: a loopback TCP port no socket uses, below the kernel's
+# ephemeral range (so no outgoing connection takes it meanwhile).
 e2e_free_port() {
-    local port
+    local port low
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+    [ "$low" -gt 11000 ] || low=32768
     while :; do
-        port=$((20000 + RANDOM % 30000))
-        ss -Hltn "sport = :$port" | grep -q . || { printf '%s\n' "$port"; return 0; }
+        port=$((10000 + RANDOM % (low - 10000)))
+        ss -Htan "( sport = :$port )" | grep -q . || { printf '%s\n' "$port"; return 0; }
     done
 }
 
