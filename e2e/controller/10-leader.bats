@@ -48,14 +48,13 @@ spec:
   ports:
   - {name: http, port: 80, targetPort: http, protocol: TCP}
 EOF
+    since=$(date +%s)
     pods_up "$NS" web 3 app=web http:8080
     wait_slice "$NS" web-leader-ipv4 "web-0 true"
 
     src=$(svc_json "$NS" web)
     src_uid=$(jq -r .metadata.uid <<<"$src")
     pod_uid=$(kubectl -n "$NS" get pod web-0 -o jsonpath='{.metadata.uid}')
-    # The annotations follow the slice: give them a moment, then the rest.
-    wait_for 5 leader_annotations_are web-0 "$pod_uid"
     svc=$(svc_json "$NS" web-leader)
     jq_ok "$svc" \
         '.metadata.labels["app.kubernetes.io/managed-by"] == "zen-lead"' \
@@ -63,10 +62,6 @@ EOF
         '.metadata.labels.team == "a"' \
         '[.metadata.labels | keys[] | select(IN("app.kubernetes.io/instance", "app.kubernetes.io/part-of",
             "app.kubernetes.io/version", "argocd.argoproj.io/instance"))] == []' \
-        '.metadata.annotations["zen-lead.io/current-leader"] == "web-0"' \
-        '.metadata.annotations["zen-lead.io/leader-pod-name"] == "web-0"' \
-        ".metadata.annotations[\"zen-lead.io/leader-pod-uid\"] == \"$pod_uid\"" \
-        '.metadata.annotations["zen-lead.io/leader-last-switch-time"] | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' \
         '[.metadata.annotations | keys[] | select(startswith("argocd.argoproj.io/")
             or . == "kubectl.kubernetes.io/last-applied-configuration" or . == "zen-lead.io/enabled")] == []' \
         "[.metadata.ownerReferences[] | select(.kind == \"Service\" and .name == \"web\" and .uid == \"$src_uid\"
@@ -101,6 +96,10 @@ EOF
     wait_for 10 k8s_eq 0 ctl_metric main zen_lead_leader_service_without_endpoints "namespace=$NS" service=web
     # A first election is not a failover.
     [ "$(ctl_metric main zen_lead_failover_count_total "namespace=$NS")" = 0 ]
+    # The leader Service's annotations follow the slice, and stay.
+    wait_for 5 leader_annotations_are web-0 "$pod_uid" "$since"
+    sleep 1
+    leader_annotations_are web-0 "$pod_uid" "$since"
 }
 
 # failover TRIGGER REASON...: three Ready pods, web-0 leads; TRIGGER acts
@@ -130,14 +129,14 @@ failover() {
     printf '# %s: event to slice accepted in %s ms (decision log)\n' "$reason" "$(decision "$NS" web web-1 latency_ms)" >&3
     new_uid=$(kubectl -n "$NS" get pod web-1 -o jsonpath='{.metadata.uid}')
     [ "$new_uid" != "$old_uid" ]
-    # The annotations follow (switch time: this failover), and stay.
-    wait_for 5 leader_annotations_are web-1 "$new_uid" "$since"
-    sleep 1
-    leader_annotations_are web-1 "$new_uid" "$since"
     wait_event "$NS" web LeaderChanged "" web-0 web-1 "$reason"
     wait_event "$NS" web-leader LeaderChanged "" web-0 web-1
     wait_for 5 k8s_eq 1 ctl_metric main zen_lead_failover_count_total "namespace=$NS" service=web "reason=$reason"
     [ "$(ctl_metric main zen_lead_failover_latency_seconds_count "reason=$reason")" != 0 ]
+    # The annotations follow (switch time: this failover), and stay.
+    wait_for 5 leader_annotations_are web-1 "$new_uid" "$since"
+    sleep 1
+    leader_annotations_are web-1 "$new_uid" "$since"
 }
 
 trigger_not_ready() { k8s_set_pod_ready "$NS" web-0 false; }
@@ -237,6 +236,7 @@ trigger_relabeled() { kubectl -n "$NS" label pod web-0 app=elsewhere --overwrite
     k8s_set_pod_ready "$NS" web-1 true
     wait_slice "$NS" web-leader-ipv4 "web-1 true"
     mark=$(watch_mark)
+    since=$(date +%s)
     k8s_set_pod_ready "$NS" web-1 false
     # No stale ready endpoint: the slice empties.
     wait_slice "$NS" web-leader-ipv4 none 5
@@ -244,7 +244,9 @@ trigger_relabeled() { kubectl -n "$NS" label pod web-0 app=elsewhere --overwrite
     jq_ok "$(slice_json "$NS" web-leader-ipv4)" '(.endpoints // []) == []'
     wait_event "$NS" web LeaderLost "" web-1
     wait_event "$NS" web-leader LeaderLost "" web-1
-    wait_for 5 k8s_eq "" kubectl -n "$NS" get service web-leader -o jsonpath='{.metadata.annotations.zen-lead\.io/current-leader}'
+    # No leader named; the switch (to none) is dated.
+    wait_for 5 svc_ok "$NS" web-leader '(.metadata.annotations["zen-lead.io/current-leader"] // "") == ""' \
+        "(.metadata.annotations[\"zen-lead.io/leader-last-switch-time\"] // \"1970-01-01T00:00:00Z\") | sub(\"\\\\.[0-9]+Z$\"; \"Z\") | fromdateiso8601 >= $since"
     wait_for 5 k8s_eq 1 ctl_metric main zen_lead_leader_service_without_endpoints "namespace=$NS" service=web
     wait_for 5 k8s_eq 0 ctl_metric main zen_lead_pods_available "namespace=$NS" service=web
 }

@@ -431,6 +431,14 @@ ev_has() {
 # wait_event NS OBJECT REASON TYPE [TEXT...]: ev_has within 10 s.
 wait_event() { wait_for 10 ev_has "$@"; }
 
+# svc_ok NS NAME EXPR...: jq_ok on the Service as the API has it now (for
+# wait_for).
+svc_ok() {
+    local ns=$1 name=$2
+    shift 2
+    jq_ok "$(svc_json "$ns" "$name")" "$@"
+}
+
 # svc_json NS NAME / slice_json NS NAME: the object as the API has it.
 svc_json() { kubectl -n "$1" get service "$2" -o json; }
 slice_json() { kubectl -n "$1" get endpointslice "$2" -o json; }
