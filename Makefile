@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration cluster-up cluster-down smoke test clean
+	integration e2e cluster-up cluster-down smoke test clean
 
 all: build
 
@@ -57,7 +57,10 @@ smoke: deps
 integration: build
 	@tests/integration/run $(BUILD)
 
-test: unit sanitize valgrind check smoke integration
+e2e: build
+	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/controller/run
+
+test: unit sanitize valgrind check smoke integration e2e
 	@$(MAKE) --no-print-directory fuzz
 	@echo "make test: all passed"
 
