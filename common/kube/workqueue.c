@@ -5,9 +5,6 @@
  * guards all of it. */
 #include "kube/workqueue.h"
 
-#include "base/clock.h"
-#include "base/sync.h"
-
 #include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -17,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/ratelimit.h"
+#include "base/sync.h"
 
 #define NO_POS SIZE_MAX
 #define MIN_BUCKETS 64
