@@ -90,7 +90,7 @@ unsigned diff_service(const struct views_service *desired,
     if (actual == NULL)
         return DIFF_MISSING;
     unsigned bits = DIFF_NONE;
-    if (!diff_labels_subset(&desired->labels, &actual->labels))
+    if (!diff_labels_subset(&desired->meta.labels, &actual->meta.labels))
         bits |= DIFF_LABELS;
     if (!diff_labels_subset(&desired->annotations, &actual->annotations) ||
         !no_stale_ours(&desired->annotations, &actual->annotations))
@@ -157,7 +157,7 @@ unsigned diff_slice(const struct views_endpointslice *desired,
     if (actual == NULL)
         return DIFF_MISSING;
     unsigned bits = DIFF_NONE;
-    if (!diff_labels_subset(&desired->labels, &actual->labels))
+    if (!diff_labels_subset(&desired->meta.labels, &actual->meta.labels))
         bits |= DIFF_LABELS;
     if (!owner_eq(desired->has_owner, &desired->owner, actual->has_owner,
                   &actual->owner))

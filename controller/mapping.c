@@ -39,8 +39,8 @@ bool mapping_service_enabled(const struct views_service *svc)
 bool mapping_service_managed(const struct views_service *svc,
                              const char **source)
 {
-    const char *by = views_map_get(&svc->labels, RENDER_LABEL_MANAGED_BY);
-    const char *src = views_map_get(&svc->labels, RENDER_LABEL_SOURCE);
+    const char *by = views_map_get(&svc->meta.labels, RENDER_LABEL_MANAGED_BY);
+    const char *src = views_map_get(&svc->meta.labels, RENDER_LABEL_SOURCE);
     if (by == NULL || strcmp(by, RENDER_MANAGER) != 0 || src == NULL ||
         src[0] == '\0')
         return false;
@@ -51,7 +51,7 @@ bool mapping_service_managed(const struct views_service *svc,
 
 const char *mapping_slice_source(const struct views_endpointslice *eps)
 {
-    const char *src = views_map_get(&eps->labels, RENDER_LABEL_SOURCE);
+    const char *src = views_map_get(&eps->meta.labels, RENDER_LABEL_SOURCE);
     return src != NULL && src[0] != '\0' ? src : NULL;
 }
 
@@ -64,7 +64,7 @@ void mapping_claimed_name(const struct views_service *svc,
         trimmed(explicit_name, out, MAPPING_MAX_KEY);
         return;
     }
-    int n = snprintf(out, MAPPING_MAX_KEY, "%s-leader", svc->name);
+    int n = snprintf(out, MAPPING_MAX_KEY, "%s-leader", svc->meta.name);
     if (n < 0 || n >= MAPPING_MAX_KEY)
         out[0] = '\0';
 }
@@ -110,12 +110,12 @@ bool mapping_pod_relevant(const struct views_pod *old_pod,
     return old_pod->ready != new_pod->ready ||
            old_pod->ready_changed_ms != new_pod->ready_changed_ms ||
            old_pod->phase != new_pod->phase ||
-           old_pod->deleted_ms != new_pod->deleted_ms ||
+           old_pod->meta.deleted_ms != new_pod->meta.deleted_ms ||
            !str_eq(old_pod->ip[0], new_pod->ip[0]) ||
            !str_eq(old_pod->ip[1], new_pod->ip[1]) ||
-           !str_eq(old_pod->uid, new_pod->uid) ||
+           !str_eq(old_pod->meta.uid, new_pod->meta.uid) ||
            !str_eq(old_pod->node_name, new_pod->node_name) ||
-           !labels_equal(&old_pod->labels, &new_pod->labels) ||
+           !labels_equal(&old_pod->meta.labels, &new_pod->meta.labels) ||
            !ports_equal(old_pod, new_pod);
 }
 
@@ -146,12 +146,12 @@ size_t mapping_pod(const struct views_pod *old_pod,
         return 0;
     for (size_t i = 0; i < service_count; i++) {
         const struct views_service *svc = services[i];
-        if (strcmp(svc->namespace_name, any->namespace_name) != 0 ||
+        if (strcmp(svc->meta.namespace_name, any->meta.namespace_name) != 0 ||
             !mapping_service_enabled(svc))
             continue;
         if (!pod_matches(svc, old_pod) && !pod_matches(svc, new_pod))
             continue;
-        if (emit_key(svc->namespace_name, svc->name, emit, ctx))
+        if (emit_key(svc->meta.namespace_name, svc->meta.name, emit, ctx))
             n++;
     }
     return n;
@@ -164,25 +164,26 @@ size_t mapping_service(const struct views_service *svc,
     const char *source = NULL;
     size_t n = 0;
     bool managed = mapping_service_managed(svc, &source);
-    if (emit_key(svc->namespace_name, managed ? source : svc->name, emit, ctx))
+    if (emit_key(svc->meta.namespace_name, managed ? source : svc->meta.name,
+                 emit, ctx))
         n++;
     /* A leader Service whose labels drifted still names its source as
      * controlling owner. */
     if (!managed && svc->has_owner && svc->owner.kind != NULL &&
         strcmp(svc->owner.kind, "Service") == 0 && svc->owner.name != NULL &&
-        emit_key(svc->namespace_name, svc->owner.name, emit, ctx))
+        emit_key(svc->meta.namespace_name, svc->owner.name, emit, ctx))
         n++;
     char claimed[MAPPING_MAX_KEY];
     for (size_t i = 0; i < service_count; i++) {
         const struct views_service *other = services[i];
-        if (strcmp(other->namespace_name, svc->namespace_name) != 0 ||
-            strcmp(other->name, svc->name) == 0 ||
-            (managed && strcmp(other->name, source) == 0) ||
+        if (strcmp(other->meta.namespace_name, svc->meta.namespace_name) != 0 ||
+            strcmp(other->meta.name, svc->meta.name) == 0 ||
+            (managed && strcmp(other->meta.name, source) == 0) ||
             !mapping_service_enabled(other))
             continue;
         mapping_claimed_name(other, claimed);
-        if (strcmp(claimed, svc->name) == 0 &&
-            emit_key(other->namespace_name, other->name, emit, ctx))
+        if (strcmp(claimed, svc->meta.name) == 0 &&
+            emit_key(other->meta.namespace_name, other->meta.name, emit, ctx))
             n++;
     }
     return n;
@@ -194,7 +195,7 @@ size_t mapping_slice(const struct views_endpointslice *eps,
     const char *source = mapping_slice_source(eps);
     if (source == NULL)
         return 0;
-    return emit_key(eps->namespace_name, source, emit, ctx) ? 1 : 0;
+    return emit_key(eps->meta.namespace_name, source, emit, ctx) ? 1 : 0;
 }
 
 enum zl_err mapping_key(const char *ns, const char *name,

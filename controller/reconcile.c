@@ -168,8 +168,8 @@ static void event_on(const struct run *r, const char *name, const char *uid,
 static void warn_once(const struct run *r, const char *reason, const char *text)
 {
     if (warn_is_new(r, reason, text))
-        event_on(r, r->src->name, r->src->uid, EVENTS_WARNING, reason, "%s",
-                 text);
+        event_on(r, r->src->meta.name, r->src->meta.uid, EVENTS_WARNING, reason,
+                 "%s", text);
 }
 
 static bool owner_is(const struct views_owner *o, bool has, const char *kind,
@@ -211,7 +211,7 @@ static bool slice_ours(const struct views_endpointslice *eps,
         eps->owner.uid != NULL && strcmp(eps->owner.uid, leader_uid) == 0)
         return true;
     const char *src = mapping_slice_source(eps);
-    const char *by = views_map_get(&eps->labels, RENDER_LABEL_MANAGED_BY);
+    const char *by = views_map_get(&eps->meta.labels, RENDER_LABEL_MANAGED_BY);
     return src != NULL && strcmp(src, source) == 0 && by != NULL &&
            strcmp(by, RENDER_MANAGER) == 0;
 }
@@ -324,7 +324,7 @@ static bool slice_kept(const struct run *r,
         strcmp(eps->owner.name, r->leader_name) != 0)
         return false;
     for (size_t i = 0; i < r->family_count; i++) {
-        if (strcmp(eps->name, r->slice_names[i]) == 0)
+        if (strcmp(eps->meta.name, r->slice_names[i]) == 0)
             return true;
     }
     return false;
@@ -338,7 +338,8 @@ static enum zl_err cleanup_slices(struct run *r)
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_endpointslice *eps = items[i];
         if (slice_ours(eps, r->name, NULL, NULL) && !slice_kept(r, eps))
-            rc = delete_object(r, &CLIENT_ENDPOINTSLICES, eps->name, eps->uid);
+            rc = delete_object(r, &CLIENT_ENDPOINTSLICES, eps->meta.name,
+                               eps->meta.uid);
     }
     store_release_list(r->d->slices, items, n);
     return rc;
@@ -355,14 +356,17 @@ static enum zl_err cleanup(struct run *r)
         rc = store_list(r->d->services, r->ns, &items, &n);
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_service *svc = items[i];
-        if (!service_ours(svc, r->name, r->src != NULL ? r->src->uid : NULL) ||
-            (r->leader_name != NULL && strcmp(svc->name, r->leader_name) == 0))
+        if (!service_ours(svc, r->name,
+                          r->src != NULL ? r->src->meta.uid : NULL) ||
+            (r->leader_name != NULL &&
+             strcmp(svc->meta.name, r->leader_name) == 0))
             continue;
-        rc = delete_object(r, &CLIENT_SERVICES, svc->name, svc->uid);
+        rc = delete_object(r, &CLIENT_SERVICES, svc->meta.name, svc->meta.uid);
         if (rc == ZL_OK && r->src != NULL)
-            event_on(r, r->name, r->src->uid, EVENTS_NORMAL,
+            event_on(r, r->name, r->src->meta.uid, EVENTS_NORMAL,
                      "LeaderServiceDeleted",
-                     "Deleted leader Service %s: no longer needed", svc->name);
+                     "Deleted leader Service %s: no longer needed",
+                     svc->meta.name);
     }
     store_release_list(r->d->services, items, n);
     return rc;
@@ -416,8 +420,8 @@ static void annotation_warnings(struct run *r)
         return;
     for (size_t i = 0; i < r->ann.problem_count; i++) {
         const struct annotations_problem *p = &r->ann.problems[i];
-        event_on(r, r->src->name, r->src->uid, EVENTS_WARNING, p->event_reason,
-                 "%s %s", p->message, p->fix);
+        event_on(r, r->src->meta.name, r->src->meta.uid, EVENTS_WARNING,
+                 p->event_reason, "%s %s", p->message, p->fix);
     }
 }
 
@@ -535,7 +539,7 @@ static void copy_uid(char out[static MAX_UID], const char *uid)
 static enum zl_err ensure_service(struct run *r)
 {
     if (r->leader_svc != NULL) {
-        copy_uid(r->leader_uid, r->leader_svc->uid);
+        copy_uid(r->leader_uid, r->leader_svc->meta.uid);
         return ZL_OK;
     }
     struct json_object *doc = NULL;
@@ -549,9 +553,9 @@ static enum zl_err ensure_service(struct run *r)
     if (rc == ZL_OK)
         rc = views_service_parse(resp.body.data, resp.body.len, &made);
     if (rc == ZL_OK) {
-        copy_uid(r->leader_uid, made->uid);
+        copy_uid(r->leader_uid, made->meta.uid);
         r->created_service = true;
-        event_on(r, r->src->name, r->src->uid, EVENTS_NORMAL,
+        event_on(r, r->src->meta.name, r->src->meta.uid, EVENTS_NORMAL,
                  "LeaderServiceCreated", "Created leader Service %s",
                  r->leader_name);
         log_info("created leader Service %s/%s", r->ns, r->leader_name);
@@ -574,7 +578,7 @@ static enum zl_err update_service(struct run *r)
     if (rc == ZL_OK)
         rc = views_service_from_json(doc, &want);
     if (rc == ZL_OK && diff_service(want, r->leader_svc) != DIFF_NONE) {
-        rc = set_preconditions(doc, r->leader_svc->uid, NULL);
+        rc = set_preconditions(doc, r->leader_svc->meta.uid, NULL);
         if (rc == ZL_OK)
             rc = send_doc(r, &CLIENT_SERVICES, r->leader_name, doc, WRITE_APPLY,
                           &resp);
@@ -602,7 +606,8 @@ static enum zl_err slice_exists(struct run *r, const char *name,
     client_response_cleanup(&resp);
     if (rc == ZL_OK &&
         slice_ours(seen, r->name, r->leader_name, r->leader_uid)) {
-        rc = set_preconditions(doc, seen->uid, seen->resource_version);
+        rc =
+            set_preconditions(doc, seen->meta.uid, seen->meta.resource_version);
         client_response_init(&resp);
         if (rc == ZL_OK)
             rc = send_doc(r, &CLIENT_ENDPOINTSLICES, name, doc, WRITE_UPDATE,
@@ -631,7 +636,7 @@ static enum zl_err send_slice(struct run *r, size_t i, struct json_object *doc,
     enum zl_err rc = ZL_OK;
     client_response_init(&resp);
     if (bits & DIFF_ADDRESS_TYPE) { /* immutable: replace */
-        rc = delete_object(r, &CLIENT_ENDPOINTSLICES, name, have->uid);
+        rc = delete_object(r, &CLIENT_ENDPOINTSLICES, name, have->meta.uid);
         have = NULL;
     }
     if (rc == ZL_OK && have == NULL) {
@@ -641,8 +646,8 @@ static enum zl_err send_slice(struct run *r, size_t i, struct json_object *doc,
             rc = slice_exists(r, name, doc);
     } else if (rc == ZL_OK) {
         bool put = r->d->slice_write == RECONCILE_WRITE_UPDATE;
-        rc = set_preconditions(doc, have->uid,
-                               put ? have->resource_version : NULL);
+        rc = set_preconditions(doc, have->meta.uid,
+                               put ? have->meta.resource_version : NULL);
         if (rc == ZL_OK)
             rc = send_doc(r, &CLIENT_ENDPOINTSLICES, name, doc,
                           put ? WRITE_UPDATE : WRITE_APPLY, &resp);
@@ -689,7 +694,7 @@ static void log_decision(const struct run *r, const char *reason)
         .ns = r->ns,
         .service = r->name,
         .old_pod = r->cur.name,
-        .new_pod = r->dec.leader != NULL ? r->dec.leader->name : NULL,
+        .new_pod = r->dec.leader != NULL ? r->dec.leader->meta.name : NULL,
         .reason = reason,
         .latency_ms = latency_ms,
     };
@@ -705,15 +710,15 @@ static void report_change(struct run *r)
     const char *reason = leader_reason_name(r->dec.reason);
     const char *old = r->cur.name != NULL ? r->cur.name : "";
     if (r->dec.leader != NULL && r->dec.reason == LEADER_REASON_NONE) {
-        event_on(r, r->src->name, r->src->uid, EVENTS_NORMAL, "LeaderElected",
-                 "Pod %s elected leader; %s routes to it", r->dec.leader->name,
-                 r->leader_name);
+        event_on(r, r->src->meta.name, r->src->meta.uid, EVENTS_NORMAL,
+                 "LeaderElected", "Pod %s elected leader; %s routes to it",
+                 r->dec.leader->meta.name, r->leader_name);
         log_decision(r, "elected");
     } else if (r->dec.leader != NULL) {
         static const char fmt[] = "Leader changed from %s to %s (%s)";
-        const char *n = r->dec.leader->name;
-        event_on(r, r->src->name, r->src->uid, EVENTS_NORMAL, "LeaderChanged",
-                 fmt, old, n, reason);
+        const char *n = r->dec.leader->meta.name;
+        event_on(r, r->src->meta.name, r->src->meta.uid, EVENTS_NORMAL,
+                 "LeaderChanged", fmt, old, n, reason);
         event_on(r, r->leader_name, r->leader_uid, EVENTS_NORMAL,
                  "LeaderChanged", fmt, old, n, reason);
         log_decision(r, reason);
@@ -721,8 +726,8 @@ static void report_change(struct run *r)
         static const char fmt[] = "Leader %s lost (%s) and no pod is "
                                   "eligible: %s has no endpoints";
         const char *why = reason[0] != '\0' ? reason : "unknown";
-        event_on(r, r->src->name, r->src->uid, EVENTS_WARNING, "LeaderLost",
-                 fmt, old, why, r->leader_name);
+        event_on(r, r->src->meta.name, r->src->meta.uid, EVENTS_WARNING,
+                 "LeaderLost", fmt, old, why, r->leader_name);
         event_on(r, r->leader_name, r->leader_uid, EVENTS_WARNING, "LeaderLost",
                  fmt, old, why, r->leader_name);
         log_decision(r, reason[0] != '\0' ? reason : "lost");
@@ -748,7 +753,8 @@ static void report_problem(struct run *r)
                  r->name, r->leader_name);
     if (!warn_is_new(r, "problem", text))
         return;
-    event_on(r, r->src->name, r->src->uid, EVENTS_WARNING, what, "%s", text);
+    event_on(r, r->src->meta.name, r->src->meta.uid, EVENTS_WARNING, what, "%s",
+             text);
     if (r->dec.problem == LEADER_PROBLEM_PORT_RESOLUTION_FAILED &&
         r->d->telemetry != NULL)
         telemetry_port_resolution_failure(r->d->telemetry, r->ns, r->name,
@@ -783,9 +789,10 @@ static enum zl_err check_names(struct run *r)
 {
     char text[512];
     const char *taken = NULL;
-    const char *leader_uid = r->leader_svc != NULL ? r->leader_svc->uid : NULL;
+    const char *leader_uid =
+        r->leader_svc != NULL ? r->leader_svc->meta.uid : NULL;
     if (r->leader_svc != NULL &&
-        !service_ours(r->leader_svc, r->name, r->src->uid))
+        !service_ours(r->leader_svc, r->name, r->src->meta.uid))
         taken = "Service";
     for (size_t i = 0; taken == NULL && i < r->family_count; i++) {
         if (r->slices[i] != NULL &&
@@ -829,10 +836,10 @@ static enum zl_err manage(struct run *r, struct reconcile_result *out)
         return cleanup(r);
     }
     if (r->leader_svc != NULL && r->leader_svc->owner.uid != NULL &&
-        strcmp(r->leader_svc->owner.uid, r->src->uid) != 0) {
+        strcmp(r->leader_svc->owner.uid, r->src->meta.uid) != 0) {
         /* ours for an earlier Service of the same name: replace it */
         enum zl_err rc = delete_object(r, &CLIENT_SERVICES, r->leader_name,
-                                       r->leader_svc->uid);
+                                       r->leader_svc->meta.uid);
         return rc == ZL_OK ? ZL_ERR_CONFLICT : rc;
     }
     enum zl_err rc = decide(r);
@@ -856,7 +863,8 @@ static enum zl_err run_source(struct run *r, struct reconcile_result *out)
         views_map_get(&src->annotations, ANNOTATIONS_ENABLED) != NULL;
     if (!has_enabled)
         return unmanage(r, true);
-    enum zl_err rc = annotations_parse(&src->annotations, src->name, &r->ann);
+    enum zl_err rc =
+        annotations_parse(&src->annotations, src->meta.name, &r->ann);
     if (rc != ZL_OK)
         return rc;
     r->ann_ok = true;
@@ -866,8 +874,8 @@ static enum zl_err run_source(struct run *r, struct reconcile_result *out)
     const char *why = invalid_reason(src);
     if (why != NULL) {
         char text[512];
-        snprintf(text, sizeof(text), "Service %s cannot lead: %s", src->name,
-                 why);
+        snprintf(text, sizeof(text), "Service %s cannot lead: %s",
+                 src->meta.name, why);
         warn_once(r, "InvalidService", text);
         return unmanage(r, false);
     }
@@ -892,7 +900,7 @@ enum zl_err reconcile_key(const struct reconcile_deps *d, const char *key,
         r.has_stamp = keymap_take(d->stamps, key, &r.stamp_ns);
     r.src = store_get(d->services, r.ns, r.name);
     enum zl_err rc;
-    if (r.src == NULL || r.src->deleted_ms != VIEWS_TIME_NONE)
+    if (r.src == NULL || r.src->meta.deleted_ms != VIEWS_TIME_NONE)
         rc = unmanage(&r, true);
     else
         rc = run_source(&r, out);

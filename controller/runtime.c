@@ -84,7 +84,8 @@ static void on_pod(void *ctx, enum store_change change, const void *old_view,
         return;
     const void **items = NULL;
     size_t n = 0;
-    if (store_list(service_store(sc), any->namespace_name, &items, &n) != ZL_OK)
+    if (store_list(service_store(sc), any->meta.namespace_name, &items, &n) !=
+        ZL_OK)
         return;
     mapping_pod(old_pod, new_pod, (const struct views_service *const *)items, n,
                 enqueue, sc->rt);
@@ -99,7 +100,8 @@ static void on_service(void *ctx, enum store_change change,
     (void)change;
     const void **items = NULL;
     size_t n = 0;
-    if (store_list(service_store(sc), svc->namespace_name, &items, &n) != ZL_OK)
+    if (store_list(service_store(sc), svc->meta.namespace_name, &items, &n) !=
+        ZL_OK)
         return;
     mapping_service(svc, (const struct views_service *const *)items, n, enqueue,
                     sc->rt);
@@ -119,7 +121,7 @@ static void on_slice(void *ctx, enum store_change change, const void *old_view,
         eps->owner.name == NULL)
         return;
     const struct views_service *owner =
-        store_get(service_store(sc), eps->namespace_name, eps->owner.name);
+        store_get(service_store(sc), eps->meta.namespace_name, eps->owner.name);
     if (owner != NULL) {
         mapping_service(owner, NULL, 0, enqueue, sc->rt);
         store_release(service_store(sc), owner);

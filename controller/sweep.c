@@ -16,9 +16,9 @@ static size_t emit_services(const void **items, size_t n, mapping_emit_fn emit,
         if (mapping_service_managed(svc, &source))
             name = source;
         else if (mapping_service_enabled(svc))
-            name = svc->name;
+            name = svc->meta.name;
         if (name != NULL &&
-            mapping_key(svc->namespace_name, name, key) == ZL_OK) {
+            mapping_key(svc->meta.namespace_name, name, key) == ZL_OK) {
             emit(ctx, key);
             emitted++;
         }

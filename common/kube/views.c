@@ -837,11 +837,12 @@ static enum zl_err endpointslice_pass(struct arena *a, struct json_object *obj,
     return err;
 }
 
-/* The two names of the shared part are the same bytes, and on LP64 it
- * takes 80 of a pod view's 136 (docs/internals/store.md). */
+/* Generic code reads a view through a pointer to its shared part, so meta
+ * is first in every kind; on LP64 it takes 80 of a pod view's 136
+ * (docs/internals/store.md). */
 _Static_assert(offsetof(struct views_pod, meta) == 0 &&
-                   offsetof(struct views_pod, kind) ==
-                       offsetof(struct views_meta, kind) &&
+                   offsetof(struct views_service, meta) == 0 &&
+                   offsetof(struct views_endpointslice, meta) == 0 &&
                    (sizeof(void *) != 8 || sizeof(struct views_pod) == 136),
                "the shared part moved or grew");
 

@@ -95,34 +95,21 @@ enum views_kind {
     VIEWS_KIND_ENDPOINTSLICE,
 };
 
-/* The part every view starts with: identity, labels, lifetime and the
- * bookkeeping of its one allocation. */
-#define VIEWS_META_FIELDS                                                      \
-    const char *namespace_name;                                                \
-    const char *name;                                                          \
-    const char *uid;                                                           \
-    const char *resource_version;                                              \
-    struct views_map labels;                                                   \
-    int64_t created_ms; /* creationTimestamp, VIEWS_TIME_NONE if absent */     \
-    int64_t deleted_ms; /* deletionTimestamp, VIEWS_TIME_NONE if absent */     \
-    void *mem;          /* owns every string and array of the view */          \
-    struct views_ref ref;                                                      \
-    enum views_kind kind
-
+/* The part every view starts with (its first member, meta): identity,
+ * labels, lifetime and the bookkeeping of its one allocation. The store and
+ * the lifecycle functions work on it through a pointer to the view. */
 struct views_meta {
-    VIEWS_META_FIELDS;
+    const char *namespace_name;
+    const char *name;
+    const char *uid;
+    const char *resource_version;
+    struct views_map labels;
+    int64_t created_ms; /* creationTimestamp, VIEWS_TIME_NONE if absent */
+    int64_t deleted_ms; /* deletionTimestamp, VIEWS_TIME_NONE if absent */
+    void *mem;          /* owns every string and array of the view */
+    struct views_ref ref;
+    enum views_kind kind;
 };
-
-/* Opens every view: the shared part is both view->meta (what the store and
- * the lifecycle functions work on) and, through the anonymous struct, the
- * view's own view->name, view->labels, ... (same bytes). */
-#define VIEWS_META_HEAD                                                        \
-    union {                                                                    \
-        struct views_meta meta;                                                \
-        struct {                                                               \
-            VIEWS_META_FIELDS;                                                 \
-        };                                                                     \
-    }
 
 /* A port declared by a container (regular, or restartable init container,
  * i.e. a sidecar with restartPolicy: Always). Unnamed ports have name "". */
@@ -133,8 +120,8 @@ struct views_container_port {
 };
 
 struct views_pod {
-    VIEWS_META_HEAD;
-    const char *node_name; /* "" when unscheduled */
+    struct views_meta meta; /* first member: a view is its meta */
+    const char *node_name;  /* "" when unscheduled */
     enum views_pod_phase phase;
     bool ready;               /* condition Ready is "True" */
     int64_t ready_changed_ms; /* lastTransitionTime of the Ready condition,
@@ -166,7 +153,7 @@ struct views_owner {
 };
 
 struct views_service {
-    VIEWS_META_HEAD;
+    struct views_meta meta; /* first member: a view is its meta */
     struct views_map annotations;
     bool has_selector; /* spec.selector present and non-empty */
     struct views_map selector;
@@ -211,7 +198,7 @@ struct views_endpoint_port {
 };
 
 struct views_endpointslice {
-    VIEWS_META_HEAD;
+    struct views_meta meta;   /* first member: a view is its meta */
     const char *service_name; /* label VIEWS_LABEL_SERVICE_NAME or NULL */
     const char *managed_by;   /* label VIEWS_LABEL_MANAGED_BY or NULL */
     enum views_address_type address_type;

@@ -448,7 +448,7 @@ static enum zl_err check_spec(struct annotations_result *r,
 enum zl_err annotations_check_service(const struct views_service *svc,
                                       struct annotations_result *out)
 {
-    enum zl_err err = annotations_parse(&svc->annotations, svc->name, out);
+    enum zl_err err = annotations_parse(&svc->annotations, svc->meta.name, out);
     if (err != ZL_OK || !out->settings.enabled)
         return err;
     err = check_spec(out, svc);

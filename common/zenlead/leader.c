@@ -39,9 +39,9 @@ static enum views_ip_family primary_family(const struct views_service *svc)
 /* True when a is preferred over b: earlier creation, then name. */
 static bool pod_before(const struct views_pod *a, const struct views_pod *b)
 {
-    if (a->created_ms != b->created_ms)
-        return a->created_ms < b->created_ms;
-    return strcmp(a->name, b->name) < 0;
+    if (a->meta.created_ms != b->meta.created_ms)
+        return a->meta.created_ms < b->meta.created_ms;
+    return strcmp(a->meta.name, b->meta.name) < 0;
 }
 
 static const struct views_pod *preferred_of(const struct views_pod *a,
@@ -57,9 +57,9 @@ static const struct views_pod *preferred_of(const struct views_pod *a,
 static bool same_namespace(const struct views_service *svc,
                            const struct views_pod *pod)
 {
-    if (svc->namespace_name == NULL || pod->namespace_name == NULL)
+    if (svc->meta.namespace_name == NULL || pod->meta.namespace_name == NULL)
         return true;
-    return strcmp(svc->namespace_name, pod->namespace_name) == 0;
+    return strcmp(svc->meta.namespace_name, pod->meta.namespace_name) == 0;
 }
 
 /* An empty or absent selector matches nothing (see selector.h). */
@@ -73,7 +73,7 @@ static bool pod_matches(const struct views_service *svc,
 static enum leader_reason pod_fault(const struct views_service *svc,
                                     const struct views_pod *pod)
 {
-    if (pod->deleted_ms != VIEWS_TIME_NONE)
+    if (pod->meta.deleted_ms != VIEWS_TIME_NONE)
         return LEADER_REASON_TERMINATING;
     if (!pod_matches(svc, pod))
         return LEADER_REASON_RELABELED;
@@ -109,9 +109,11 @@ static const struct views_pod *find_current(const struct leader_input *in,
         const struct views_pod *pod = in->pods[i];
         if (!same_namespace(in->service, pod))
             continue;
-        if (by_uid && pod->uid != NULL && strcmp(pod->uid, cur->uid) == 0)
+        if (by_uid && pod->meta.uid != NULL &&
+            strcmp(pod->meta.uid, cur->uid) == 0)
             return pod;
-        if (!by_uid && pod->name != NULL && strcmp(pod->name, cur->name) == 0)
+        if (!by_uid && pod->meta.name != NULL &&
+            strcmp(pod->meta.name, cur->name) == 0)
             return pod;
     }
     return NULL;
@@ -141,7 +143,7 @@ static int cmp_pod_names(const void *a, const void *b)
 {
     const struct views_pod *pa = *(const struct views_pod *const *)a;
     const struct views_pod *pb = *(const struct views_pod *const *)b;
-    return strcmp(pa->name, pb->name);
+    return strcmp(pa->meta.name, pb->meta.name);
 }
 
 /* The first named targetPort, in Service order, that pod lacks. */
@@ -177,7 +179,8 @@ static enum zl_err write_port_message(const struct views_service_port *sp,
         lacking++;
         if (named == LEADER_MAX_NAMED_PODS)
             continue;
-        err = buf_printf(&b, "%s %s", named == 0 ? "" : ",", pods[i]->name);
+        err =
+            buf_printf(&b, "%s %s", named == 0 ? "" : ",", pods[i]->meta.name);
         named++;
     }
     if (err == ZL_OK && lacking > named)

@@ -135,9 +135,10 @@ static bool str_empty(const char *s)
 
 static bool input_valid(const struct render_input *in)
 {
-    return in != NULL && in->source != NULL && !str_empty(in->source->name) &&
-           !str_empty(in->source->namespace_name) &&
-           !str_empty(in->source->uid) && !str_empty(in->leader_name);
+    return in != NULL && in->source != NULL &&
+           !str_empty(in->source->meta.name) &&
+           !str_empty(in->source->meta.namespace_name) &&
+           !str_empty(in->source->meta.uid) && !str_empty(in->leader_name);
 }
 
 /* metadata.ownerReferences: [{v1 Service name uid, controller}]. No
@@ -202,15 +203,15 @@ static enum zl_err put_service_labels(struct json_object *meta,
     enum zl_err err;
 
     err = put_new_object(meta, "labels", &labels);
-    for (size_t i = 0; i < source->labels.count && err == ZL_OK; i++) {
-        const struct views_kv *kv = &source->labels.items[i];
+    for (size_t i = 0; i < source->meta.labels.count && err == ZL_OK; i++) {
+        const struct views_kv *kv = &source->meta.labels.items[i];
         if (render_label_copied(kv->key))
             err = put_string(labels, kv->key, kv->value);
     }
     if (err == ZL_OK)
         err = put_string(labels, RENDER_LABEL_MANAGED_BY, RENDER_MANAGER);
     if (err == ZL_OK)
-        err = put_string(labels, RENDER_LABEL_SOURCE, source->name);
+        err = put_string(labels, RENDER_LABEL_SOURCE, source->meta.name);
     return err;
 }
 
@@ -222,13 +223,13 @@ static enum zl_err put_leader_annotations(struct json_object *annotations,
 
     if (in->leader != NULL) {
         err = put_string(annotations, ANNOTATIONS_CURRENT_LEADER,
-                         in->leader->name);
+                         in->leader->meta.name);
         if (err == ZL_OK)
             err = put_string(annotations, ANNOTATIONS_LEADER_POD_NAME,
-                             in->leader->name);
+                             in->leader->meta.name);
         if (err == ZL_OK)
             err = put_string(annotations, ANNOTATIONS_LEADER_POD_UID,
-                             in->leader->uid);
+                             in->leader->meta.uid);
     }
     if (err == ZL_OK && in->last_switch_ms != VIEWS_TIME_NONE) {
         clock_format_ms(in->last_switch_ms, CLOCK_PREC_S, when);
@@ -336,14 +337,14 @@ enum zl_err render_leader_service(const struct render_input *in,
         return ZL_ERR_INVALID;
     *out = NULL;
     err = new_document("v1", "Service", in->leader_name,
-                       in->source->namespace_name, &doc, &meta);
+                       in->source->meta.namespace_name, &doc, &meta);
     if (err != ZL_OK)
         goto out;
     err = put_service_labels(meta, in->source);
     if (err == ZL_OK)
         err = put_service_annotations(meta, in);
     if (err == ZL_OK)
-        err = put_owner(meta, in->source->name, in->source->uid);
+        err = put_owner(meta, in->source->meta.name, in->source->meta.uid);
     if (err == ZL_OK)
         err = put_service_spec(doc, in);
     if (err != ZL_OK)
@@ -392,7 +393,7 @@ static enum zl_err put_slice_labels(struct json_object *meta,
     if (err == ZL_OK)
         err = put_string(labels, RENDER_LABEL_MANAGED_BY, RENDER_MANAGER);
     if (err == ZL_OK)
-        err = put_string(labels, RENDER_LABEL_SOURCE, in->source->name);
+        err = put_string(labels, RENDER_LABEL_SOURCE, in->source->meta.name);
     return err;
 }
 
@@ -409,7 +410,7 @@ static enum zl_err put_conditions(struct json_object *endpoint,
         err = put_bool(cond, "serving", in->leader->ready);
     if (err == ZL_OK)
         err = put_bool(cond, "terminating",
-                       in->leader->deleted_ms != VIEWS_TIME_NONE);
+                       in->leader->meta.deleted_ms != VIEWS_TIME_NONE);
     return err;
 }
 
@@ -426,9 +427,9 @@ static enum zl_err put_target_ref(struct json_object *endpoint,
     if (err == ZL_OK)
         err = put_string(ref, "namespace", namespace_name);
     if (err == ZL_OK)
-        err = put_string(ref, "name", pod->name);
+        err = put_string(ref, "name", pod->meta.name);
     if (err == ZL_OK)
-        err = put_string(ref, "uid", pod->uid);
+        err = put_string(ref, "uid", pod->meta.uid);
     return err;
 }
 
@@ -453,7 +454,7 @@ static enum zl_err put_endpoints(struct json_object *doc,
     if (err == ZL_OK)
         err = put_conditions(endpoint, in);
     if (err == ZL_OK)
-        err = put_target_ref(endpoint, pod, in->source->namespace_name);
+        err = put_target_ref(endpoint, pod, in->source->meta.namespace_name);
     if (err == ZL_OK && !str_empty(pod->node_name))
         err = put_string(endpoint, "nodeName", pod->node_name);
     return err;
@@ -510,7 +511,7 @@ enum zl_err render_endpoint_slice(const struct render_input *in,
     *out = NULL;
     render_slice_name(in->leader_name, family, name);
     err = new_document("discovery.k8s.io/v1", "EndpointSlice", name,
-                       in->source->namespace_name, &doc, &meta);
+                       in->source->meta.namespace_name, &doc, &meta);
     if (err != ZL_OK)
         goto out;
     err = put_slice_labels(meta, in);

@@ -31,5 +31,5 @@ bool selector_matches_pod(const struct views_service *svc,
 {
     if (!svc->has_selector)
         return false;
-    return selector_matches(&svc->selector, &pod->labels);
+    return selector_matches(&svc->selector, &pod->meta.labels);
 }

@@ -115,12 +115,13 @@ static int run_views(void *ctx, uint64_t *digest)
         err =
             views_service_parse(fx->source_json, strlen(fx->source_json), &svc);
     if (err == ZL_OK) {
-        uint64_t h = fnv_str(0, pod->name);
+        uint64_t h = fnv_str(0, pod->meta.name);
         h = fnv_str(h, pod->ip[0]);
         h = fnv_str(h, pod->ip[1]);
         h = fnv(h, &pod->port_count, sizeof(pod->port_count));
         h = fnv(h, &svc->port_count, sizeof(svc->port_count));
-        *digest = fnv(h, &svc->labels.count, sizeof(svc->labels.count));
+        *digest =
+            fnv(h, &svc->meta.labels.count, sizeof(svc->meta.labels.count));
     }
     views_release(pod);
     views_release(svc);
@@ -205,7 +206,7 @@ static enum zl_err store_steps(struct store *s, uint64_t *h)
     *h = fnv(*h, &count, sizeof(count));
     store_release_pods(pods, count);
     const struct views_pod *got = store_get_pod(s, "a", "x");
-    *h = fnv_str(*h, got != NULL ? got->resource_version : "-");
+    *h = fnv_str(*h, got != NULL ? got->meta.resource_version : "-");
     store_release(s, got);
     store_delete(s, "a", "y", NULL);
     void *relist[3] = {NULL, NULL, NULL};
@@ -299,7 +300,7 @@ static int run_leader(void *ctx, uint64_t *digest)
     struct leader_decision dec = {0};
     enum zl_err err = parse_fixture(ctx, &svc, &pod);
     if (err == ZL_OK)
-        err = annotations_parse(&svc->annotations, svc->name, &res);
+        err = annotations_parse(&svc->annotations, svc->meta.name, &res);
     if (err == ZL_OK) {
         const struct views_pod *pods[] = {pod};
         struct leader_input in = {
@@ -308,12 +309,12 @@ static int run_leader(void *ctx, uint64_t *digest)
             .pods = pods,
             .pod_count = 1,
             .current = {NULL, NULL},
-            .now_ms = pod->created_ms + 3600 * 1000,
+            .now_ms = pod->meta.created_ms + 3600 * 1000,
         };
         err = leader_choose(&in, &dec);
     }
     if (err == ZL_OK) {
-        uint64_t h = fnv_str(0, dec.leader ? dec.leader->name : NULL);
+        uint64_t h = fnv_str(0, dec.leader ? dec.leader->meta.name : NULL);
         h = fnv(h, &dec.candidate_count, sizeof(dec.candidate_count));
         *digest = fnv_str(h, dec.problem_message);
         leader_decision_cleanup(&dec);

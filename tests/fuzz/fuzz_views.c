@@ -45,16 +45,16 @@ static void walk_time(int64_t ms)
 
 static void walk_pod(const struct views_pod *pod)
 {
-    touch(pod->namespace_name);
-    touch(pod->name);
-    touch(pod->uid);
-    touch(pod->resource_version);
+    touch(pod->meta.namespace_name);
+    touch(pod->meta.name);
+    touch(pod->meta.uid);
+    touch(pod->meta.resource_version);
     touch(pod->node_name);
     touch(pod->ip[0]);
     touch(pod->ip[1]);
-    walk_map(&pod->labels);
-    walk_time(pod->created_ms);
-    walk_time(pod->deleted_ms);
+    walk_map(&pod->meta.labels);
+    walk_time(pod->meta.created_ms);
+    walk_time(pod->meta.deleted_ms);
     walk_time(pod->ready_changed_ms);
     assert(pod->port_count <= VIEWS_MAX_PORTS);
     for (size_t i = 0; i < pod->port_count; i++)
@@ -63,12 +63,12 @@ static void walk_pod(const struct views_pod *pod)
 
 static void walk_service(const struct views_service *svc)
 {
-    touch(svc->namespace_name);
-    touch(svc->name);
-    touch(svc->uid);
-    touch(svc->resource_version);
+    touch(svc->meta.namespace_name);
+    touch(svc->meta.name);
+    touch(svc->meta.uid);
+    touch(svc->meta.resource_version);
     touch(svc->ip_family_policy);
-    walk_map(&svc->labels);
+    walk_map(&svc->meta.labels);
     walk_map(&svc->annotations);
     walk_map(&svc->selector);
     assert(svc->has_selector == (svc->selector.count > 0));
@@ -84,19 +84,19 @@ static void walk_service(const struct views_service *svc)
         touch(svc->owner.name);
         touch(svc->owner.uid);
     }
-    walk_time(svc->created_ms);
-    walk_time(svc->deleted_ms);
+    walk_time(svc->meta.created_ms);
+    walk_time(svc->meta.deleted_ms);
 }
 
 static void walk_endpointslice(const struct views_endpointslice *eps)
 {
-    touch(eps->namespace_name);
-    touch(eps->name);
-    touch(eps->uid);
-    touch(eps->resource_version);
-    walk_map(&eps->labels);
+    touch(eps->meta.namespace_name);
+    touch(eps->meta.name);
+    touch(eps->meta.uid);
+    touch(eps->meta.resource_version);
+    walk_map(&eps->meta.labels);
     assert(eps->service_name ==
-           views_map_get(&eps->labels, VIEWS_LABEL_SERVICE_NAME));
+           views_map_get(&eps->meta.labels, VIEWS_LABEL_SERVICE_NAME));
     touch(eps->managed_by);
     assert(eps->endpoint_count <= VIEWS_MAX_ENDPOINTS);
     for (size_t i = 0; i < eps->endpoint_count; i++) {

@@ -270,16 +270,19 @@ static size_t differences(struct it *t, char *why, size_t why_len)
     why[0] = '\0';
     while (i < nwant || j < nhave) {
         const struct views_pod *p = j < nhave ? items[j] : NULL;
-        int c = i == nwant ? 1 : p == NULL ? -1 : strcmp(want[i].name, p->name);
-        if (c == 0 && strcmp(want[i].rv, p->resource_version) == 0) {
+        int c = i == nwant  ? 1
+                : p == NULL ? -1
+                            : strcmp(want[i].name, p->meta.name);
+        if (c == 0 && strcmp(want[i].rv, p->meta.resource_version) == 0) {
             i++;
             j++;
             continue;
         }
         if (diff++ == 0)
             snprintf(why, why_len, "%s: server %s, store %s",
-                     c <= 0 ? want[i].name : p->name, c <= 0 ? want[i].rv : "-",
-                     c >= 0 ? p->resource_version : "-");
+                     c <= 0 ? want[i].name : p->meta.name,
+                     c <= 0 ? want[i].rv : "-",
+                     c >= 0 ? p->meta.resource_version : "-");
         if (c <= 0)
             i++;
         if (c >= 0)

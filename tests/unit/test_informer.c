@@ -195,7 +195,7 @@ static void on_change(void *ctx, enum store_change change, const void *old_view,
         break;
     case STORE_UPDATED:
         cr_assert(o != NULL && n != NULL);
-        cr_assert_str_eq(o->name, n->name);
+        cr_assert_str_eq(o->meta.name, n->meta.name);
         atomic_fetch_add(&c->updated, 1);
         break;
     case STORE_DELETED:
@@ -303,7 +303,7 @@ Test(informer, lists_pages_then_watches_and_resumes_from_the_last_rv)
     cr_assert_eq(store_count(informer_store(g.inf)), 3);
     const struct views_pod *p1 =
         store_get(informer_store(g.inf), "rec-d2cf8f", "p1");
-    cr_assert_str_eq(views_map_get(&p1->labels, "tier"), "db");
+    cr_assert_str_eq(views_map_get(&p1->meta.labels, "tier"), "db");
     store_release(informer_store(g.inf), p1);
     cr_assert_eq(atomic_load(&g.counts.added), 4);
     cr_assert_eq(atomic_load(&g.counts.updated), 3);
@@ -715,7 +715,7 @@ static void on_quiet(void *ctx, enum store_change change, const void *old_view,
     const struct views_pod *n = new_view;
     (void)old_view;
     int i = -1;
-    if (change == STORE_ADDED && sscanf(n->name, "event-%d", &i) == 1 &&
+    if (change == STORE_ADDED && sscanf(n->meta.name, "event-%d", &i) == 1 &&
         i >= 0 && i < BUSY_EVENTS)
         atomic_store(&a->at[i], mono_ns());
 }

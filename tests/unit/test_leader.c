@@ -115,13 +115,13 @@ static struct views_service *build_service(struct arena *a,
     struct json_object *fams = get(obj, "ipFamilies");
     struct json_object *ports = get(obj, "ports");
 
-    svc->namespace_name = str_or(obj, "namespace", "ns");
-    svc->name = "db";
-    svc->uid = "uid-svc";
+    svc->meta.namespace_name = str_or(obj, "namespace", "ns");
+    svc->meta.name = "db";
+    svc->meta.uid = "uid-svc";
     svc->selector = build_map(a, sel != NULL ? sel : get(defaults, "sel"));
     svc->has_selector = svc->selector.count > 0;
-    svc->created_ms = VIEWS_TIME_NONE;
-    svc->deleted_ms = VIEWS_TIME_NONE;
+    svc->meta.created_ms = VIEWS_TIME_NONE;
+    svc->meta.deleted_ms = VIEWS_TIME_NONE;
     for (size_t i = 0; fams != NULL && i < json_object_array_length(fams); i++)
         svc->ip_families[svc->ip_family_count++] = build_family(
             json_object_get_string(json_object_array_get_idx(fams, i)));
@@ -168,17 +168,18 @@ static struct views_pod *build_pod(struct arena *a, struct json_object *obj,
     struct json_object *ports = get(obj, "ports");
     char *text;
 
-    pod->name = str_or(obj, "name", NULL);
-    cr_assert_not_null(pod->name, "pod %zu has no name", index);
-    text = arena_alloc(a, strlen(pod->name) + 5);
-    snprintf(text, strlen(pod->name) + 5, "uid-%s", pod->name);
-    pod->uid = str_or(obj, "uid", text);
-    pod->namespace_name = str_or(obj, "namespace", "ns");
+    pod->meta.name = str_or(obj, "name", NULL);
+    cr_assert_not_null(pod->meta.name, "pod %zu has no name", index);
+    text = arena_alloc(a, strlen(pod->meta.name) + 5);
+    snprintf(text, strlen(pod->meta.name) + 5, "uid-%s", pod->meta.name);
+    pod->meta.uid = str_or(obj, "uid", text);
+    pod->meta.namespace_name = str_or(obj, "namespace", "ns");
     pod->node_name = str_or(obj, "node", "");
-    pod->labels = build_map(a, labels != NULL ? labels : get(defaults, "sel"));
-    cr_assert(has(obj, "created"), "pod %s has no created", pod->name);
-    pod->created_ms = time_or(obj, "created", 0);
-    pod->deleted_ms = time_or(obj, "deleted", VIEWS_TIME_NONE);
+    pod->meta.labels =
+        build_map(a, labels != NULL ? labels : get(defaults, "sel"));
+    cr_assert(has(obj, "created"), "pod %s has no created", pod->meta.name);
+    pod->meta.created_ms = time_or(obj, "created", 0);
+    pod->meta.deleted_ms = time_or(obj, "deleted", VIEWS_TIME_NONE);
     pod->phase = build_phase(str_or(obj, "phase", "Running"));
     pod->ready =
         has(obj, "ready") ? json_object_get_boolean(get(obj, "ready")) : true;
@@ -229,7 +230,7 @@ static bool check_decision(const char *label, const struct leader_decision *d,
     cr_assert(has(want, "leader") && has(want, "changed") &&
                   has(want, "candidates") && has(want, "next"),
               "%s: expect needs leader, changed, candidates, next", label);
-    ok &= check_str(label, "leader", d->leader ? d->leader->name : NULL,
+    ok &= check_str(label, "leader", d->leader ? d->leader->meta.name : NULL,
                     want_leader);
     ok &= check_int(label, "endpoint_ready", d->endpoint_ready,
                     has(want, "ready")
@@ -354,13 +355,13 @@ Test(leader, selectorless_service_has_no_pods)
 {
     struct leader_decision d;
     struct annotations_settings settings = {.sticky = true};
-    struct views_service svc = {.namespace_name = "ns"};
+    struct views_service svc = {.meta = {.namespace_name = "ns"}};
     struct views_kv kv = {"app", "db"};
-    struct views_pod pod = {.namespace_name = "ns",
-                            .name = "a",
-                            .uid = "uid-a",
-                            .labels = {&kv, 1},
-                            .deleted_ms = VIEWS_TIME_NONE,
+    struct views_pod pod = {.meta = {.namespace_name = "ns",
+                                     .name = "a",
+                                     .uid = "uid-a",
+                                     .labels = {&kv, 1},
+                                     .deleted_ms = VIEWS_TIME_NONE},
                             .phase = VIEWS_PHASE_RUNNING,
                             .ready = true,
                             .ready_changed_ms = VIEWS_TIME_NONE,

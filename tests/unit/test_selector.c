@@ -71,7 +71,7 @@ Test(selector, matches_pod_views_parsed_from_json)
                  ZL_OK);
     cr_expect(selector_matches_pod(svc, pod));
     cr_expect_not(selector_matches_pod(bare, pod));
-    cr_expect_not(selector_matches(NULL, &pod->labels));
+    cr_expect_not(selector_matches(NULL, &pod->meta.labels));
     views_release(pod);
     views_release(svc);
     views_release(bare);

@@ -46,7 +46,8 @@ static void list_text(struct store *s, const char *ns, char *out, size_t size)
     for (size_t i = 0; i < count; i++) {
         const struct views_pod *p = items[i];
         n += (size_t)snprintf(out + n, size - n, "%s%s/%s@%s", i ? " " : "",
-                              p->namespace_name, p->name, p->resource_version);
+                              p->meta.namespace_name, p->meta.name,
+                              p->meta.resource_version);
     }
     if (count == 0)
         cr_expect_null(items);
@@ -131,14 +132,14 @@ Test(store, scripted_put_delete_get_list)
                 cr_expect_null(o, "%s: unexpected old view", sc->label);
             } else {
                 cr_assert_not_null(o, "%s: no old view", sc->label);
-                cr_expect_str_eq(o->resource_version, st->want_old_rv, "%s",
-                                 sc->label);
+                cr_expect_str_eq(o->meta.resource_version, st->want_old_rv,
+                                 "%s", sc->label);
             }
             store_release(s, old);
             if (st->op == 'P') {
                 const struct views_pod *got = store_get(s, st->ns, st->name);
                 cr_assert_not_null(got, "%s", sc->label);
-                cr_expect_str_eq(got->resource_version, st->rv);
+                cr_expect_str_eq(got->meta.resource_version, st->rv);
                 store_release(s, got);
             } else {
                 cr_expect_null(store_get(s, st->ns, st->name), "%s", sc->label);
@@ -180,13 +181,14 @@ Test(store, namespace_index_survives_growth_and_churn)
         cr_assert_eq(store_list(s, ns, &items, &count), ZL_OK);
         for (size_t i = 0; i < count; i++) {
             const struct views_pod *p = items[i];
-            long num = strtol(p->name + 1, NULL, 10);
-            cr_expect_str_eq(p->namespace_name, ns);
+            long num = strtol(p->meta.name + 1, NULL, 10);
+            cr_expect_str_eq(p->meta.namespace_name, ns);
             cr_expect_eq(num % 2, 1);
             cr_expect_eq(num % 37, k);
             if (i > 0)
-                cr_expect_lt(strcmp(views_pod_of(items[i - 1])->name, p->name),
-                             0);
+                cr_expect_lt(
+                    strcmp(views_pod_of(items[i - 1])->meta.name, p->meta.name),
+                    0);
         }
         total += count;
         store_release_list(s, items, count);
@@ -213,8 +215,9 @@ static void record(void *ctx, enum store_change c, const void *old_view,
     cr_expect_eq(c == STORE_ADDED, o == NULL);
     cr_expect_eq(c == STORE_DELETED, n == NULL);
     snprintf(ch->lines[ch->count++], 64, "%c %s/%s %s->%s", tag[c],
-             any->namespace_name, any->name, o ? o->resource_version : "-",
-             n ? n->resource_version : "-");
+             any->meta.namespace_name, any->meta.name,
+             o ? o->meta.resource_version : "-",
+             n ? n->meta.resource_version : "-");
 }
 
 static int line_cmp(const void *a, const void *b)
@@ -323,7 +326,8 @@ static void read_back(void *ctx, enum store_change c, const void *old_view,
     (void)c;
     (void)old_view;
     const struct views_pod *n = new_view;
-    const struct views_pod *got = store_get(s, n->namespace_name, n->name);
+    const struct views_pod *got =
+        store_get(s, n->meta.namespace_name, n->meta.name);
     cr_expect_eq(got, n);
     store_release(s, got);
 }
@@ -352,13 +356,13 @@ Test(store, snapshots_survive_replacement_and_deletion)
     store_delete(s, "a", "y", NULL);
     cr_assert_eq(store_replace(s, NULL, 0, NULL, NULL), ZL_OK);
     cr_expect_eq(store_count(s), 0);
-    cr_expect_str_eq(held->resource_version, "1");
-    cr_expect_str_eq(snap[0]->name, "x");
-    cr_expect_str_eq(snap[1]->name, "y");
-    cr_expect_str_eq(snap[1]->uid, "uid-y");
+    cr_expect_str_eq(held->meta.resource_version, "1");
+    cr_expect_str_eq(snap[0]->meta.name, "x");
+    cr_expect_str_eq(snap[1]->meta.name, "y");
+    cr_expect_str_eq(snap[1]->meta.uid, "uid-y");
     store_free(s);
     /* Even the store's end leaves them alive until released. */
-    cr_expect_str_eq(held->name, "x");
+    cr_expect_str_eq(held->meta.name, "x");
     views_release(held);
     store_release_pods(snap, count);
 }
@@ -381,13 +385,13 @@ static void *reader(void *arg)
         for (size_t i = 0; i < count; i++) {
             const struct views_pod *p = items[i];
             /* A view is immutable: its fields stay consistent. */
-            if (strcmp(p->namespace_name, "ns1") != 0 ||
-                strncmp(p->uid, "uid-", 4) != 0)
+            if (strcmp(p->meta.namespace_name, "ns1") != 0 ||
+                strncmp(p->meta.uid, "uid-", 4) != 0)
                 abort();
         }
         store_release_list(r->s, items, count);
         const struct views_pod *p = store_get(r->s, "ns1", "p3");
-        if (p != NULL && strcmp(p->name, "p3") != 0)
+        if (p != NULL && strcmp(p->meta.name, "p3") != 0)
             abort();
         store_release(r->s, p);
         r->reads++;
@@ -551,7 +555,7 @@ Test(store, a_cached_pod_costs_at_most_one_kib)
         len = podgen_json(i, 100, 1000 + i, json);
         cr_assert_gt(len, 0);
         cr_assert_eq(views_pod_parse(json, len, &p), ZL_OK);
-        cr_assert_eq(p->labels.count, 10);
+        cr_assert_eq(p->meta.labels.count, 10);
         cr_assert_eq(p->port_count, 3);
         cr_assert_not_null(p->ip[VIEWS_IPV6]);
         cr_assert_eq(store_put(s, p, NULL), ZL_OK);

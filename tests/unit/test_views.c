@@ -52,16 +52,16 @@ static struct json_object *pod_json(const struct views_pod *pod)
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "namespace",
-                           json_object_new_string(pod->namespace_name));
-    json_object_object_add(o, "name", json_object_new_string(pod->name));
-    json_object_object_add(o, "uid", json_object_new_string(pod->uid));
+                           json_object_new_string(pod->meta.namespace_name));
+    json_object_object_add(o, "name", json_object_new_string(pod->meta.name));
+    json_object_object_add(o, "uid", json_object_new_string(pod->meta.uid));
     json_object_object_add(o, "resourceVersion",
-                           json_object_new_string(pod->resource_version));
+                           json_object_new_string(pod->meta.resource_version));
     json_object_object_add(o, "nodeName",
                            json_object_new_string(pod->node_name));
-    json_object_object_add(o, "labels", map_json(&pod->labels));
-    json_object_object_add(o, "created", time_or_null(pod->created_ms));
-    json_object_object_add(o, "deleted", time_or_null(pod->deleted_ms));
+    json_object_object_add(o, "labels", map_json(&pod->meta.labels));
+    json_object_object_add(o, "created", time_or_null(pod->meta.created_ms));
+    json_object_object_add(o, "deleted", time_or_null(pod->meta.deleted_ms));
     json_object_object_add(o, "phase",
                            json_object_new_string(phase_name(pod->phase)));
     json_object_object_add(o, "ready", json_object_new_boolean(pod->ready));
@@ -117,12 +117,12 @@ static struct json_object *svc_json(const struct views_service *svc)
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "namespace",
-                           json_object_new_string(svc->namespace_name));
-    json_object_object_add(o, "name", json_object_new_string(svc->name));
-    json_object_object_add(o, "uid", json_object_new_string(svc->uid));
+                           json_object_new_string(svc->meta.namespace_name));
+    json_object_object_add(o, "name", json_object_new_string(svc->meta.name));
+    json_object_object_add(o, "uid", json_object_new_string(svc->meta.uid));
     json_object_object_add(o, "resourceVersion",
-                           json_object_new_string(svc->resource_version));
-    json_object_object_add(o, "labels", map_json(&svc->labels));
+                           json_object_new_string(svc->meta.resource_version));
+    json_object_object_add(o, "labels", map_json(&svc->meta.labels));
     json_object_object_add(o, "annotations", map_json(&svc->annotations));
     json_object_object_add(o, "hasSelector",
                            json_object_new_boolean(svc->has_selector));
@@ -153,8 +153,8 @@ static struct json_object *svc_json(const struct views_service *svc)
                                json_object_new_string(svc->owner.uid));
     }
     json_object_object_add(o, "owner", owner);
-    json_object_object_add(o, "created", time_or_null(svc->created_ms));
-    json_object_object_add(o, "deleted", time_or_null(svc->deleted_ms));
+    json_object_object_add(o, "created", time_or_null(svc->meta.created_ms));
+    json_object_object_add(o, "deleted", time_or_null(svc->meta.deleted_ms));
     return o;
 }
 
@@ -194,12 +194,12 @@ static struct json_object *eps_json(const struct views_endpointslice *eps)
     static const char *const types[] = {"IPv4", "IPv6", "FQDN"};
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "namespace",
-                           json_object_new_string(eps->namespace_name));
-    json_object_object_add(o, "name", json_object_new_string(eps->name));
-    json_object_object_add(o, "uid", json_object_new_string(eps->uid));
+                           json_object_new_string(eps->meta.namespace_name));
+    json_object_object_add(o, "name", json_object_new_string(eps->meta.name));
+    json_object_object_add(o, "uid", json_object_new_string(eps->meta.uid));
     json_object_object_add(o, "resourceVersion",
-                           json_object_new_string(eps->resource_version));
-    json_object_object_add(o, "labels", map_json(&eps->labels));
+                           json_object_new_string(eps->meta.resource_version));
+    json_object_object_add(o, "labels", map_json(&eps->meta.labels));
     json_object_object_add(o, "serviceName", str_or_null(eps->service_name));
     json_object_object_add(o, "managedBy", str_or_null(eps->managed_by));
     json_object_object_add(o, "addressType",
@@ -403,7 +403,7 @@ Test(views, limits_are_enforced_exactly)
             if (err == ZL_OK && c->gen == GEN_POD_PORTS)
                 cr_expect_eq(pod->port_count, c->n, "%s", c->label);
             if (err == ZL_OK && c->gen == GEN_LABELS)
-                cr_expect_eq(pod->labels.count, c->n, "%s", c->label);
+                cr_expect_eq(pod->meta.labels.count, c->n, "%s", c->label);
             views_release(pod);
         } else {
             struct views_service *svc;
@@ -441,11 +441,11 @@ Test(views, pod_with_ten_labels_fits_in_one_kib)
                   "\"2024-05-01T10:00:07Z\"}]}}");
     struct views_pod *pod;
     cr_assert_eq(views_pod_parse(json, (size_t)n, &pod), ZL_OK);
-    cr_expect_eq(pod->mem, (void *)pod, "one block per view");
-    size_t size = malloc_usable_size(pod->mem);
+    cr_expect_eq(pod->meta.mem, (void *)pod, "one block per view");
+    size_t size = malloc_usable_size(pod->meta.mem);
     cr_log_info("a pod view with 10 labels takes %zu bytes", size);
     cr_expect_leq(size, 1024, "pod view takes %zu bytes", size);
-    cr_expect_eq(pod->labels.count, 10);
+    cr_expect_eq(pod->meta.labels.count, 10);
     cr_expect_str_eq(pod->ip[VIEWS_IPV6], "fd00:10:244:1::11");
     views_release(pod);
 }
@@ -579,9 +579,9 @@ Test(views, references_keep_a_view_until_the_last_release)
         views_release(svc);
         views_release(eps);
         /* Still readable: one reference is left (valgrind checks). */
-        cr_expect_str_eq(pod->name, "p");
-        cr_expect_str_eq(svc->name, "s");
-        cr_expect_str_eq(eps->name, "s");
+        cr_expect_str_eq(pod->meta.name, "p");
+        cr_expect_str_eq(svc->meta.name, "s");
+        cr_expect_str_eq(eps->meta.name, "s");
     }
     views_release(pod); /* the last reference: freed */
     views_release(svc);
@@ -614,7 +614,7 @@ Test(views, typed_accessors_check_the_kind)
         cr_expect_eq((const void *)views_endpointslice_of(views[i]),
                      i == 2 ? views[i] : NULL);
     }
-    cr_expect_str_eq(views_pod_of(views[0])->name, "x");
+    cr_expect_str_eq(views_pod_of(views[0])->meta.name, "x");
     cr_expect_null(views_meta_of(NULL));
     cr_expect_null(views_pod_of(NULL));
     for (int i = 0; i < 3; i++)
