@@ -493,17 +493,26 @@ static enum zl_err decide(struct run *r)
 
 /* When the routed pod last changed: now on a change, else what the leader
  * Service says. */
+/* The routed pod changes now, or the leader Service does not name the pod
+ * the slice routes to yet (its last write failed or the cache lags behind
+ * the slice): the switch is this instant. Otherwise it keeps the time it
+ * holds. */
 static int64_t last_switch(const struct run *r)
 {
     int64_t ms = VIEWS_TIME_NONE;
     if (r->dec.changed)
         return r->now_ms;
-    if (r->leader_svc != NULL) {
-        const char *t =
-            views_map_get(&r->leader_svc->annotations, ANNOTATIONS_LAST_SWITCH);
-        if (t == NULL || clock_parse_rfc3339(t, &ms) != ZL_OK)
-            ms = VIEWS_TIME_NONE;
-    }
+    if (r->leader_svc == NULL)
+        return ms;
+    const struct views_map *ann = &r->leader_svc->annotations;
+    const char *named = views_map_get(ann, ANNOTATIONS_LEADER_POD_UID);
+    const char *routed = r->dec.leader != NULL ? r->dec.leader->meta.uid : NULL;
+    if ((named == NULL) != (routed == NULL) ||
+        (named != NULL && strcmp(named, routed) != 0))
+        return r->now_ms;
+    const char *t = views_map_get(ann, ANNOTATIONS_LAST_SWITCH);
+    if (t == NULL || clock_parse_rfc3339(t, &ms) != ZL_OK)
+        ms = VIEWS_TIME_NONE;
     return ms;
 }
 
@@ -578,7 +587,11 @@ static enum zl_err update_service(struct run *r)
     if (rc == ZL_OK)
         rc = views_service_from_json(doc, &want);
     if (rc == ZL_OK && diff_service(want, r->leader_svc) != DIFF_NONE) {
-        rc = set_preconditions(doc, r->leader_svc->meta.uid, NULL);
+        /* uid and resourceVersion: an apply computed from a cached copy
+         * older than the last write is refused (409) and retried, never
+         * applied over that write. */
+        rc = set_preconditions(doc, r->leader_svc->meta.uid,
+                               r->leader_svc->meta.resource_version);
         if (rc == ZL_OK)
             rc = send_doc(r, &CLIENT_SERVICES, r->leader_name, doc, WRITE_APPLY,
                           &resp);
