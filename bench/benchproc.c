@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The measured controller process (see benchproc.h). */
+#include "benchproc.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+
+extern char **environ;
+
+static void benchproc_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* posix_spawn wants writable strings: copies argv (at most
+ * BENCHPROC_MAX_ARGS) into args. */
+static bool benchproc_copy_args(const char *const argv[], char **args)
+{
+    size_t n = 0;
+    for (; argv[n] != NULL && n + 1 < BENCHPROC_MAX_ARGS; n++) {
+        args[n] = strdup(argv[n]);
+        if (args[n] == NULL)
+            return false;
+    }
+    args[n] = NULL;
+    return argv[n] == NULL;
+}
+
+static void benchproc_free_args(char **args)
+{
+    for (size_t i = 0; i < BENCHPROC_MAX_ARGS && args[i] != NULL; i++)
+        free(args[i]);
+}
+
+enum zl_err benchproc_spawn(struct benchproc *p, const char *const argv[],
+                            const char *log_path, const char *health)
+{
+    char *args[BENCHPROC_MAX_ARGS] = {NULL};
+    memset(p, 0, sizeof(*p));
+    snprintf(p->health, sizeof(p->health), "%s", health);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path,
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    int err = ENOMEM;
+    p->started_ns = clock_mono_ns();
+    if (benchproc_copy_args(argv, args))
+        err = posix_spawn(&p->pid, args[0], &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    benchproc_free_args(args);
+    if (err != 0) {
+        fprintf(stderr, "bench: cannot start %s: %s\n", argv[0], strerror(err));
+        p->pid = 0;
+        return ZL_ERR_IO;
+    }
+    p->owned = true;
+    return ZL_OK;
+}
+
+void benchproc_attach(struct benchproc *p, pid_t pid, const char *health)
+{
+    memset(p, 0, sizeof(*p));
+    p->pid = pid;
+    p->started_ns = clock_mono_ns();
+    snprintf(p->health, sizeof(p->health), "%s", health);
+}
+
+static size_t benchproc_discard(char *d, size_t s, size_t n, void *ctx)
+{
+    (void)d;
+    (void)ctx;
+    return s * n;
+}
+
+static long benchproc_get(CURL *h)
+{
+    long code = 0;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    return code;
+}
+
+enum zl_err benchproc_wait_ready(struct benchproc *p, int64_t timeout_ns)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "http://%s/readyz", p->health);
+    CURL *h = curl_easy_init();
+    if (h == NULL)
+        return ZL_ERR_NOMEM;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 1000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, benchproc_discard);
+    int64_t deadline = clock_mono_ns() + timeout_ns;
+    enum zl_err rc = ZL_ERR_TIMEOUT;
+    while (clock_mono_ns() < deadline) {
+        if (p->owned && !benchproc_alive(p)) {
+            rc = ZL_ERR_IO;
+            break;
+        }
+        if (benchproc_get(h) == 200) {
+            rc = ZL_OK;
+            break;
+        }
+        benchproc_sleep_ms(20);
+    }
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+long benchproc_rss_kib(const struct benchproc *p)
+{
+    char path[64];
+    char line[256];
+    long kib = -1;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kib;
+}
+
+bool benchproc_alive(struct benchproc *p)
+{
+    if (p->pid <= 0)
+        return false;
+    if (!p->owned)
+        return kill(p->pid, 0) == 0;
+    int status;
+    pid_t r = waitpid(p->pid, &status, WNOHANG);
+    if (r == p->pid) {
+        fprintf(stderr, "bench: controller %d exited (status %d)\n",
+                (int)p->pid, status);
+        p->pid = 0;
+        return false;
+    }
+    return r == 0;
+}
+
+int benchproc_stop(struct benchproc *p, int64_t grace_ns)
+{
+    if (!p->owned || p->pid <= 0)
+        return -1;
+    kill(p->pid, SIGTERM);
+    int64_t deadline = clock_mono_ns() + grace_ns;
+    int status = -1;
+    for (;;) {
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid || (r < 0 && errno != EINTR))
+            break;
+        if (clock_mono_ns() >= deadline) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &status, 0);
+            break;
+        }
+        benchproc_sleep_ms(10);
+    }
+    p->pid = 0;
+    return status;
+}

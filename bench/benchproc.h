@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The controller process a benchmark measures: started with the admin
+ * kubeconfig (optionally under a wrapper such as valgrind), or attached to
+ * by pid; its readiness (GET /readyz), resident memory (VmRSS) and a clean
+ * stop (SIGTERM, then SIGKILL after a grace period). */
+#ifndef ZL_BENCH_BENCHPROC_H
+#define ZL_BENCH_BENCHPROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+
+#define BENCHPROC_MAX_ARGS 32
+
+struct benchproc {
+    pid_t pid;          /* 0: none */
+    bool owned;         /* started by us: stop it at the end */
+    int64_t started_ns; /* clock_mono_ns just before the spawn */
+    char health[64];    /* host:port of the probe server */
+};
+
+/* Starts argv[0] with argv (NULL-terminated), stdout and stderr appended
+ * to log_path. health is the --health-probe-bind-address given. */
+enum zl_err benchproc_spawn(struct benchproc *p, const char *const argv[],
+                            const char *log_path, const char *health);
+
+/* Takes a running process (not stopped at the end). */
+void benchproc_attach(struct benchproc *p, pid_t pid, const char *health);
+
+/* Polls http://<health>/readyz every 20 ms until 200 or timeout. */
+enum zl_err benchproc_wait_ready(struct benchproc *p, int64_t timeout_ns);
+
+/* VmRSS in KiB from /proc/<pid>/status; -1 when unreadable. */
+long benchproc_rss_kib(const struct benchproc *p);
+
+/* True while the process runs. */
+bool benchproc_alive(struct benchproc *p);
+
+/* SIGTERM, waits up to grace_ns, then SIGKILL. Returns the exit status
+ * (as waitpid gives it) or -1. Only for owned processes. */
+int benchproc_stop(struct benchproc *p, int64_t grace_ns);
+
+#endif
