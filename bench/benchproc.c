@@ -140,6 +140,52 @@ long benchproc_rss_kib(const struct benchproc *p)
     return kib;
 }
 
+long benchproc_cpu_ticks(const struct benchproc *p)
+{
+    char path[64];
+    char line[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    char *got = fgets(line, sizeof(line), f);
+    fclose(f);
+    /* Fields after the command (which may hold spaces) start past ')':
+     * state is field 3, utime 14, stime 15. */
+    char *q = got != NULL ? strrchr(line, ')') : NULL;
+    if (q == NULL)
+        return -1;
+    long v[13] = {0};
+    char *end = q + 2;
+    for (int i = 0; i < 13; i++) {
+        while (*end == ' ')
+            end++;
+        if (i == 0) {
+            end++; /* the state letter */
+            continue;
+        }
+        v[i] = strtol(end, &end, 10);
+    }
+    return v[11] + v[12];
+}
+
+enum zl_err benchproc_wait_idle(struct benchproc *p, long max_ticks_per_s,
+                                int64_t timeout_ns)
+{
+    int64_t deadline = clock_mono_ns() + timeout_ns;
+    long before = benchproc_cpu_ticks(p);
+    while (clock_mono_ns() < deadline) {
+        benchproc_sleep_ms(1000);
+        long after = benchproc_cpu_ticks(p);
+        if (before < 0 || after < 0)
+            return ZL_ERR_IO;
+        if (after - before < max_ticks_per_s)
+            return ZL_OK;
+        before = after;
+    }
+    return ZL_ERR_TIMEOUT;
+}
+
 bool benchproc_alive(struct benchproc *p)
 {
     if (p->pid <= 0)

@@ -35,6 +35,15 @@ enum zl_err benchproc_wait_ready(struct benchproc *p, int64_t timeout_ns);
 /* VmRSS in KiB from /proc/<pid>/status; -1 when unreadable. */
 long benchproc_rss_kib(const struct benchproc *p);
 
+/* utime + stime in clock ticks from /proc/<pid>/stat; -1 when
+ * unreadable. */
+long benchproc_cpu_ticks(const struct benchproc *p);
+
+/* Waits until the process used less than max_ticks_per_s of CPU over one
+ * second, or timeout. ZL_ERR_TIMEOUT then. */
+enum zl_err benchproc_wait_idle(struct benchproc *p, long max_ticks_per_s,
+                                int64_t timeout_ns);
+
 /* True while the process runs. */
 bool benchproc_alive(struct benchproc *p);
 

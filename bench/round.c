@@ -37,6 +37,7 @@ void round_env_init(struct round_env *env, struct bk *b, struct slicetab *tab,
         fixture_ipv4(ip_base + (unsigned)i, env->ips[i]);
     }
     env->controller = controller;
+    env->quiet_ns = ROUND_QUIET_NS;
 }
 
 const char *round_trigger_name(enum round_trigger trig)
@@ -117,7 +118,7 @@ static bool round_builtin_dropped(const struct slicetab *t, void *ctx)
 
 enum zl_err round_wait_settled(struct round_env *env)
 {
-    bool ok = slicetab_wait_quiet(env->tab, round_settled, env, ROUND_QUIET_NS,
+    bool ok = slicetab_wait_quiet(env->tab, round_settled, env, env->quiet_ns,
                                   clock_mono_ns() + ROUND_TIMEOUT_NS);
     if (!ok)
         fprintf(stderr, "bench: %s/%s did not settle\n", env->ns, env->svc);
