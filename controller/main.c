@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* zen-lead-controller: reads the options, starts the runtime, serves the
+ * probes and metrics, and on SIGTERM or SIGINT drains, releases the Lease
+ * and exits 0. Bad flags or configuration: one line on stderr, exit 2. */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "controller/options.h"
+#include "controller/runtime.h"
+
+#define PROGRAM "zen-lead-controller"
+#define STEP_MS 100 /* how often start-up progress is looked at */
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char c = (char)sig;
+    ssize_t n = write(signal_pipe[1], &c, 1);
+    (void)n;
+    errno = saved;
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+        sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static void drain(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof(buf)) > 0) {
+    }
+}
+
+static void print_config(const struct options *o)
+{
+    printf("configuration OK\nmetrics-bind-address: %s\n"
+           "health-probe-bind-address: %s\nleader-elect: %s\n"
+           "leader-election-id: %s\nworkers: %lld\nqps: %lld\nburst: %lld\n"
+           "namespaces:",
+           o->metrics_bind_address, o->health_probe_bind_address,
+           o->leader_elect ? "true" : "false", o->leader_election_id,
+           (long long)o->workers, (long long)o->qps, (long long)o->burst);
+    for (size_t i = 0; i < o->namespaces.count; i++)
+        printf(" %s", o->namespaces.items[i]);
+    printf("%s\n", o->namespaces.count == 0 ? " (all)" : "");
+}
+
+/* Runs until a signal (0) or a lost Lease (1). */
+static int run_loop(struct runtime *rt, int notify_fd)
+{
+    struct pollfd fds[2] = {{.fd = signal_pipe[0], .events = POLLIN},
+                            {.fd = notify_fd, .events = POLLIN}};
+    for (;;) {
+        int n = poll(fds, 2, STEP_MS);
+        if (n < 0 && errno != EINTR)
+            return 1;
+        if (fds[0].revents & POLLIN) {
+            log_info("signal received: shutting down");
+            return 0;
+        }
+        if (fds[1].revents & POLLIN)
+            drain(notify_fd);
+        if (runtime_step(rt) == ZL_ERR_CANCELLED) {
+            log_error("leadership lost: exiting so a fresh process can "
+                      "stand by");
+            return 1;
+        }
+    }
+}
+
+static int run(const struct options *opt)
+{
+    int notify[2] = {-1, -1};
+    struct runtime *rt = NULL;
+    int code = 1;
+    log_configure(opt->level, opt->format, NULL);
+    if (install_signals() != 0 || pipe2(notify, O_CLOEXEC | O_NONBLOCK) != 0) {
+        log_error("cannot set up signal handling: %s", strerror(errno));
+        goto out;
+    }
+    log_info(PROGRAM " %s starting", ZL_VERSION);
+    if (runtime_new(opt, ZL_VERSION, notify[1], &rt) != ZL_OK ||
+        runtime_start(rt) != ZL_OK)
+        goto out;
+    code = run_loop(rt, notify[0]);
+out:
+    runtime_free(rt);
+    for (int i = 0; i < 2; i++) {
+        if (notify[i] >= 0)
+            close(notify[i]);
+        if (signal_pipe[i] >= 0)
+            close(signal_pipe[i]);
+    }
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    struct config_error err = {{0}};
+    enum options_action action;
+    int code = 0;
+    if (options_load(argc, argv, &opt, &action, &err) != ZL_OK) {
+        fprintf(stderr, PROGRAM ": %s\n", err.text);
+        code = 2;
+    } else if (action == OPTIONS_HELP) {
+        options_print_help(stdout, PROGRAM);
+    } else if (action == OPTIONS_VERSION) {
+        printf(PROGRAM " %s (commit %s)\n", ZL_VERSION, ZL_COMMIT);
+    } else if (action == OPTIONS_CHECK_CONFIG) {
+        print_config(&opt);
+    } else {
+        code = run(&opt);
+    }
+    options_cleanup(&opt);
+    return code;
+}

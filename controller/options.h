@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The controller's flags and YAML configuration (SPEC section 6) on
+ * base/config: one table, defaults < --config file < flags, and the checks
+ * that span several keys. Pure apart from reading the --config file. */
+#ifndef ZL_CONTROLLER_OPTIONS_H
+#define ZL_CONTROLLER_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/config.h"
+#include "base/err.h"
+#include "base/log.h"
+
+#define OPTIONS_MAX_ADDRESS 256
+
+/* What main should do once the options are read. */
+enum options_action {
+    OPTIONS_RUN = 0,
+    OPTIONS_HELP,
+    OPTIONS_VERSION,
+    OPTIONS_CHECK_CONFIG,
+};
+
+/* Every key; strings and lists are owned (options_cleanup frees them).
+ * Durations are nanoseconds. */
+struct options {
+    bool help;
+    bool version;
+    bool check_config;
+    char *config;
+    char *kubeconfig;
+    char *log_level;
+    char *log_format;
+    char *metrics_bind_address;
+    char *health_probe_bind_address;
+    struct config_list namespaces;
+    bool leader_elect;
+    char *leader_election_id;
+    char *leader_election_namespace;
+    int64_t lease_duration;
+    int64_t renew_deadline;
+    int64_t retry_period;
+    int64_t qps;
+    int64_t burst;
+    int64_t workers;
+    /* Derived by options_load. */
+    enum log_level level;
+    enum log_format format;
+};
+
+/* A "host:port" bind address split; host "" means every address. */
+struct options_address {
+    char host[OPTIONS_MAX_ADDRESS];
+    int port; /* 0 .. 65535; 0 lets the kernel choose */
+};
+
+/* Reads argv (argv[0] is the program) and the --config file into *out,
+ * then checks what spans keys (lease timings, namespaces, addresses).
+ * *action says what to do. On error err holds one line naming the flag
+ * or file key; the caller prints it and exits 2. ZL_ERR_INVALID, or
+ * whatever config_load returns. Always call options_cleanup. */
+enum zl_err options_load(int argc, char *const *argv, struct options *out,
+                         enum options_action *action, struct config_error *err);
+
+void options_cleanup(struct options *opt);
+
+/* Prints the usage text (--help). */
+void options_print_help(FILE *f, const char *program);
+
+/* Splits ":8080", "127.0.0.1:0" or "[::1]:8081". ZL_ERR_INVALID when it is
+ * not host:port with a port in 0..65535. */
+enum zl_err options_parse_address(const char *text,
+                                  struct options_address *out);
+
+/* True for a DNS-1123 label (a namespace name). */
+bool options_is_namespace(const char *name);
+
+#endif

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Wiring of the controller: clients, informers, mapping, workers, Lease. */
+#include "controller/runtime.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/sync.h"
+#include "controller/keymap.h"
+#include "controller/mapping.h"
+#include "controller/sweep.h"
+#include "controller/telemetry.h"
+#include "kube/client.h"
+#include "kube/events.h"
+#include "kube/informer.h"
+#include "kube/kubeconfig.h"
+#include "kube/lease.h"
+#include "kube/workqueue.h"
+#include "zenlead/render.h"
+
+#define MAX_WORKERS 64
+#define SLICE_SELECTOR RENDER_LABEL_SLICE_MANAGED_BY "=" RENDER_MANAGER
+
+/* The informers of one namespace (or of all: ns NULL). */
+struct scope {
+    struct runtime *rt;
+    char *ns;
+    struct informer *services;
+    struct informer *pods;
+    struct informer *slices;
+};
+
+struct runtime {
+    const struct options *opt;
+    int notify_fd;
+    char identity[LEASE_MAX_IDENTITY + 1];
+    struct kube_config cfg;
+    bool cfg_loaded;
+    struct kube_client *client;
+    struct kube_client *lease_client;
+    struct telemetry *tel;
+    struct events_recorder *events;
+    struct workqueue *queue;
+    struct keymap *stamps, *warned, *managed;
+    struct informer_loop *loop;
+    struct scope *scopes;
+    size_t scope_count;
+    struct lease *lease;
+    pthread_t workers[MAX_WORKERS];
+    size_t worker_count;
+    atomic_bool writing; /* workers started and not stopping */
+    atomic_bool lost;    /* leadership lost */
+    bool started;
+    bool stopped;
+};
+
+/* ---- event mapping (informer loop thread) ------------------------------- */
+
+static void enqueue(void *ctx, const char *key)
+{
+    struct runtime *rt = ctx;
+    keymap_set_min(rt->stamps, key, sync_now_ns());
+    workqueue_add(rt->queue, key);
+}
+
+static struct store *service_store(struct scope *sc)
+{
+    return informer_store(sc->services);
+}
+
+static void on_pod(void *ctx, enum store_change change, const void *old_view,
+                   const void *new_view)
+{
+    struct scope *sc = ctx;
+    const struct views_pod *old_pod = old_view, *new_pod = new_view;
+    const struct views_pod *any = new_pod != NULL ? new_pod : old_pod;
+    (void)change;
+    if (!mapping_pod_relevant(old_pod, new_pod))
+        return;
+    const void **items = NULL;
+    size_t n = 0;
+    if (store_list(service_store(sc), any->namespace_name, &items, &n) != ZL_OK)
+        return;
+    mapping_pod(old_pod, new_pod, (const struct views_service *const *)items, n,
+                enqueue, sc->rt);
+    store_release_list(service_store(sc), items, n);
+}
+
+static void on_service(void *ctx, enum store_change change,
+                       const void *old_view, const void *new_view)
+{
+    struct scope *sc = ctx;
+    const struct views_service *svc = new_view != NULL ? new_view : old_view;
+    (void)change;
+    const void **items = NULL;
+    size_t n = 0;
+    if (store_list(service_store(sc), svc->namespace_name, &items, &n) != ZL_OK)
+        return;
+    mapping_service(svc, (const struct views_service *const *)items, n, enqueue,
+                    sc->rt);
+    store_release_list(service_store(sc), items, n);
+}
+
+static void on_slice(void *ctx, enum store_change change, const void *old_view,
+                     const void *new_view)
+{
+    struct scope *sc = ctx;
+    (void)change;
+    mapping_slice(new_view != NULL ? new_view : old_view, enqueue, sc->rt);
+}
+
+/* ---- workers --------------------------------------------------------------
+ */
+
+static bool may_write(void *ctx)
+{
+    struct runtime *rt = ctx;
+    if (!atomic_load(&rt->writing))
+        return false;
+    return rt->lease == NULL || lease_is_leader(rt->lease);
+}
+
+static struct scope *scope_of(struct runtime *rt, const char *key)
+{
+    for (size_t i = 0; i < rt->scope_count; i++) {
+        struct scope *sc = &rt->scopes[i];
+        size_t n = sc->ns != NULL ? strlen(sc->ns) : 0;
+        if (sc->ns == NULL || (strncmp(key, sc->ns, n) == 0 && key[n] == '/'))
+            return sc;
+    }
+    return NULL;
+}
+
+static void deps_for(struct runtime *rt, struct scope *sc,
+                     struct reconcile_deps *d)
+{
+    *d = (struct reconcile_deps){
+        .client = rt->client,
+        .services = informer_store(sc->services),
+        .pods = informer_store(sc->pods),
+        .slices = informer_store(sc->slices),
+        .events = rt->events,
+        .telemetry = rt->tel,
+        .stamps = rt->stamps,
+        .warned = rt->warned,
+        .managed = rt->managed,
+        .may_write = may_write,
+        .may_write_ctx = rt,
+        .slice_write = RUNTIME_SLICE_WRITE,
+        .decision_log = stdout,
+    };
+}
+
+static void process(struct runtime *rt, const char *key)
+{
+    struct scope *sc = scope_of(rt, key);
+    if (sc == NULL)
+        return;
+    struct reconcile_deps d;
+    struct reconcile_result res;
+    deps_for(rt, sc, &d);
+    int64_t t0 = sync_now_ns();
+    enum zl_err rc = reconcile_key(&d, key, &res);
+    double secs = (double)(sync_now_ns() - t0) / 1e9;
+    if (rc == ZL_OK) {
+        workqueue_forget(rt->queue, key);
+        if (res.requeue_after_ns >= 0)
+            workqueue_add_after(rt->queue, key, res.requeue_after_ns);
+        telemetry_reconciled(rt->tel,
+                             res.requeue_after_ns >= 0 ? "requeue" : "success",
+                             NULL, secs);
+    } else if (rc != ZL_ERR_CANCELLED) {
+        log_warn("reconcile %s failed: %s; retrying with backoff", key,
+                 zl_err_str(rc));
+        telemetry_reconciled(rt->tel, "error", reconcile_error_type(rc), secs);
+        telemetry_workqueue_retry(rt->tel);
+        workqueue_add_rate_limited(rt->queue, key);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct runtime *rt = arg;
+    const char *key = NULL;
+    for (;;) {
+        enum zl_err rc = workqueue_get(rt->queue, &key);
+        if (rc == ZL_ERR_CANCELLED)
+            break;
+        if (rc != ZL_OK)
+            continue;
+        process(rt, key);
+        workqueue_done(rt->queue, key);
+    }
+    return NULL;
+}
+
+/* Sweep keys carry no event stamp: no event showed anything. */
+static void enqueue_plain(void *ctx, const char *key)
+{
+    struct runtime *rt = ctx;
+    workqueue_add(rt->queue, key);
+}
+
+static void sweep(struct runtime *rt)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < rt->scope_count; i++) {
+        size_t n = 0;
+        struct scope *sc = &rt->scopes[i];
+        sweep_keys(informer_store(sc->services), informer_store(sc->slices),
+                   enqueue_plain, rt, &n);
+        total += n;
+    }
+    log_info("sweep: %zu keys queued", total);
+}
+
+static enum zl_err start_workers(struct runtime *rt)
+{
+    atomic_store(&rt->writing, true);
+    telemetry_set_is_leader(rt->tel, true);
+    sweep(rt);
+    size_t want = (size_t)rt->opt->workers;
+    while (rt->worker_count < want && rt->worker_count < MAX_WORKERS) {
+        if (pthread_create(&rt->workers[rt->worker_count], NULL, worker_main,
+                           rt) != 0)
+            return ZL_ERR_INTERNAL;
+        rt->worker_count++;
+    }
+    log_info("writing: %zu workers started", rt->worker_count);
+    return ZL_OK;
+}
+
+/* ---- the Lease --------------------------------------------------------------
+ */
+
+static void notify(struct runtime *rt)
+{
+    char c = 1;
+    ssize_t n = write(rt->notify_fd, &c, 1);
+    (void)n;
+}
+
+static void on_started_leading(void *ctx)
+{
+    struct runtime *rt = ctx;
+    log_info("became the leader (Lease held by %s)", rt->identity);
+    notify(rt);
+}
+
+static void on_stopped_leading(void *ctx)
+{
+    struct runtime *rt = ctx;
+    atomic_store(&rt->lost, true);
+    telemetry_set_is_leader(rt->tel, false);
+    notify(rt);
+}
+
+static void on_new_leader(void *ctx, const char *identity)
+{
+    struct runtime *rt = ctx;
+    if (strcmp(identity, rt->identity) != 0)
+        log_info("Lease held by %s", identity[0] != '\0' ? identity : "nobody");
+}
+
+static const char *lease_namespace(const struct runtime *rt)
+{
+    if (rt->opt->leader_election_namespace != NULL)
+        return rt->opt->leader_election_namespace;
+    if (rt->cfg.namespace_name != NULL && rt->cfg.source != NULL &&
+        strcmp(rt->cfg.source, "in-cluster") == 0)
+        return rt->cfg.namespace_name;
+    return RUNTIME_DEFAULT_LEASE_NAMESPACE;
+}
+
+static enum zl_err make_lease(struct runtime *rt)
+{
+    const struct options *o = rt->opt;
+    struct client_options co = {
+        .timeout_ms = (long)(o->renew_deadline / 2000000),
+        .max_retries = 1,
+        .user_agent = RUNTIME_COMPONENT "/lease",
+    };
+    enum zl_err rc = client_new(&rt->cfg, &co, &rt->lease_client);
+    if (rc != ZL_OK)
+        return rc;
+    struct lease_options lo = {
+        .lease_namespace = lease_namespace(rt),
+        .name = o->leader_election_id,
+        .identity = rt->identity,
+        .duration_ms = (long)(o->lease_duration / 1000000),
+        .renew_deadline_ms = (long)(o->renew_deadline / 1000000),
+        .retry_period_ms = (long)(o->retry_period / 1000000),
+        .cb = {on_started_leading, on_stopped_leading, on_new_leader, rt},
+    };
+    log_info("leader election on Lease %s/%s as %s", lo.lease_namespace,
+             lo.name, rt->identity);
+    return lease_new(rt->lease_client, &lo, &rt->lease);
+}
+
+/* ---- building ---------------------------------------------------------------
+ */
+
+static void make_identity(struct runtime *rt)
+{
+    char host[128] = "unknown";
+    const char *pod = getenv("POD_NAME");
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    snprintf(rt->identity, sizeof(rt->identity), "%s_%ld",
+             pod != NULL && pod[0] != '\0' ? pod : host, (long)getpid());
+}
+
+static enum zl_err make_informer(struct runtime *rt, struct scope *sc,
+                                 const struct kube_resource *res,
+                                 const struct store_ops *ops,
+                                 const char *selector, informer_handler_fn fn,
+                                 struct informer **out)
+{
+    struct informer_options io = {
+        .resource = res,
+        .ops = ops,
+        .namespace_name = sc->ns,
+        .label_selector = selector,
+        .handler = fn,
+        .handler_ctx = sc,
+    };
+    return informer_new(rt->loop, rt->client, &io, out);
+}
+
+static enum zl_err make_scope(struct runtime *rt, struct scope *sc,
+                              const char *ns)
+{
+    sc->rt = rt;
+    if (ns != NULL && (sc->ns = strdup(ns)) == NULL)
+        return ZL_ERR_NOMEM;
+    enum zl_err rc = make_informer(rt, sc, &KUBE_SERVICES, &STORE_SERVICE_OPS,
+                                   NULL, on_service, &sc->services);
+    if (rc == ZL_OK)
+        rc = make_informer(rt, sc, &KUBE_PODS, &STORE_POD_OPS, NULL, on_pod,
+                           &sc->pods);
+    if (rc == ZL_OK)
+        rc = make_informer(rt, sc, &KUBE_ENDPOINTSLICES,
+                           &STORE_ENDPOINTSLICE_OPS, SLICE_SELECTOR, on_slice,
+                           &sc->slices);
+    return rc;
+}
+
+static enum zl_err make_scopes(struct runtime *rt)
+{
+    const struct config_list *nss = &rt->opt->namespaces;
+    size_t n = nss->count > 0 ? nss->count : 1;
+    rt->scopes = calloc(n, sizeof(*rt->scopes));
+    if (rt->scopes == NULL)
+        return ZL_ERR_NOMEM;
+    rt->scope_count = n;
+    enum zl_err rc = ZL_OK;
+    for (size_t i = 0; rc == ZL_OK && i < n; i++)
+        rc = make_scope(rt, &rt->scopes[i],
+                        nss->count > 0 ? nss->items[i] : NULL);
+    return rc;
+}
+
+static enum zl_err load_config(struct runtime *rt)
+{
+    struct kubeconfig_error kerr = {{0}};
+    enum zl_err rc =
+        kubeconfig_resolve(rt->opt->kubeconfig, NULL, &rt->cfg, &kerr);
+    if (rc != ZL_OK) {
+        log_error("kubeconfig: %s", kerr.text);
+        return rc;
+    }
+    rt->cfg_loaded = true;
+    log_info("API server %s (%s)", rt->cfg.server, rt->cfg.source);
+    return ZL_OK;
+}
+
+static enum zl_err make_clients(struct runtime *rt, const char *version)
+{
+    struct client_options co = {
+        .qps = (double)rt->opt->qps,
+        .burst = (int)rt->opt->burst,
+        .user_agent = RUNTIME_COMPONENT,
+        .observe = telemetry_observe_api,
+        .observe_ctx = rt->tel,
+    };
+    (void)version;
+    enum zl_err rc = client_new(&rt->cfg, &co, &rt->client);
+    struct events_options eo = {
+        .source = {RUNTIME_COMPONENT, NULL, rt->identity},
+    };
+    if (rc == ZL_OK)
+        rc = events_recorder_new(rt->client, &eo, &rt->events);
+    return rc;
+}
+
+static enum zl_err make_all(struct runtime *rt, const char *version)
+{
+    enum zl_err rc = telemetry_new(version, ZL_COMMIT, &rt->tel);
+    if (rc == ZL_OK)
+        rc = load_config(rt);
+    if (rc == ZL_OK)
+        rc = make_clients(rt, version);
+    if (rc == ZL_OK)
+        rc = workqueue_new(NULL, &rt->queue);
+    if (rc == ZL_OK)
+        rc = keymap_new(&rt->stamps);
+    if (rc == ZL_OK)
+        rc = keymap_new(&rt->warned);
+    if (rc == ZL_OK)
+        rc = keymap_new(&rt->managed);
+    if (rc == ZL_OK)
+        rc = informer_loop_new(&rt->loop);
+    if (rc == ZL_OK)
+        rc = make_scopes(rt);
+    if (rc == ZL_OK && rt->opt->leader_elect)
+        rc = make_lease(rt);
+    return rc;
+}
+
+enum zl_err runtime_new(const struct options *opt, const char *version,
+                        int notify_fd, struct runtime **out)
+{
+    struct runtime *rt = calloc(1, sizeof(*rt));
+    if (rt == NULL)
+        return ZL_ERR_NOMEM;
+    rt->opt = opt;
+    rt->notify_fd = notify_fd;
+    make_identity(rt);
+    enum zl_err rc = make_all(rt, version);
+    if (rc != ZL_OK) {
+        log_error("start-up failed: %s", zl_err_str(rc));
+        runtime_free(rt);
+        return rc;
+    }
+    *out = rt;
+    return ZL_OK;
+}
+
+/* ---- running --------------------------------------------------------------
+ */
+
+enum zl_err runtime_start(struct runtime *rt)
+{
+    enum zl_err rc = informer_loop_start(rt->loop);
+    if (rc != ZL_OK)
+        return rc;
+    rt->started = true;
+    telemetry_set_is_leader(rt->tel, false);
+    if (rt->lease != NULL)
+        return lease_start(rt->lease);
+    return ZL_OK;
+}
+
+bool runtime_ready(struct runtime *rt)
+{
+    for (size_t i = 0; i < rt->scope_count; i++) {
+        struct scope *sc = &rt->scopes[i];
+        if (!informer_has_synced(sc->services) ||
+            !informer_has_synced(sc->pods) || !informer_has_synced(sc->slices))
+            return false;
+    }
+    return rt->scope_count > 0;
+}
+
+enum zl_err runtime_step(struct runtime *rt)
+{
+    if (atomic_load(&rt->lost)) {
+        atomic_store(&rt->writing, false);
+        return ZL_ERR_CANCELLED;
+    }
+    if (rt->stopped || atomic_load(&rt->writing) || !runtime_ready(rt))
+        return ZL_OK;
+    if (rt->lease != NULL && !lease_is_leader(rt->lease))
+        return ZL_OK;
+    return start_workers(rt);
+}
+
+enum zl_err runtime_metrics(struct runtime *rt, struct buf *out)
+{
+    struct informer *infs[3 * 8] = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < rt->scope_count && n + 3 <= 3 * 8; i++) {
+        infs[n++] = rt->scopes[i].services;
+        infs[n++] = rt->scopes[i].pods;
+        infs[n++] = rt->scopes[i].slices;
+    }
+    telemetry_refresh(rt->tel, infs, n, rt->queue);
+    return telemetry_render(rt->tel, out);
+}
+
+void runtime_stop(struct runtime *rt)
+{
+    if (rt == NULL || rt->stopped)
+        return;
+    rt->stopped = true;
+    if (rt->queue != NULL)
+        workqueue_shutdown_with_drain(rt->queue);
+    for (size_t i = 0; i < rt->worker_count; i++)
+        pthread_join(rt->workers[i], NULL);
+    rt->worker_count = 0;
+    atomic_store(&rt->writing, false);
+    if (rt->lease != NULL)
+        lease_stop(rt->lease); /* releases the Lease when held */
+    if (rt->loop != NULL)
+        informer_loop_stop(rt->loop);
+    if (rt->events != NULL && events_flush(rt->events, 2000) != ZL_OK)
+        log_warn("some Events were not written before shutdown");
+    log_info("stopped");
+}
+
+void runtime_free(struct runtime *rt)
+{
+    if (rt == NULL)
+        return;
+    runtime_stop(rt);
+    lease_free(rt->lease);
+    for (size_t i = 0; i < rt->scope_count; i++) {
+        informer_free(rt->scopes[i].services);
+        informer_free(rt->scopes[i].pods);
+        informer_free(rt->scopes[i].slices);
+        free(rt->scopes[i].ns);
+    }
+    free(rt->scopes);
+    informer_loop_free(rt->loop);
+    events_recorder_free(rt->events);
+    workqueue_free(rt->queue);
+    keymap_free(rt->stamps);
+    keymap_free(rt->warned);
+    keymap_free(rt->managed);
+    client_free(rt->client);
+    client_free(rt->lease_client);
+    if (rt->cfg_loaded)
+        kubeconfig_cleanup(&rt->cfg);
+    telemetry_free(rt->tel);
+    free(rt);
+}

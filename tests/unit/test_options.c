@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The controller's flags and YAML configuration, table-driven: defaults,
+ * good and bad flags (one line naming the flag), the YAML file under
+ * flags, the actions (--help, --version, --check-config), and addresses. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/duration.h"
+#include "controller/options.h"
+
+#define SEC DURATION_NS_PER_SEC
+
+static struct options opt;
+static struct config_error err;
+static enum options_action action;
+
+static void teardown(void)
+{
+    options_cleanup(&opt);
+}
+
+TestSuite(options, .fini = teardown);
+
+/* Splits a space-separated command line into a writable argv. */
+static enum zl_err load_line(const char *line)
+{
+    static char buf[2048];
+    static char *argv[64];
+    int argc = 0;
+    snprintf(buf, sizeof(buf), "zen-lead-controller %s", line);
+    for (char *p = buf; *p != '\0' && argc < 63;) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        argv[argc++] = p;
+        while (*p != '\0' && *p != ' ')
+            p++;
+    }
+    argv[argc] = NULL;
+    options_cleanup(&opt);
+    return options_load(argc, argv, &opt, &action, &err);
+}
+
+Test(options, defaults_per_spec)
+{
+    cr_assert_eq(load_line(""), ZL_OK, "%s", err.text);
+    cr_expect_eq(action, OPTIONS_RUN);
+    cr_expect_str_eq(opt.metrics_bind_address, ":8080");
+    cr_expect_str_eq(opt.health_probe_bind_address, ":8081");
+    cr_expect_not(opt.leader_elect, "off in the binary");
+    cr_expect_str_eq(opt.leader_election_id, "zen-lead-controller");
+    cr_expect_null(opt.leader_election_namespace);
+    cr_expect_eq(opt.lease_duration, 15 * SEC);
+    cr_expect_eq(opt.renew_deadline, 10 * SEC);
+    cr_expect_eq(opt.retry_period, 2 * SEC);
+    cr_expect_eq(opt.qps, 50);
+    cr_expect_eq(opt.burst, 100);
+    cr_expect_eq(opt.namespaces.count, 0, "all namespaces");
+    cr_expect_eq(opt.format, LOG_FORMAT_JSON);
+    cr_expect_eq(opt.level, LOG_INFO);
+}
+
+Test(options, good_flags)
+{
+    cr_assert_eq(load_line("--namespace a --namespace=b --leader-elect "
+                           "--lease-duration 30s --renew-deadline=20s "
+                           "--retry-period 5s --qps 5 --burst 7 --workers 2 "
+                           "--log-level debug --log-format text "
+                           "--metrics-bind-address 127.0.0.1:0 "
+                           "--health-probe-bind-address [::1]:9 "
+                           "--leader-election-namespace ops"),
+                 ZL_OK, "%s", err.text);
+    cr_expect_eq(opt.namespaces.count, 2);
+    cr_expect_str_eq(opt.namespaces.items[1], "b");
+    cr_expect(opt.leader_elect);
+    cr_expect_eq(opt.lease_duration, 30 * SEC);
+    cr_expect_eq(opt.retry_period, 5 * SEC);
+    cr_expect_eq(opt.qps, 5);
+    cr_expect_eq(opt.workers, 2);
+    cr_expect_eq(opt.level, LOG_DEBUG);
+    cr_expect_eq(opt.format, LOG_FORMAT_TEXT);
+    cr_expect_str_eq(opt.leader_election_namespace, "ops");
+}
+
+static const struct {
+    const char *line;
+    const char *names; /* the error line must contain this */
+} bad_cases[] = {
+    {"--bogus", "--bogus: unknown flag"},
+    {"--qps x", "--qps"},
+    {"--qps 0", "--qps"},
+    {"--workers 1000", "--workers"},
+    {"--log-level loud", "--log-level"},
+    {"--log-format xml", "--log-format"},
+    {"--lease-duration 1x", "--lease-duration"},
+    {"--namespace Bad_NS", "--namespace"},
+    {"--leader-election-namespace -x", "--leader-election-namespace"},
+    {"--metrics-bind-address 8080", "--metrics-bind-address"},
+    {"--health-probe-bind-address :99999", "--health-probe-bind-address"},
+    {"--lease-duration 10s --renew-deadline 10s", "renew-deadline"},
+    {"--renew-deadline 2s --retry-period 2s", "retry-period"},
+    {"stray", "unexpected argument"},
+    {"--qps", "needs a value"},
+    {"--config /nonexistent/zl.yaml", "/nonexistent/zl.yaml"},
+};
+
+Test(options, bad_flags_one_line)
+{
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(*bad_cases); i++) {
+        err.text[0] = '\0';
+        cr_expect_neq(load_line(bad_cases[i].line), ZL_OK, "%s",
+                      bad_cases[i].line);
+        cr_expect(strstr(err.text, bad_cases[i].names) != NULL, "%s -> \"%s\"",
+                  bad_cases[i].line, err.text);
+        cr_expect(strchr(err.text, '\n') == NULL, "one line: %s", err.text);
+    }
+}
+
+Test(options, actions)
+{
+    static const struct {
+        const char *line;
+        enum options_action want;
+    } cases[] = {
+        {"--help", OPTIONS_HELP},
+        {"--version", OPTIONS_VERSION},
+        {"--check-config", OPTIONS_CHECK_CONFIG},
+        {"--check-config --qps 3", OPTIONS_CHECK_CONFIG},
+        {"--workers 3", OPTIONS_RUN},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        cr_assert_eq(load_line(cases[i].line), ZL_OK, "%s: %s", cases[i].line,
+                     err.text);
+        cr_expect_eq(action, cases[i].want, "%s", cases[i].line);
+    }
+    cr_expect_neq(load_line("--check-config --qps -1"), ZL_OK,
+                  "check-config still checks");
+}
+
+static char *write_file(const char *text)
+{
+    static char path[] = "/tmp/zl-options-XXXXXX";
+    char *p = strdup(path);
+    int fd = mkstemp(p);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return p;
+}
+
+Test(options, yaml_file_under_flags)
+{
+    char *path = write_file("qps: 7\nworkers: 3\nnamespace: [x, y]\n"
+                            "leader-elect: true\nlease-duration: 20s\n"
+                            "log-format: text\n");
+    char line[256];
+    snprintf(line, sizeof(line), "--config %s --workers 5", path);
+    cr_assert_eq(load_line(line), ZL_OK, "%s", err.text);
+    cr_expect_eq(opt.qps, 7, "from the file");
+    cr_expect_eq(opt.workers, 5, "the flag wins");
+    cr_expect_eq(opt.namespaces.count, 2);
+    cr_expect(opt.leader_elect);
+    cr_expect_eq(opt.lease_duration, 20 * SEC);
+    unlink(path);
+    free(path);
+}
+
+Test(options, yaml_file_errors)
+{
+    static const char *const files[] = {
+        "qps: lots\n",      /* bad value */
+        "unknown-key: 1\n", /* unknown key */
+        "help: true\n",     /* flag-only key */
+        "qps: [1\n",        /* malformed */
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+        char *path = write_file(files[i]);
+        char line[256];
+        snprintf(line, sizeof(line), "--config=%s", path);
+        cr_expect_neq(load_line(line), ZL_OK, "%s", files[i]);
+        cr_expect(strstr(err.text, path) != NULL, "names the file: %s",
+                  err.text);
+        unlink(path);
+        free(path);
+    }
+}
+
+Test(options, addresses)
+{
+    static const struct {
+        const char *text;
+        bool ok;
+        const char *host;
+        int port;
+    } cases[] = {
+        {":8080", true, "", 8080},
+        {"0.0.0.0:1", true, "0.0.0.0", 1},
+        {"[::1]:8081", true, "::1", 8081},
+        {"localhost:0", true, "localhost", 0},
+        {"8080", false, "", 0},
+        {"::1:80", false, "", 0},
+        {":", false, "", 0},
+        {":65536", false, "", 0},
+        {":80x", false, "", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        struct options_address a;
+        enum zl_err rc = options_parse_address(cases[i].text, &a);
+        cr_expect_eq(rc == ZL_OK, cases[i].ok, "%s", cases[i].text);
+        if (rc == ZL_OK) {
+            cr_expect_str_eq(a.host, cases[i].host, "%s", cases[i].text);
+            cr_expect_eq(a.port, cases[i].port, "%s", cases[i].text);
+        }
+    }
+}
