@@ -13,6 +13,9 @@
 #include "base/err.h"
 
 #define BENCHPROC_MAX_ARGS 32
+/* Nothing listening on the probe address this long after the start: the
+ * process has no probe server, fall back to waiting for it to go idle. */
+#define BENCHPROC_NO_PROBE_NS (3 * INT64_C(1000000000))
 
 struct benchproc {
     pid_t pid;          /* 0: none */
@@ -29,7 +32,9 @@ enum zl_err benchproc_spawn(struct benchproc *p, const char *const argv[],
 /* Takes a running process (not stopped at the end). */
 void benchproc_attach(struct benchproc *p, pid_t pid, const char *health);
 
-/* Polls http://<health>/readyz every 20 ms until 200 or timeout. */
+/* Polls http://<health>/readyz every 20 ms until 200 or timeout. When
+ * nothing listens there for BENCHPROC_NO_PROBE_NS, waits instead until the
+ * process used under 2 clock ticks of CPU in a second. */
 enum zl_err benchproc_wait_ready(struct benchproc *p, int64_t timeout_ns);
 
 /* VmRSS in KiB from /proc/<pid>/status; -1 when unreadable. */

@@ -39,9 +39,9 @@ struct round_env {
     int n_pods;
     char pods[ROUND_MAX_PODS][ROUND_NAME_MAX];
     char ips[ROUND_MAX_PODS][FIXTURE_IP_MAX];
-    bool controller; /* a zen-lead controller keeps the leader slice */
+    bool controller;  /* a zen-lead controller keeps the leader slice */
     int64_t quiet_ns; /* settled = no event for this long (ROUND_QUIET_NS) */
-    unsigned rounds; /* rounds run so far */
+    unsigned rounds;  /* rounds run so far */
 };
 
 struct round_result {

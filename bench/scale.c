@@ -160,8 +160,7 @@ static int sc_parse(int argc, char **argv, struct sc_opts *o)
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1)
         if (sc_parse_one(c, o) != 0)
             return -1;
-    bool bad = optind != argc || o->kubeconfig == NULL ||
-               o->services < 1 ||
+    bool bad = optind != argc || o->kubeconfig == NULL || o->services < 1 ||
                o->pods_per_service < 2 ||
                o->pods_per_service > ROUND_MAX_PODS || o->namespaces < 1 ||
                o->threads < 1 || o->threads > SC_MAX_THREADS;
@@ -488,8 +487,7 @@ static enum zl_err sc_callgrind(struct sc *s)
         (busy_ir - s->r.idle_ir_per_s * busy_s) / (double)s->o.events;
     printf("callgrind: %.0f Ir per pod status event (%d events, %.0f Ir in "
            "%.1f s; idle %.0f Ir/s)\n",
-           s->r.ir_per_event, s->o.events, busy_ir, busy_s,
-           s->r.idle_ir_per_s);
+           s->r.ir_per_event, s->o.events, busy_ir, busy_s, s->r.idle_ir_per_s);
     return ZL_OK;
 }
 
@@ -531,9 +529,9 @@ static void sc_write_json(const struct sc *s, bool met)
             "\"ready_s\":%.3f,\"converge_s\":%.3f,"
             "\"idle_rss_kib\":%ld,\"sync_rss_kib\":%ld,",
             date, s->o.quick ? "true" : "false", s->o.services,
-            s->o.services * s->o.pods_per_service, s->o.namespaces,
-            r->create_s, r->create_rps, r->ready_s, r->converge_s,
-            r->idle_rss_kib, r->sync_rss_kib);
+            s->o.services * s->o.pods_per_service, s->o.namespaces, r->create_s,
+            r->create_rps, r->ready_s, r->converge_s, r->idle_rss_kib,
+            r->sync_rss_kib);
     fprintf(f, "\"failover_t1_ts_ms\":[");
     for (int i = 0; i < r->failovers; i++)
         fprintf(f, "%s%.3f", i ? "," : "", r->failover_ms[i]);
