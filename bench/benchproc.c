@@ -2,14 +2,17 @@
 /* The measured controller process (see benchproc.h). */
 #include "benchproc.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +53,7 @@ enum zl_err benchproc_spawn(struct benchproc *p, const char *const argv[],
     char *args[BENCHPROC_MAX_ARGS] = {NULL};
     memset(p, 0, sizeof(*p));
     snprintf(p->health, sizeof(p->health), "%s", health);
+    p->idle_ticks = 2;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, log_path,
@@ -71,11 +75,29 @@ enum zl_err benchproc_spawn(struct benchproc *p, const char *const argv[],
     return ZL_OK;
 }
 
+enum zl_err benchproc_free_address(char out[32])
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return ZL_ERR_IO;
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+              getsockname(fd, (struct sockaddr *)&a, &len) == 0;
+    close(fd);
+    if (!ok)
+        return ZL_ERR_IO;
+    snprintf(out, 32, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    return ZL_OK;
+}
+
 void benchproc_attach(struct benchproc *p, pid_t pid, const char *health)
 {
     memset(p, 0, sizeof(*p));
     p->pid = pid;
     p->started_ns = clock_mono_ns();
+    p->idle_ticks = 2;
     snprintf(p->health, sizeof(p->health), "%s", health);
 }
 
@@ -135,7 +157,8 @@ enum zl_err benchproc_wait_ready(struct benchproc *p, int64_t timeout_ns)
                     "bench: nothing serves http://%s/readyz; "
                     "waiting for the process to go idle instead\n",
                     p->health);
-            rc = benchproc_wait_idle(p, 2, deadline - clock_mono_ns());
+            rc = benchproc_wait_idle(p, p->idle_ticks,
+                                     deadline - clock_mono_ns());
             break;
         }
         benchproc_sleep_ms(20);
@@ -146,16 +169,22 @@ enum zl_err benchproc_wait_ready(struct benchproc *p, int64_t timeout_ns)
 
 long benchproc_rss_kib(const struct benchproc *p)
 {
+    return benchproc_status_kib(p, "VmRSS");
+}
+
+long benchproc_status_kib(const struct benchproc *p, const char *field)
+{
     char path[64];
     char line[256];
+    size_t flen = strlen(field);
     long kib = -1;
     snprintf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -1;
     while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kib = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+            kib = strtol(line + flen + 1, NULL, 10);
             break;
         }
     fclose(f);
@@ -217,8 +246,6 @@ bool benchproc_alive(struct benchproc *p)
     int status;
     pid_t r = waitpid(p->pid, &status, WNOHANG);
     if (r == p->pid) {
-        fprintf(stderr, "bench: controller %d exited (status %d)\n",
-                (int)p->pid, status);
         p->pid = 0;
         return false;
     }

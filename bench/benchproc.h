@@ -22,6 +22,7 @@ struct benchproc {
     bool owned;         /* started by us: stop it at the end */
     int64_t started_ns; /* clock_mono_ns just before the spawn */
     char health[64];    /* host:port of the probe server */
+    long idle_ticks;    /* "at rest" below this CPU per second (2) */
 };
 
 /* Starts argv[0] with argv (NULL-terminated), stdout and stderr appended
@@ -29,15 +30,21 @@ struct benchproc {
 enum zl_err benchproc_spawn(struct benchproc *p, const char *const argv[],
                             const char *log_path, const char *health);
 
+/* Writes "127.0.0.1:<port>" of a loopback TCP port free right now. */
+enum zl_err benchproc_free_address(char out[32]);
+
 /* Takes a running process (not stopped at the end). */
 void benchproc_attach(struct benchproc *p, pid_t pid, const char *health);
 
 /* Polls http://<health>/readyz every 20 ms until 200 or timeout. When
  * nothing listens there for BENCHPROC_NO_PROBE_NS, waits instead until the
- * process used under 2 clock ticks of CPU in a second. */
+ * process used under idle_ticks clock ticks of CPU in a second. */
 enum zl_err benchproc_wait_ready(struct benchproc *p, int64_t timeout_ns);
 
-/* VmRSS in KiB from /proc/<pid>/status; -1 when unreadable. */
+/* A field in KiB ("VmRSS", "RssAnon", "RssFile") from
+ * /proc/<pid>/status; -1 when unreadable. */
+long benchproc_status_kib(const struct benchproc *p, const char *field);
+/* VmRSS in KiB; -1 when unreadable. */
 long benchproc_rss_kib(const struct benchproc *p);
 
 /* utime + stime in clock ticks from /proc/<pid>/stat; -1 when

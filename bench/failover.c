@@ -127,20 +127,18 @@ static int fo_parse(int argc, char **argv, struct fo_opts *o)
 
 static enum zl_err fo_start_controller(struct fo *f)
 {
-    const char *argv[] = {f->o.controller,
-                          "--kubeconfig",
-                          f->o.kubeconfig,
-                          "--namespace",
-                          f->ns,
-                          "--metrics-bind-address",
-                          "127.0.0.1:18080",
-                          "--health-probe-bind-address",
-                          "127.0.0.1:18081",
-                          "--log-level",
-                          "info",
-                          NULL};
-    enum zl_err rc =
-        benchproc_spawn(&f->proc, argv, f->o.log_path, "127.0.0.1:18081");
+    char metrics[32];
+    char health[32];
+    if (benchproc_free_address(metrics) != ZL_OK ||
+        benchproc_free_address(health) != ZL_OK)
+        return ZL_ERR_IO;
+    const char *argv[] = {f->o.controller, "--kubeconfig",
+                          f->o.kubeconfig, "--namespace",
+                          f->ns,           "--metrics-bind-address",
+                          metrics,         "--health-probe-bind-address",
+                          health,          "--log-level",
+                          "info",          NULL};
+    enum zl_err rc = benchproc_spawn(&f->proc, argv, f->o.log_path, health);
     if (rc == ZL_OK)
         rc = benchproc_wait_ready(&f->proc, 60 * CLOCK_NS_PER_S);
     if (rc != ZL_OK)

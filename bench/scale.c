@@ -22,8 +22,6 @@
 #include "slicetab.h"
 
 #define SC_NODE "zl-bench-node"
-#define SC_HEALTH "127.0.0.1:18091"
-#define SC_METRICS "127.0.0.1:18090"
 #define SC_MAX_THREADS 64
 #define SC_MAX_EXTRA 8
 #define SC_FAILOVERS 5
@@ -52,6 +50,9 @@ struct sc_result {
     double converge_s; /* start to every leader slice with its endpoint */
     long idle_rss_kib;
     long sync_rss_kib;
+    long sync_anon_kib; /* RssAnon: the heap and stacks */
+    long sync_file_kib; /* RssFile: mapped code of the binary and libs */
+    long idle_anon_kib;
     double failover_ms[SC_FAILOVERS]; /* t1 - ts */
     double builtin_ms[SC_FAILOVERS];  /* tb - ts */
     int failovers;
@@ -67,6 +68,7 @@ struct sc {
     struct bk_watch *all_watch;
     struct sc_result r;
     pid_t pid;          /* names the namespaces of this run */
+    int64_t t_start;    /* for the progress lines */
     atomic_int next;    /* next service to create */
     atomic_int errors;  /* failed creations */
     atomic_long writes; /* requests sent */
@@ -179,6 +181,11 @@ static void sc_svc(int svc, char out[32])
     snprintf(out, 32, "s%04d", svc);
 }
 
+static double sc_since(int64_t t0)
+{
+    return (double)(clock_mono_ns() - t0) / (double)CLOCK_NS_PER_S;
+}
+
 /* ---- creating the objects ----------------------------------------------- */
 
 static enum zl_err sc_create_service(struct sc *s, int j)
@@ -233,10 +240,12 @@ static enum zl_err sc_create_all(struct sc *s)
     double secs = (double)(clock_mono_ns() - t0) / (double)CLOCK_NS_PER_S;
     s->r.create_s = secs;
     s->r.create_rps = (double)atomic_load(&s->writes) / secs;
-    printf("created %d Services and %d Ready pods in %.1f s (%.0f requests/s, "
+    printf("[%5.0f s] created %d Services and %d Ready pods in %.1f s (%.0f "
+           "requests/s, "
            "%d threads)\n",
-           s->o.services, s->o.services * s->o.pods_per_service, secs,
-           s->r.create_rps, started);
+           sc_since(s->t_start), s->o.services,
+           s->o.services * s->o.pods_per_service, secs, s->r.create_rps,
+           started);
     return started == 0 || atomic_load(&s->errors) != 0 ? ZL_ERR_IO : ZL_OK;
 }
 
@@ -247,7 +256,12 @@ static enum zl_err sc_spawn(struct sc *s, struct benchproc *p, const char *log,
 {
     const char *argv[BENCHPROC_MAX_ARGS];
     char cg_out[512];
+    char metrics[32];
+    char health[32];
     int n = 0;
+    if (benchproc_free_address(metrics) != ZL_OK ||
+        benchproc_free_address(health) != ZL_OK)
+        return ZL_ERR_IO;
     if (callgrind) {
         snprintf(cg_out, sizeof(cg_out),
                  "--callgrind-out-file=%s/callgrind.out.%%p", s->o.work_dir);
@@ -259,9 +273,9 @@ static enum zl_err sc_spawn(struct sc *s, struct benchproc *p, const char *log,
     argv[n++] = "--kubeconfig";
     argv[n++] = s->o.kubeconfig;
     argv[n++] = "--metrics-bind-address";
-    argv[n++] = SC_METRICS;
+    argv[n++] = metrics;
     argv[n++] = "--health-probe-bind-address";
-    argv[n++] = SC_HEALTH;
+    argv[n++] = health;
     argv[n++] = "--log-level";
     argv[n++] = "warn";
     for (int i = 0; i < s->o.n_extra; i++)
@@ -269,12 +283,7 @@ static enum zl_err sc_spawn(struct sc *s, struct benchproc *p, const char *log,
     argv[n] = NULL;
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", s->o.work_dir, log);
-    return benchproc_spawn(p, argv, path, SC_HEALTH);
-}
-
-static double sc_since(int64_t t0)
-{
-    return (double)(clock_mono_ns() - t0) / (double)CLOCK_NS_PER_S;
+    return benchproc_spawn(p, argv, path, health);
 }
 
 static enum zl_err sc_idle_rss(struct sc *s)
@@ -286,7 +295,9 @@ static enum zl_err sc_idle_rss(struct sc *s)
     if (rc == ZL_OK) {
         benchproc_wait_idle(&p, 2, 10 * CLOCK_NS_PER_S);
         s->r.idle_rss_kib = benchproc_rss_kib(&p);
-        printf("idle RSS (no Service): %ld KiB\n", s->r.idle_rss_kib);
+        s->r.idle_anon_kib = benchproc_status_kib(&p, "RssAnon");
+        printf("[%5.0f s] idle RSS (no Service): %ld KiB (anonymous %ld)\n",
+               sc_since(s->t_start), s->r.idle_rss_kib, s->r.idle_anon_kib);
     }
     benchproc_stop(&p, 10 * CLOCK_NS_PER_S);
     return rc;
@@ -325,8 +336,12 @@ static enum zl_err sc_converge(struct sc *s, struct benchproc *p)
     s->r.converge_s = (double)(times[0] - p->started_ns) / 1e9;
     benchproc_wait_idle(p, 2, 30 * CLOCK_NS_PER_S);
     s->r.sync_rss_kib = benchproc_rss_kib(p);
-    printf("ready in %.2f s, converged in %.2f s; RSS after sync %ld KiB\n",
-           s->r.ready_s, s->r.converge_s, s->r.sync_rss_kib);
+    s->r.sync_anon_kib = benchproc_status_kib(p, "RssAnon");
+    s->r.sync_file_kib = benchproc_status_kib(p, "RssFile");
+    printf("[%5.0f s] ready in %.2f s, converged in %.2f s; RSS after sync "
+           "%ld KiB (anonymous %ld, file %ld)\n",
+           sc_since(s->t_start), s->r.ready_s, s->r.converge_s,
+           s->r.sync_rss_kib, s->r.sync_anon_kib, s->r.sync_file_kib);
     return ZL_OK;
 }
 
@@ -466,6 +481,7 @@ static enum zl_err sc_callgrind(struct sc *s)
     double idle_s;
     double busy_s;
     enum zl_err rc = sc_spawn(s, &p, "scale-callgrind.log", true);
+    p.idle_ticks = 10; /* valgrind's own overhead at rest */
     if (rc == ZL_OK)
         rc = benchproc_wait_ready(&p, 1200 * CLOCK_NS_PER_S);
     if (rc == ZL_OK)
@@ -485,9 +501,11 @@ static enum zl_err sc_callgrind(struct sc *s)
     s->r.idle_ir_per_s = idle_ir / idle_s;
     s->r.ir_per_event =
         (busy_ir - s->r.idle_ir_per_s * busy_s) / (double)s->o.events;
-    printf("callgrind: %.0f Ir per pod status event (%d events, %.0f Ir in "
+    printf("[%5.0f s] callgrind: %.0f Ir per pod status event (%d events, %.0f "
+           "Ir in "
            "%.1f s; idle %.0f Ir/s)\n",
-           s->r.ir_per_event, s->o.events, busy_ir, busy_s, s->r.idle_ir_per_s);
+           sc_since(s->t_start), s->r.ir_per_event, s->o.events, busy_ir,
+           busy_s, s->r.idle_ir_per_s);
     return ZL_OK;
 }
 
@@ -527,7 +545,9 @@ static void sc_write_json(const struct sc *s, bool met)
             "\"services\":%d,\"pods\":%d,\"namespaces\":%d,"
             "\"create_s\":%.2f,\"create_requests_per_s\":%.0f,"
             "\"ready_s\":%.3f,\"converge_s\":%.3f,"
-            "\"idle_rss_kib\":%ld,\"sync_rss_kib\":%ld,",
+            "\"idle_rss_kib\":%ld,\"idle_anon_kib\":%ld,"
+            "\"sync_rss_kib\":%ld,\"sync_anon_kib\":%ld,"
+            "\"sync_file_kib\":%ld,",
             date, s->o.quick ? "true" : "false", s->o.services,
             s->o.services * s->o.pods_per_service, s->o.namespaces, r->create_s,
             r->create_rps, r->ready_s, r->converge_s, r->idle_rss_kib,
@@ -593,6 +613,7 @@ int main(int argc, char **argv)
 {
     static struct sc s;
     s.pid = getpid();
+    s.t_start = clock_mono_ns();
     if (sc_parse(argc, argv, &s.o) != 0) {
         sc_usage();
         return 2;
