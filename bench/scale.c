@@ -551,7 +551,8 @@ static void sc_write_json(const struct sc *s, bool met)
             date, s->o.quick ? "true" : "false", s->o.services,
             s->o.services * s->o.pods_per_service, s->o.namespaces, r->create_s,
             r->create_rps, r->ready_s, r->converge_s, r->idle_rss_kib,
-            r->sync_rss_kib);
+            r->idle_anon_kib, r->sync_rss_kib, r->sync_anon_kib,
+            r->sync_file_kib);
     fprintf(f, "\"failover_t1_ts_ms\":[");
     for (int i = 0; i < r->failovers; i++)
         fprintf(f, "%s%.3f", i ? "," : "", r->failover_ms[i]);
