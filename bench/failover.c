@@ -337,6 +337,7 @@ static void fo_teardown(struct fo *f)
 int main(int argc, char **argv)
 {
     static struct fo f;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines through pipes */
     if (fo_parse(argc, argv, &f.o) != 0) {
         fo_usage();
         return 2;

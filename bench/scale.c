@@ -613,6 +613,7 @@ static void sc_teardown(struct sc *s)
 int main(int argc, char **argv)
 {
     static struct sc s;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines through pipes */
     s.pid = getpid();
     s.t_start = clock_mono_ns();
     if (sc_parse(argc, argv, &s.o) != 0) {
