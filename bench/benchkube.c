@@ -133,6 +133,22 @@ enum zl_err bk_delete(struct bk *b, enum bk_kind kind, const char *ns,
     return bk_report(rc, "delete", name, &r);
 }
 
+enum zl_err bk_delete_all(struct bk *b, enum bk_kind kind, const char *ns,
+                          long grace_s)
+{
+    struct kube_response r;
+    struct buf path;
+    kube_response_init(&r);
+    buf_init(&path, BK_PATH_MAX);
+    enum zl_err rc = client_path(bk_resource(kind), ns, NULL, NULL, &path);
+    if (rc == ZL_OK && grace_s >= 0)
+        rc = buf_printf(&path, "?gracePeriodSeconds=%ld", grace_s);
+    if (rc == ZL_OK)
+        rc = client_request(b->client, "DELETE", path.data, NULL, NULL, 0, &r);
+    buf_cleanup(&path);
+    return bk_report(rc, "delete all", bk_resource(kind)->plural, &r);
+}
+
 enum zl_err bk_get(struct bk *b, enum bk_kind kind, const char *ns,
                    const char *name, struct json_object **out)
 {

@@ -33,6 +33,9 @@ enum zl_err bk_patch(struct bk *b, enum bk_kind kind, const char *ns,
 /* DELETE; grace_s < 0 uses the object's own grace period. */
 enum zl_err bk_delete(struct bk *b, enum bk_kind kind, const char *ns,
                       const char *name, long grace_s);
+/* DELETE of every object of kind in ns (a collection), grace_s as above. */
+enum zl_err bk_delete_all(struct bk *b, enum bk_kind kind, const char *ns,
+                          long grace_s);
 /* GET; *out (json-c, owned by the caller) is the object. */
 enum zl_err bk_get(struct bk *b, enum bk_kind kind, const char *ns,
                    const char *name, struct json_object **out);

@@ -24,6 +24,7 @@ enum zl_err fixture_namespace(struct bk *b, const char *ns)
 
 void fixture_namespace_delete(struct bk *b, const char *ns)
 {
+    bk_delete_all(b, BK_POD, ns, 0);
     bk_delete(b, BK_NAMESPACE, NULL, ns, -1);
 }
 

@@ -18,7 +18,9 @@
 void fixture_ipv4(unsigned n, char out[FIXTURE_IP_MAX]);
 
 enum zl_err fixture_namespace(struct bk *b, const char *ns);
-/* Starts deleting the namespace (does not wait). */
+/* Force-deletes its pods (bound to a node with no kubelet, they would
+ * stay terminating and hold the namespace forever), then starts deleting
+ * the namespace (does not wait). */
 void fixture_namespace_delete(struct bk *b, const char *ns);
 /* Creates the Node (AlreadyExists is fine) and marks it Ready. */
 enum zl_err fixture_node(struct bk *b, const char *node);

@@ -405,7 +405,8 @@ static int sc_run_tool(const char *cmd, const char *arg, pid_t pid)
     return 0;
 }
 
-/* The "totals:" (or "summary:") Ir of one callgrind dump file; -1. */
+/* The Ir of one callgrind dump part: its "summary:" line (what
+ * callgrind_annotate calls PROGRAM TOTALS); -1 when absent. */
 static double sc_dump_ir(const char *path)
 {
     char line[512];
@@ -414,9 +415,8 @@ static double sc_dump_ir(const char *path)
     if (f == NULL)
         return -1;
     while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "totals:", 7) == 0 ||
-            (ir < 0 && strncmp(line, "summary:", 8) == 0))
-            ir = strtod(strchr(line, ':') + 1, NULL);
+        if (strncmp(line, "summary:", 8) == 0)
+            ir = strtod(line + 8, NULL);
     fclose(f);
     return ir;
 }
