@@ -267,7 +267,7 @@ static void *bk_watch_main(void *arg)
     while (!atomic_load(&w->stop)) {
         if (!first) {
             atomic_fetch_add(&w->restarts, 1);
-            struct timespec ts = {0, 100 * 1000 * 1000};
+            struct timespec ts = {0, 100L * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
         first = false;

@@ -28,29 +28,29 @@ static void benchproc_sleep_ms(long ms)
 }
 
 /* posix_spawn wants writable strings: copies argv (at most
- * BENCHPROC_MAX_ARGS) into args. */
-static bool benchproc_copy_args(const char *const argv[], char **args)
+ * BENCHPROC_MAX_ARGS) into store, pointed to by args. */
+static bool benchproc_copy_args(const char *const argv[], char **args,
+                                char *store, size_t store_len)
 {
     size_t n = 0;
+    size_t used = 0;
     for (; argv[n] != NULL && n + 1 < BENCHPROC_MAX_ARGS; n++) {
-        args[n] = strdup(argv[n]);
-        if (args[n] == NULL)
+        size_t len = strlen(argv[n]) + 1;
+        if (used + len > store_len)
             return false;
+        memcpy(store + used, argv[n], len);
+        args[n] = store + used;
+        used += len;
     }
     args[n] = NULL;
-    return argv[n] == NULL;
-}
-
-static void benchproc_free_args(char **args)
-{
-    for (size_t i = 0; i < BENCHPROC_MAX_ARGS && args[i] != NULL; i++)
-        free(args[i]);
+    return n > 0 && argv[n] == NULL;
 }
 
 enum zl_err benchproc_spawn(struct benchproc *p, const char *const argv[],
                             const char *log_path, const char *health)
 {
     char *args[BENCHPROC_MAX_ARGS] = {NULL};
+    char store[BENCHPROC_ARGS_BYTES];
     memset(p, 0, sizeof(*p));
     snprintf(p->health, sizeof(p->health), "%s", health);
     p->idle_ticks = 2;
@@ -62,10 +62,9 @@ enum zl_err benchproc_spawn(struct benchproc *p, const char *const argv[],
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     int err = ENOMEM;
     p->started_ns = clock_mono_ns();
-    if (benchproc_copy_args(argv, args))
+    if (benchproc_copy_args(argv, args, store, sizeof(store)))
         err = posix_spawn(&p->pid, args[0], &fa, NULL, args, environ);
     posix_spawn_file_actions_destroy(&fa);
-    benchproc_free_args(args);
     if (err != 0) {
         fprintf(stderr, "bench: cannot start %s: %s\n", argv[0], strerror(err));
         p->pid = 0;
@@ -101,7 +100,10 @@ void benchproc_attach(struct benchproc *p, pid_t pid, const char *health)
     snprintf(p->health, sizeof(p->health), "%s", health);
 }
 
-static size_t benchproc_discard(char *d, size_t s, size_t n, void *ctx)
+/* libcurl's write callback type: d is not const there. */
+static size_t
+benchproc_discard(char *d, /* NOLINT(readability-non-const-parameter) */
+                  size_t s, size_t n, void *ctx)
 {
     (void)d;
     (void)ctx;

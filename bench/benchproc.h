@@ -13,6 +13,7 @@
 #include "base/err.h"
 
 #define BENCHPROC_MAX_ARGS 32
+#define BENCHPROC_ARGS_BYTES 8192 /* all of argv's strings */
 /* Nothing listening on the probe address this long after the start: the
  * process has no probe server, fall back to waiting for it to go idle. */
 #define BENCHPROC_NO_PROBE_NS (3 * INT64_C(1000000000))

@@ -181,7 +181,7 @@ static enum zl_err round_recreate(struct round_env *env, int i)
         rc = fixture_pod(env->b, env->ns, env->pods[i], env->svc, env->node);
         if (rc != ZL_ERR_EXISTS)
             break;
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        struct timespec ts = {0, 20L * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     if (rc != ZL_OK)

@@ -399,7 +399,7 @@ static int sc_run_tool(const char *cmd, const char *arg, pid_t pid)
     if (benchproc_spawn(&t, argv, "/dev/null", "") != ZL_OK)
         return -1;
     while (benchproc_alive(&t)) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        struct timespec ts = {0, 20L * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     return 0;
