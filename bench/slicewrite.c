@@ -103,8 +103,13 @@ int main(int argc, char **argv)
     kube_response_init(&resp);
     client_delete(c, &KUBE_ENDPOINTSLICES, ns, NAME, NULL, &resp);
     kube_response_cleanup(&resp);
-    if (write_one(c, ns, 0, 1, NULL, &ms) != ZL_OK) {
+    if (t[0] == NULL || t[1] == NULL ||
+        write_one(c, ns, 0, 1, NULL, &ms) != ZL_OK) {
         fprintf(stderr, "slicewrite: first apply failed\n");
+        free(t[0]);
+        free(t[1]);
+        client_free(c);
+        kubeconfig_cleanup(&cfg);
         return 1;
     }
     for (int i = 0; i < 10; i++) /* warm up the connection */

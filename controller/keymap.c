@@ -43,10 +43,8 @@ enum zl_err keymap_new(struct keymap **out)
     return ZL_OK;
 }
 
-void keymap_free(struct keymap *m)
+static void free_entries(struct keymap *m)
 {
-    if (m == NULL)
-        return;
     for (size_t i = 0; i < m->bucket_count; i++) {
         struct keymap_entry *e = m->buckets[i];
         while (e != NULL) {
@@ -54,7 +52,23 @@ void keymap_free(struct keymap *m)
             free(e);
             e = next;
         }
+        m->buckets[i] = NULL;
     }
+    m->len = 0;
+}
+
+void keymap_clear(struct keymap *m)
+{
+    pthread_mutex_lock(&m->mu);
+    free_entries(m);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void keymap_free(struct keymap *m)
+{
+    if (m == NULL)
+        return;
+    free_entries(m);
     free(m->buckets);
     pthread_mutex_destroy(&m->mu);
     free(m);

@@ -32,4 +32,7 @@ bool keymap_take(struct keymap *m, const char *key, int64_t *value);
 
 size_t keymap_len(struct keymap *m);
 
+/* Removes every key. */
+void keymap_clear(struct keymap *m);
+
 #endif

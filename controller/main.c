@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "controller/options.h"
 #include "controller/runtime.h"
+#include "serve/serve.h"
 
 #define PROGRAM "zen-lead-controller"
 #define STEP_MS 100 /* how often start-up progress is looked at */
@@ -63,6 +65,69 @@ static void print_config(const struct options *o)
     printf("%s\n", o->namespaces.count == 0 ? " (all)" : "");
 }
 
+/* ---- HTTP: /metrics on one address, /healthz and /readyz on another ---- */
+
+struct endpoints {
+    struct serve *metrics;
+    struct serve *health;
+    struct serve_check ready;
+};
+
+static void handle_metrics(void *ctx, const struct serve_request *req,
+                           struct serve_response *resp)
+{
+    (void)req;
+    if (runtime_metrics(ctx, &resp->body) != ZL_OK) {
+        resp->status = 500;
+        buf_reset(&resp->body);
+        return;
+    }
+    resp->content_type = METRICS_CONTENT_TYPE;
+}
+
+static bool caches_synced(void *ctx, struct buf *reason)
+{
+    if (runtime_ready(ctx))
+        return true;
+    buf_puts(reason, "informer caches are not synced yet");
+    return false;
+}
+
+static enum zl_err start_endpoints(struct endpoints *ep, struct runtime *rt,
+                                   const struct options *o)
+{
+    struct serve_options mo = {.bind_address = o->metrics_bind_address};
+    struct serve_options ho = {.bind_address = o->health_probe_bind_address};
+    ep->ready = (struct serve_check){caches_synced, rt};
+    enum zl_err rc = serve_new(&mo, &ep->metrics);
+    if (rc == ZL_OK)
+        rc = serve_new(&ho, &ep->health);
+    if (rc == ZL_OK)
+        rc = serve_route(ep->metrics, "GET", "/metrics", handle_metrics, rt);
+    if (rc == ZL_OK)
+        rc = serve_route(ep->health, "GET", "/healthz", serve_handle_health,
+                         NULL);
+    if (rc == ZL_OK)
+        rc = serve_route(ep->health, "GET", "/readyz", serve_handle_check,
+                         &ep->ready);
+    if (rc == ZL_OK)
+        rc = serve_start(ep->metrics);
+    if (rc == ZL_OK)
+        rc = serve_start(ep->health);
+    if (rc != ZL_OK)
+        log_error("cannot serve metrics on %s / probes on %s: %s",
+                  o->metrics_bind_address, o->health_probe_bind_address,
+                  zl_err_str(rc));
+    return rc;
+}
+
+static void stop_endpoints(struct endpoints *ep)
+{
+    serve_free(ep->metrics);
+    serve_free(ep->health);
+    ep->metrics = ep->health = NULL;
+}
+
 /* Runs until a signal (0) or a lost Lease (1). */
 static int run_loop(struct runtime *rt, int notify_fd)
 {
@@ -90,6 +155,7 @@ static int run(const struct options *opt)
 {
     int notify[2] = {-1, -1};
     struct runtime *rt = NULL;
+    struct endpoints ep = {0};
     int code = 1;
     log_configure(opt->level, opt->format, NULL);
     if (install_signals() != 0 || pipe2(notify, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -98,10 +164,12 @@ static int run(const struct options *opt)
     }
     log_info(PROGRAM " %s starting", ZL_VERSION);
     if (runtime_new(opt, ZL_VERSION, notify[1], &rt) != ZL_OK ||
-        runtime_start(rt) != ZL_OK)
+        start_endpoints(&ep, rt, opt) != ZL_OK || runtime_start(rt) != ZL_OK)
         goto out;
     code = run_loop(rt, notify[0]);
+    runtime_stop(rt); /* drain and release the Lease before probes go */
 out:
+    stop_endpoints(&ep);
     runtime_free(rt);
     for (int i = 0; i < 2; i++) {
         if (notify[i] >= 0)

@@ -166,6 +166,12 @@ size_t mapping_service(const struct views_service *svc,
     bool managed = mapping_service_managed(svc, &source);
     if (emit_key(svc->namespace_name, managed ? source : svc->name, emit, ctx))
         n++;
+    /* A leader Service whose labels drifted still names its source as
+     * controlling owner. */
+    if (!managed && svc->has_owner && svc->owner.kind != NULL &&
+        strcmp(svc->owner.kind, "Service") == 0 && svc->owner.name != NULL &&
+        emit_key(svc->namespace_name, svc->owner.name, emit, ctx))
+        n++;
     char claimed[MAPPING_MAX_KEY];
     for (size_t i = 0; i < service_count; i++) {
         const struct views_service *other = services[i];

@@ -55,9 +55,11 @@ size_t mapping_pod(const struct views_pod *old_pod,
                    size_t service_count, mapping_emit_fn emit, void *ctx);
 
 /* Emits the key of a changed Service svc: its source when it is managed,
- * else itself; then every enabled Service among services (same namespace)
- * other than svc that claims svc's name as leader name (so a source waiting
- * on a name conflict is looked at again). Returns how many. */
+ * else itself and, when a Service controls it, that owner (a leader
+ * Service whose labels were edited away); then every enabled Service among
+ * services (same namespace) other than svc that claims svc's name as leader
+ * name (so a source waiting on a name conflict is looked at again). Returns how
+ * many. */
 size_t mapping_service(const struct views_service *svc,
                        const struct views_service *const *services,
                        size_t service_count, mapping_emit_fn emit, void *ctx);

@@ -9,6 +9,7 @@
 
 #include "base/duration.h"
 #include "kube/lease.h"
+#include "serve/serve.h"
 
 #define SEC DURATION_NS_PER_SEC
 #define MS DURATION_NS_PER_MS
@@ -150,55 +151,15 @@ bool options_is_namespace(const char *name)
     return true;
 }
 
-static enum zl_err parse_port(const char *text, int *out)
-{
-    if (text[0] == '\0' || strlen(text) > 5)
-        return ZL_ERR_INVALID;
-    int v = 0;
-    for (const char *p = text; *p != '\0'; p++) {
-        if (!isdigit((unsigned char)*p))
-            return ZL_ERR_INVALID;
-        v = v * 10 + (*p - '0');
-    }
-    if (v > 65535)
-        return ZL_ERR_INVALID;
-    *out = v;
-    return ZL_OK;
-}
-
-enum zl_err options_parse_address(const char *text, struct options_address *out)
-{
-    if (text == NULL)
-        return ZL_ERR_INVALID;
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL)
-        return ZL_ERR_INVALID;
-    const char *host = text;
-    size_t host_len = (size_t)(colon - text);
-    if (host_len > 0 && host[0] == '[') {
-        if (host[host_len - 1] != ']' || host_len < 3)
-            return ZL_ERR_INVALID;
-        host++;
-        host_len -= 2;
-    } else if (memchr(host, ':', host_len) != NULL) {
-        return ZL_ERR_INVALID; /* IPv6 needs brackets */
-    }
-    if (host_len >= sizeof(out->host))
-        return ZL_ERR_INVALID;
-    memcpy(out->host, host, host_len);
-    out->host[host_len] = '\0';
-    return parse_port(colon + 1, &out->port);
-}
-
 static enum zl_err check_address(const char *flag, const char *value,
                                  struct config_error *err)
 {
-    struct options_address a;
-    if (strcmp(value, "0") == 0 || options_parse_address(value, &a) == ZL_OK)
+    struct serve_address a;
+    if (serve_parse_address(value, &a) == ZL_OK)
         return ZL_OK;
     snprintf(err->text, sizeof(err->text),
-             "--%s: \"%s\" is not host:port (e.g. :8080, 127.0.0.1:8080, "
-             "[::1]:8080) or 0",
+             "--%s: \"%s\" is not :PORT, IPV4:PORT, [IPV6]:PORT (numeric "
+             "hosts) or 0",
              flag, value);
     return ZL_ERR_INVALID;
 }

@@ -13,8 +13,6 @@
 #include "base/err.h"
 #include "base/log.h"
 
-#define OPTIONS_MAX_ADDRESS 256
-
 /* What main should do once the options are read. */
 enum options_action {
     OPTIONS_RUN = 0,
@@ -50,12 +48,6 @@ struct options {
     enum log_format format;
 };
 
-/* A "host:port" bind address split; host "" means every address. */
-struct options_address {
-    char host[OPTIONS_MAX_ADDRESS];
-    int port; /* 0 .. 65535; 0 lets the kernel choose */
-};
-
 /* Reads argv (argv[0] is the program) and the --config file into *out,
  * then checks what spans keys (lease timings, namespaces, addresses).
  * *action says what to do. On error err holds one line naming the flag
@@ -68,11 +60,6 @@ void options_cleanup(struct options *opt);
 
 /* Prints the usage text (--help). */
 void options_print_help(FILE *f, const char *program);
-
-/* Splits ":8080", "127.0.0.1:0" or "[::1]:8081". ZL_ERR_INVALID when it is
- * not host:port with a port in 0..65535. */
-enum zl_err options_parse_address(const char *text,
-                                  struct options_address *out);
 
 /* True for a DNS-1123 label (a namespace name). */
 bool options_is_namespace(const char *name);

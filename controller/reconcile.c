@@ -26,30 +26,30 @@
 
 struct run {
     const struct reconcile_deps *d;
-    char ns[MAPPING_MAX_KEY];
-    char name[MAPPING_MAX_KEY];
     const char *key;
     int64_t now_ms;
     const struct views_service *src;
-    struct annotations_result ann;
-    bool ann_ok;
     const char *leader_name;
     const struct views_service *leader_svc;
-    char leader_uid[MAX_UID];
-    enum views_ip_family families[2];
     size_t family_count;
-    char slice_names[2][RENDER_MAX_SLICE_NAME];
-    const struct views_endpointslice *slices[2];
     const void **pods;
     size_t pod_count;
+    int64_t stamp_ns;
+    int64_t accepted_ns;
+    const struct views_endpointslice *slices[2];
     struct leader_current cur;
     struct leader_decision dec;
+    struct annotations_result ann;
+    enum views_ip_family families[2];
+    bool ann_ok;
     bool has_dec;
-    int64_t stamp_ns;
     bool has_stamp;
-    int64_t accepted_ns;
     bool slice_written;
     bool created_service;
+    char ns[MAPPING_MAX_KEY];
+    char name[MAPPING_MAX_KEY];
+    char leader_uid[MAX_UID];
+    char slice_names[2][RENDER_MAX_SLICE_NAME];
 };
 
 static int64_t real_now_ms(void)
@@ -181,23 +181,41 @@ static bool owner_is(const struct views_owner *o, bool has, const char *kind,
            o->name != NULL && strcmp(o->name, name) == 0;
 }
 
-/* A leader Service we made for the source called source. */
-static bool service_ours(const struct views_service *svc, const char *source)
+/* A leader Service we made for the source called source: its controlling
+ * ownerReference names the source, and either the current source's uid
+ * (src_uid, NULL when the source is gone) or our labels say so. Labels
+ * alone are not trusted (anyone may copy them) and not required (drift on
+ * them is repaired, not taken for a stranger). */
+static bool service_ours(const struct views_service *svc, const char *source,
+                         const char *src_uid)
 {
     const char *src = NULL;
-    return mapping_service_managed(svc, &src) && strcmp(src, source) == 0 &&
-           owner_is(&svc->owner, svc->has_owner, "Service", source);
+    if (!owner_is(&svc->owner, svc->has_owner, "Service", source))
+        return false;
+    if (src_uid != NULL && svc->owner.uid != NULL &&
+        strcmp(svc->owner.uid, src_uid) == 0)
+        return true;
+    return mapping_service_managed(svc, &src) && strcmp(src, source) == 0;
 }
 
-/* A slice we made for the source called source (owned by a Service). */
+/* A slice we made for the source called source: owned by a Service and
+ * labelled for source, or owned by the leader Service leader_name with
+ * uid leader_uid (when both are known; labels may have drifted). */
 static bool slice_ours(const struct views_endpointslice *eps,
-                       const char *source)
+                       const char *source, const char *leader_name,
+                       const char *leader_uid)
 {
+    if (!eps->has_owner || eps->owner.kind == NULL ||
+        strcmp(eps->owner.kind, "Service") != 0)
+        return false;
+    if (leader_name != NULL && leader_uid != NULL && leader_uid[0] != '\0' &&
+        owner_is(&eps->owner, true, "Service", leader_name) &&
+        eps->owner.uid != NULL && strcmp(eps->owner.uid, leader_uid) == 0)
+        return true;
     const char *src = mapping_slice_source(eps);
     const char *by = views_map_get(&eps->labels, RENDER_LABEL_MANAGED_BY);
     return src != NULL && strcmp(src, source) == 0 && by != NULL &&
-           strcmp(by, RENDER_MANAGER) == 0 && eps->has_owner &&
-           eps->owner.kind != NULL && strcmp(eps->owner.kind, "Service") == 0;
+           strcmp(by, RENDER_MANAGER) == 0;
 }
 
 /* ---- API writes --------------------------------------------------------- */
@@ -328,7 +346,7 @@ static enum zl_err cleanup_slices(struct run *r)
     enum zl_err rc = store_list(r->d->slices, r->ns, &items, &n);
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_endpointslice *eps = items[i];
-        if (slice_ours(eps, r->name) && !slice_kept(r, eps))
+        if (slice_ours(eps, r->name, NULL, NULL) && !slice_kept(r, eps))
             rc = delete_object(r, &KUBE_ENDPOINTSLICES, eps->name, eps->uid);
     }
     store_release_list(r->d->slices, items, n);
@@ -346,7 +364,7 @@ static enum zl_err cleanup(struct run *r)
         rc = store_list(r->d->services, r->ns, &items, &n);
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_service *svc = items[i];
-        if (!service_ours(svc, r->name) ||
+        if (!service_ours(svc, r->name, r->src != NULL ? r->src->uid : NULL) ||
             (r->leader_name != NULL && strcmp(svc->name, r->leader_name) == 0))
             continue;
         rc = delete_object(r, &KUBE_SERVICES, svc->name, svc->uid);
@@ -579,24 +597,41 @@ static enum zl_err update_service(struct run *r)
     return rc;
 }
 
-/* A POST of a slice that met an object the store does not show: tell a
- * foreign one apart (conflict, Warning) from our own not seen yet. */
-static void slice_exists(struct run *r, const char *name)
+/* A POST of a slice that met an object the store does not show (our
+ * informer sees only slices labelled managed-by zen-lead): our own with
+ * drifted labels is rewritten (uid and resourceVersion preconditions); a
+ * foreign one is a conflict, warned and left alone. */
+static enum zl_err slice_exists(struct run *r, const char *name,
+                                struct json_object *doc)
 {
     struct kube_response resp;
     struct views_endpointslice *seen = NULL;
     kube_response_init(&resp);
-    if (client_get(r->d->client, &KUBE_ENDPOINTSLICES, r->ns, name, &resp) ==
-            ZL_OK &&
-        views_endpointslice_parse(resp.body.data, resp.body.len, &seen) ==
-            ZL_OK &&
-        !slice_ours(seen, r->name))
-        warn_once(r, "LeaderNameConflict",
-                  "EndpointSlice exists and is not managed by zen-lead for "
-                  "this Service: rename it or set "
-                  "zen-lead.io/leader-service-name");
-    views_endpointslice_free(seen);
+    enum zl_err rc =
+        client_get(r->d->client, &KUBE_ENDPOINTSLICES, r->ns, name, &resp);
+    if (rc == ZL_OK)
+        rc = views_endpointslice_parse(resp.body.data, resp.body.len, &seen);
     kube_response_cleanup(&resp);
+    if (rc == ZL_OK &&
+        slice_ours(seen, r->name, r->leader_name, r->leader_uid)) {
+        rc = set_preconditions(doc, seen->uid, seen->resource_version);
+        kube_response_init(&resp);
+        if (rc == ZL_OK)
+            rc = send_doc(r, &KUBE_ENDPOINTSLICES, name, doc, WRITE_UPDATE,
+                          &resp);
+        kube_response_cleanup(&resp);
+    } else if (rc == ZL_OK) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "EndpointSlice %s exists and is not managed by zen-lead for "
+                 "Service %s; it is left alone: rename it or set "
+                 "zen-lead.io/leader-service-name",
+                 name, r->name);
+        warn_once(r, "LeaderNameConflict", text);
+        rc = ZL_ERR_EXISTS;
+    }
+    views_endpointslice_free(seen);
+    return rc;
 }
 
 static enum zl_err send_slice(struct run *r, size_t i, struct json_object *doc,
@@ -614,7 +649,7 @@ static enum zl_err send_slice(struct run *r, size_t i, struct json_object *doc,
     if (rc == ZL_OK && have == NULL) {
         rc = send_doc(r, &KUBE_ENDPOINTSLICES, name, doc, WRITE_CREATE, &resp);
         if (rc == ZL_ERR_EXISTS)
-            slice_exists(r, name);
+            rc = slice_exists(r, name, doc);
     } else if (rc == ZL_OK) {
         bool put = r->d->slice_write == RECONCILE_WRITE_UPDATE;
         rc = set_preconditions(doc, have->uid,
@@ -761,10 +796,13 @@ static enum zl_err check_names(struct run *r)
 {
     char text[512];
     const char *taken = NULL;
-    if (r->leader_svc != NULL && !service_ours(r->leader_svc, r->name))
+    const char *leader_uid = r->leader_svc != NULL ? r->leader_svc->uid : NULL;
+    if (r->leader_svc != NULL &&
+        !service_ours(r->leader_svc, r->name, r->src->uid))
         taken = "Service";
     for (size_t i = 0; taken == NULL && i < r->family_count; i++) {
-        if (r->slices[i] != NULL && !slice_ours(r->slices[i], r->name))
+        if (r->slices[i] != NULL &&
+            !slice_ours(r->slices[i], r->name, r->leader_name, leader_uid))
             taken = "EndpointSlice";
     }
     if (taken != NULL) {

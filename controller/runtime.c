@@ -106,12 +106,24 @@ static void on_service(void *ctx, enum store_change change,
     store_release_list(service_store(sc), items, n);
 }
 
+/* A managed slice maps to its source label; when that label is gone
+ * (drift), through its owner, the leader Service. */
 static void on_slice(void *ctx, enum store_change change, const void *old_view,
                      const void *new_view)
 {
     struct scope *sc = ctx;
+    const struct views_endpointslice *eps =
+        new_view != NULL ? new_view : old_view;
     (void)change;
-    mapping_slice(new_view != NULL ? new_view : old_view, enqueue, sc->rt);
+    if (mapping_slice(eps, enqueue, sc->rt) > 0 || !eps->has_owner ||
+        eps->owner.name == NULL)
+        return;
+    const struct views_service *owner =
+        store_get(service_store(sc), eps->namespace_name, eps->owner.name);
+    if (owner != NULL) {
+        mapping_service(owner, NULL, 0, enqueue, sc->rt);
+        store_release(service_store(sc), owner);
+    }
 }
 
 /* ---- workers --------------------------------------------------------------
@@ -223,6 +235,9 @@ static enum zl_err start_workers(struct runtime *rt)
 {
     atomic_store(&rt->writing, true);
     telemetry_set_is_leader(rt->tel, true);
+    /* Stamps a standby gathered are no failover this replica can answer
+     * for: latencies count from events seen while writing. */
+    keymap_clear(rt->stamps);
     sweep(rt);
     size_t want = (size_t)rt->opt->workers;
     while (rt->worker_count < want && rt->worker_count < MAX_WORKERS) {
@@ -482,9 +497,10 @@ enum zl_err runtime_step(struct runtime *rt)
 
 enum zl_err runtime_metrics(struct runtime *rt, struct buf *out)
 {
-    struct informer *infs[3 * 8] = {0};
+    struct informer *infs[TELEMETRY_MAX_INFORMERS] = {0};
     size_t n = 0;
-    for (size_t i = 0; i < rt->scope_count && n + 3 <= 3 * 8; i++) {
+    for (size_t i = 0; i < rt->scope_count && n + 3 <= TELEMETRY_MAX_INFORMERS;
+         i++) {
         infs[n++] = rt->scopes[i].services;
         infs[n++] = rt->scopes[i].pods;
         infs[n++] = rt->scopes[i].slices;

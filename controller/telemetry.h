@@ -13,6 +13,9 @@
 #include "base/err.h"
 #include "base/metrics.h"
 
+/* Informers whose watch restarts are followed (3 per namespace watched). */
+#define TELEMETRY_MAX_INFORMERS 192
+
 struct informer;
 struct workqueue;
 

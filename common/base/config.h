@@ -34,15 +34,15 @@ struct config_list {
 
 struct config_key {
     const char *name; /* flag "--name" and YAML key "name" */
-    enum config_type type;
-    size_t offset;   /* where the value lives in the caller's struct */
-    const char *def; /* default, as text; NULL for none */
-    int64_t min;     /* CONFIG_INT and CONFIG_DURATION bounds */
+    size_t offset;    /* where the value lives in the caller's struct */
+    const char *def;  /* default, as text; NULL for none */
+    int64_t min;      /* CONFIG_INT and CONFIG_DURATION bounds */
     int64_t max;
     const char *const *choices; /* CONFIG_STRING: NULL-terminated allowed
                                    values, or NULL for any */
-    bool flag_only;   /* not accepted in the file (--config, --help) */
-    const char *help; /* one line for --help */
+    const char *help;           /* one line for --help */
+    enum config_type type;
+    bool flag_only; /* not accepted in the file (--config, --help) */
 };
 
 struct config_schema {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Failure-injection scenarios, one per module of common/ that allocates:
  * parsing views, annotations, leader choice, rendering, metrics, config,
- * logging and buffers. */
+ * logging, buffers and the HTTP server's setup. */
 #include "scenarios.h"
 
 #include <json-c/json.h>
@@ -22,6 +22,7 @@
 #include "kube/views.h"
 #include "kube/watch.h"
 #include "kube/workqueue.h"
+#include "serve/serve.h"
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
 #include "zenlead/render.h"
@@ -803,6 +804,27 @@ static int run_watch(void *ctx, uint64_t *digest)
     return (int)err;
 }
 
+/* The HTTP server: options, routes, then a start and stop on a free
+ * loopback port (the threads and libmicrohttpd's blocks are leak-checked). */
+static int run_serve(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    struct serve_options opt = {.bind_address = "127.0.0.1:0", .threads = 2};
+    struct serve *s = NULL;
+    static const char *const paths[] = {"/healthz", "/readyz", "/metrics"};
+    enum zl_err err = serve_new(&opt, &s);
+    for (size_t i = 0; err == ZL_OK && i < 3; i++)
+        err = serve_route(s, "GET", paths[i], serve_handle_health, NULL);
+    if (err == ZL_OK)
+        err = serve_start(s);
+    if (err == ZL_OK) {
+        *digest = fnv_str(0, serve_port(s) > 0 ? "listening" : "no port");
+        serve_stop(s);
+    }
+    serve_free(s);
+    return (int)err;
+}
+
 static const struct scenario all_scenarios[] = {
     {"views", fixture_setup, run_views, fixture_teardown},
     {"endpointslice", slice_setup, run_endpointslice, text_teardown},
@@ -820,6 +842,7 @@ static const struct scenario all_scenarios[] = {
     {"events", none_setup, run_events, none_teardown},
     {"lease", lease_setup, run_lease, lease_teardown},
     {"watch", watch_setup, run_watch, text_teardown},
+    {"serve", none_setup, run_serve, none_teardown},
 };
 
 const struct scenario *scenarios_all(size_t *count)

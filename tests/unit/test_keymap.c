@@ -37,6 +37,13 @@ Test(keymap, many_keys)
         cr_assert_eq(keymap_set(m, key, i), ZL_OK);
     }
     cr_expect_eq(keymap_len(m), 5000);
+    keymap_clear(m);
+    cr_expect_eq(keymap_len(m), 0);
+    cr_expect_not(keymap_get(m, "ns/svc-7", &v));
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof(key), "ns/svc-%d", i);
+        cr_assert_eq(keymap_set(m, key, i), ZL_OK);
+    }
     for (int i = 0; i < 5000; i += 7) {
         snprintf(key, sizeof(key), "ns/svc-%d", i);
         cr_expect(keymap_get(m, key, &v));

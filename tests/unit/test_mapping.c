@@ -185,6 +185,22 @@ Test(mapping, service_to_keys)
         views_service_free(others[i]);
 }
 
+Test(mapping, drifted_leader_service_to_its_owner)
+{
+    const char *json =
+        "{\"metadata\":{\"namespace\":\"t\",\"name\":\"web-leader\","
+        "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"Service\","
+        "\"name\":\"web\",\"uid\":\"u\",\"controller\":true}]},\"spec\":{}}";
+    struct views_service *svc = NULL;
+    cr_assert_eq(views_service_parse(json, strlen(json), &svc), ZL_OK);
+    struct seen s = {0};
+    char got[256];
+    mapping_service(svc, NULL, 0, collect, &s);
+    joined(&s, got, sizeof(got));
+    cr_expect_str_eq(got, "t/web-leader,t/web");
+    views_service_free(svc);
+}
+
 Test(mapping, slice_to_source)
 {
     static const char *const cases[][2] = {

@@ -194,26 +194,18 @@ Test(options, addresses)
     static const struct {
         const char *text;
         bool ok;
-        const char *host;
-        int port;
     } cases[] = {
-        {":8080", true, "", 8080},
-        {"0.0.0.0:1", true, "0.0.0.0", 1},
-        {"[::1]:8081", true, "::1", 8081},
-        {"localhost:0", true, "localhost", 0},
-        {"8080", false, "", 0},
-        {"::1:80", false, "", 0},
-        {":", false, "", 0},
-        {":65536", false, "", 0},
-        {":80x", false, "", 0},
+        {":8080", true},      {"0.0.0.0:1", true},
+        {"[::1]:8081", true}, {"0", true},
+        {"8080", false},      {"::1:80", false},
+        {":", false},         {":65536", false},
+        {":80x", false},      {"localhost:80", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-        struct options_address a;
-        enum zl_err rc = options_parse_address(cases[i].text, &a);
-        cr_expect_eq(rc == ZL_OK, cases[i].ok, "%s", cases[i].text);
-        if (rc == ZL_OK) {
-            cr_expect_str_eq(a.host, cases[i].host, "%s", cases[i].text);
-            cr_expect_eq(a.port, cases[i].port, "%s", cases[i].text);
-        }
+        char line[128];
+        snprintf(line, sizeof(line), "--metrics-bind-address %s",
+                 cases[i].text);
+        cr_expect_eq(load_line(line) == ZL_OK, cases[i].ok, "%s: %s",
+                     cases[i].text, err.text);
     }
 }

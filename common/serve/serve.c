@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP server on libmicrohttpd: we open the listening socket ourselves
+ * (so a bind error is reported with its errno), libmicrohttpd's one epoll
+ * thread does all socket I/O, and a complete request is suspended and handed
+ * to our pool of handler threads, so a slow handler never holds up other
+ * connections. Each request's state is freed in the completion callback.
+ * Every libmicrohttpd type and constant stays in this file. */
+#include "serve/serve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/sync.h"
+
+#define SERVE_MAX_REASON 1024
+#define SERVE_ALLOW_MAX (SERVE_MAX_ROUTES * (SERVE_MAX_METHOD + 2) + 8)
+
+struct route {
+    char *method;
+    char *path;
+    serve_handler_fn fn;
+    void *ctx;
+};
+
+struct serve {
+    struct serve_address addr;
+    char *bind_text; /* for log lines */
+    unsigned threads;
+    unsigned timeout_s;
+    unsigned max_connections;
+    size_t max_body;
+    struct route routes[SERVE_MAX_ROUTES];
+    size_t route_count;
+    bool started; /* serve_start succeeded once */
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    int port;
+    pthread_t *workers; /* threads of them, running while daemon != NULL */
+    pthread_mutex_t mu;
+    pthread_cond_t idle;             /* active dropped to 0 */
+    pthread_cond_t work;             /* a request queued, or stopping */
+    unsigned active;                 /* requests begun, not completed */
+    struct request_state *queue;     /* suspended, waiting for a worker */
+    struct request_state *queue_end; /* last of them */
+    bool stopping;                   /* queued requests get 503 */
+};
+
+enum request_phase {
+    REQUEST_READING, /* headers and body arriving (libmicrohttpd thread) */
+    REQUEST_QUEUED,  /* suspended: queued or in a handler */
+    REQUEST_DONE,    /* resp is ready; resumed to be sent */
+};
+
+/* One request, from its first access-handler call to its completion. The
+ * libmicrohttpd thread owns it except while QUEUED, when a worker does. */
+struct request_state {
+    struct serve *s;
+    const struct route *route;
+    struct buf body;
+    struct MHD_Connection *conn;
+    struct serve_request req;
+    struct serve_response resp;
+    enum request_phase phase;   /* under s->mu */
+    struct request_state *next; /* in s->queue */
+};
+
+/* ---- Bind addresses ---------------------------------------------------- */
+
+static enum zl_err parse_port(const char *text, uint16_t *out)
+{
+    unsigned long v = 0;
+    if (*text == '\0')
+        return ZL_ERR_PARSE;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return ZL_ERR_PARSE;
+        v = v * 10 + (unsigned long)(*p - '0');
+        if (v > 65535)
+            return ZL_ERR_PARSE;
+    }
+    *out = (uint16_t)v;
+    return ZL_OK;
+}
+
+/* Splits "host:port" or "[host]:port"; sets out->host, out->family (the
+ * family the host must have) and *port_text. */
+static enum zl_err split_host_port(const char *text, struct serve_address *out,
+                                   const char **port_text)
+{
+    const char *host = text;
+    const char *end;
+    if (text[0] == '[') {
+        host = text + 1;
+        end = strchr(host, ']');
+        if (end == NULL || end == host || end[1] != ':')
+            return ZL_ERR_PARSE;
+        *port_text = end + 2;
+        out->family = AF_INET6;
+    } else {
+        end = strchr(text, ':');
+        if (end == NULL || strchr(end + 1, ':') != NULL)
+            return ZL_ERR_PARSE;
+        *port_text = end + 1;
+        out->family = end == text ? AF_UNSPEC : AF_INET;
+    }
+    size_t host_len = (size_t)(end - host);
+    if (host_len >= sizeof(out->host))
+        return ZL_ERR_PARSE;
+    memcpy(out->host, host, host_len);
+    out->host[host_len] = '\0';
+    return ZL_OK;
+}
+
+enum zl_err serve_parse_address(const char *text, struct serve_address *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (text == NULL)
+        return ZL_ERR_PARSE;
+    if (strcmp(text, "0") == 0) {
+        out->disabled = true;
+        return ZL_OK;
+    }
+    const char *port_text = NULL;
+    enum zl_err err = split_host_port(text, out, &port_text);
+    if (err == ZL_OK)
+        err = parse_port(port_text, &out->port);
+    if (err == ZL_OK && out->family != AF_UNSPEC) {
+        unsigned char bin[sizeof(struct in6_addr)];
+        if (inet_pton(out->family, out->host, bin) != 1)
+            err = ZL_ERR_PARSE;
+    }
+    if (err != ZL_OK)
+        memset(out, 0, sizeof(*out));
+    return err;
+}
+
+/* ---- Lifecycle --------------------------------------------------------- */
+
+static enum zl_err check_options(const struct serve_options *opt)
+{
+    if (opt->tls != NULL) {
+        log_error("serve: %s: TLS is not supported yet", opt->bind_address);
+        return ZL_ERR_INVALID;
+    }
+    if (opt->threads > SERVE_MAX_THREADS ||
+        opt->timeout_s > SERVE_MAX_TIMEOUT_S) {
+        log_error("serve: %s: threads %u (at most %u) or timeout %u s (at "
+                  "most %u) out of range",
+                  opt->bind_address, opt->threads, SERVE_MAX_THREADS,
+                  opt->timeout_s, SERVE_MAX_TIMEOUT_S);
+        return ZL_ERR_INVALID;
+    }
+    return ZL_OK;
+}
+
+static void apply_options(struct serve *s, const struct serve_options *opt)
+{
+    s->threads = opt->threads ? opt->threads : SERVE_DEFAULT_THREADS;
+    s->timeout_s = opt->timeout_s ? opt->timeout_s : SERVE_DEFAULT_TIMEOUT_S;
+    s->max_body = opt->max_body ? opt->max_body : SERVE_DEFAULT_MAX_BODY;
+    s->max_connections = opt->max_connections ? opt->max_connections
+                                              : SERVE_DEFAULT_MAX_CONNECTIONS;
+    s->listen_fd = -1;
+    s->port = -1;
+}
+
+enum zl_err serve_new(const struct serve_options *opt, struct serve **out)
+{
+    *out = NULL;
+    if (opt == NULL || opt->bind_address == NULL)
+        return ZL_ERR_INVALID;
+    struct serve_address addr;
+    enum zl_err err = serve_parse_address(opt->bind_address, &addr);
+    if (err != ZL_OK) {
+        log_error("serve: bad bind address \"%s\" (want \"0\", \":PORT\", "
+                  "\"IPV4:PORT\" or \"[IPV6]:PORT\")",
+                  opt->bind_address);
+        return err;
+    }
+    if ((err = check_options(opt)) != ZL_OK)
+        return err;
+    struct serve *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ZL_ERR_NOMEM;
+    s->addr = addr;
+    apply_options(s, opt);
+    pthread_cond_t *conds[] = {&s->idle, &s->work};
+    s->bind_text = strdup(opt->bind_address);
+    s->workers = calloc(s->threads, sizeof(*s->workers));
+    if (s->bind_text == NULL || s->workers == NULL ||
+        sync_init(&s->mu, conds, 2) != ZL_OK) {
+        free(s->workers);
+        free(s->bind_text);
+        free(s);
+        return ZL_ERR_NOMEM;
+    }
+    *out = s;
+    return ZL_OK;
+}
+
+static bool valid_method(const char *method)
+{
+    size_t n = strlen(method);
+    if (n == 0 || n > SERVE_MAX_METHOD || strcmp(method, "HEAD") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (method[i] < 'A' || method[i] > 'Z')
+            return false;
+    }
+    return true;
+}
+
+static bool valid_path(const char *path)
+{
+    size_t n = strlen(path);
+    if (n == 0 || n > SERVE_MAX_PATH || path[0] != '/')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if (c <= ' ' || c >= 0x7f || c == '?' || c == '#')
+            return false;
+    }
+    return true;
+}
+
+static const struct route *find_route(const struct serve *s, const char *method,
+                                      const char *path, bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; i < s->route_count; i++) {
+        const struct route *r = &s->routes[i];
+        if (strcmp(r->path, path) != 0)
+            continue;
+        *path_known = true;
+        if (strcmp(r->method, method) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+enum zl_err serve_route(struct serve *s, const char *method, const char *path,
+                        serve_handler_fn fn, void *ctx)
+{
+    if (s->started || fn == NULL || method == NULL || path == NULL ||
+        !valid_method(method) || !valid_path(path))
+        return ZL_ERR_INVALID;
+    bool path_known;
+    if (find_route(s, method, path, &path_known) != NULL)
+        return ZL_ERR_EXISTS;
+    if (s->route_count == SERVE_MAX_ROUTES)
+        return ZL_ERR_LIMIT;
+    struct route *r = &s->routes[s->route_count];
+    r->method = strdup(method);
+    r->path = strdup(path);
+    if (r->method == NULL || r->path == NULL) {
+        free(r->method);
+        free(r->path);
+        r->method = r->path = NULL;
+        return ZL_ERR_NOMEM;
+    }
+    r->fn = fn;
+    r->ctx = ctx;
+    s->route_count++;
+    return ZL_OK;
+}
+
+/* ---- Responses --------------------------------------------------------- */
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, int status,
+                                     const char *content_type, const char *body,
+                                     size_t body_len, const char *allow)
+{
+    /* MUST_COPY only reads the buffer; the API just lacks the const. */
+    void *data;
+    memcpy(&data, &body, sizeof(data));
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(body_len, data, MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_NO;
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                content_type) == MHD_YES &&
+        (allow == NULL ||
+         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES))
+        ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, int status,
+                                 const char *text, const char *allow)
+{
+    return send_response(conn, status, SERVE_DEFAULT_CONTENT_TYPE, text,
+                         strlen(text), allow);
+}
+
+/* The methods routed for path, as an Allow header value ("GET, HEAD"). */
+static void allowed_methods(const struct serve *s, const char *path, char *out,
+                            size_t out_size)
+{
+    size_t used = 0;
+    bool get = false;
+    out[0] = '\0';
+    for (size_t i = 0; i < s->route_count; i++) {
+        const struct route *r = &s->routes[i];
+        if (strcmp(r->path, path) != 0)
+            continue;
+        get = get || strcmp(r->method, "GET") == 0;
+        int n = snprintf(out + used, out_size - used, "%s%s", used ? ", " : "",
+                         r->method);
+        if (n > 0 && (size_t)n < out_size - used)
+            used += (size_t)n;
+    }
+    if (get)
+        snprintf(out + used, out_size - used, ", HEAD");
+}
+
+/* ---- Requests ---------------------------------------------------------- */
+
+/* True when the request announces a body longer than max. */
+static bool announced_too_large(struct MHD_Connection *conn, size_t max)
+{
+    const char *cl = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl == NULL)
+        return false;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long n = strtoull(cl, &end, 10);
+    if (errno == ERANGE)
+        return true;
+    return end != cl && (unsigned long long)max < n;
+}
+
+static struct request_state *request_state_new(struct serve *s)
+{
+    struct request_state *rs = calloc(1, sizeof(*rs));
+    if (rs == NULL)
+        return NULL;
+    rs->s = s;
+    buf_init(&rs->body, s->max_body);
+    rs->resp.status = 200;
+    rs->resp.content_type = SERVE_DEFAULT_CONTENT_TYPE;
+    buf_init(&rs->resp.body, SERVE_MAX_RESPONSE_BODY);
+    pthread_mutex_lock(&s->mu);
+    s->active++;
+    pthread_mutex_unlock(&s->mu);
+    return rs;
+}
+
+/* First call for a request: its headers are in. Answers at once what can
+ * be answered without the body (404, 405, 413). */
+static enum MHD_Result begin_request(struct serve *s,
+                                     struct MHD_Connection *conn,
+                                     const char *url, const char *method,
+                                     void **con_cls)
+{
+    struct request_state *rs = request_state_new(s);
+    if (rs == NULL)
+        return MHD_NO;
+    *con_cls = rs;
+    bool path_known;
+    const char *lookup = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    rs->route = find_route(s, lookup, url, &path_known);
+    if (rs->route == NULL && !path_known)
+        return send_text(conn, 404, "404 page not found\n", NULL);
+    if (rs->route == NULL) {
+        char allow[SERVE_ALLOW_MAX];
+        allowed_methods(s, url, allow, sizeof(allow));
+        return send_text(conn, 405, "405 method not allowed\n", allow);
+    }
+    if (announced_too_large(conn, s->max_body)) {
+        log_warn("serve: %s %s: body longer than %zu bytes: 413", method, url,
+                 s->max_body);
+        return send_text(conn, 413, "413 request body too large\n", NULL);
+    }
+    return MHD_YES;
+}
+
+/* A body chunk. Over the limit without a Content-Length (chunked), no
+ * response can be queued mid-body, so the connection is closed. */
+static enum MHD_Result take_body(struct request_state *rs, const char *url,
+                                 const char *data, size_t *data_size)
+{
+    enum zl_err err = buf_append(&rs->body, data, *data_size);
+    if (err != ZL_OK) {
+        log_warn("serve: %s: body over %zu bytes without a length: "
+                 "closing the connection (%s)",
+                 url, rs->s->max_body, zl_err_str(err));
+        return MHD_NO;
+    }
+    *data_size = 0;
+    return MHD_YES;
+}
+
+/* The handler's answer, checked and sent (libmicrohttpd thread). */
+static enum MHD_Result send_answer(struct request_state *rs,
+                                   struct MHD_Connection *conn)
+{
+    struct serve_response *resp = &rs->resp;
+    if (resp->status < 100 || resp->status > 599) {
+        log_error("serve: %s %s: handler gave status %d: 500", rs->req.method,
+                  rs->req.path, resp->status);
+        buf_reset(&resp->body);
+        resp->status = 500;
+    }
+    const char *ct = resp->content_type != NULL ? resp->content_type
+                                                : SERVE_DEFAULT_CONTENT_TYPE;
+    enum MHD_Result ret = send_response(
+        conn, resp->status, ct, resp->body.data != NULL ? resp->body.data : "",
+        resp->body.len, NULL);
+    buf_cleanup(&resp->body);
+    return ret;
+}
+
+/* The request is complete: suspend it and queue it for a worker. */
+static enum MHD_Result dispatch(struct request_state *rs,
+                                struct MHD_Connection *conn, const char *url,
+                                const char *method)
+{
+    struct serve *s = rs->s;
+    rs->conn = conn;
+    rs->req = (struct serve_request){
+        .method = method,
+        .path = url,
+        .body = rs->body.data != NULL ? rs->body.data : "",
+        .body_len = rs->body.len,
+        .content_type = MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+    };
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return send_text(conn, 503, "503 shutting down\n", NULL);
+    }
+    /* Suspended before a worker can see it, so resume follows suspend. */
+    MHD_suspend_connection(conn);
+    rs->phase = REQUEST_QUEUED;
+    if (s->queue_end != NULL)
+        s->queue_end->next = rs;
+    else
+        s->queue = rs;
+    s->queue_end = rs;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    return MHD_YES;
+}
+
+static bool request_done(struct request_state *rs)
+{
+    pthread_mutex_lock(&rs->s->mu);
+    bool done = rs->phase == REQUEST_DONE;
+    pthread_mutex_unlock(&rs->s->mu);
+    return done;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct request_state *rs = *con_cls;
+    if (rs == NULL)
+        return begin_request(cls, conn, url, method, con_cls);
+    if (*upload_data_size > 0)
+        return take_body(rs, url, upload_data, upload_data_size);
+    if (request_done(rs))
+        return send_answer(rs, conn);
+    return dispatch(rs, conn, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    struct request_state *rs = *con_cls;
+    if (rs == NULL)
+        return;
+    *con_cls = NULL;
+    if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+        log_debug("serve: request dropped after the idle timeout");
+    struct serve *s = rs->s;
+    buf_cleanup(&rs->body);
+    buf_cleanup(&rs->resp.body);
+    free(rs);
+    pthread_mutex_lock(&s->mu);
+    if (--s->active == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->mu);
+}
+
+__attribute__((format(printf, 2, 0))) static void
+on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_warn("serve: libmicrohttpd: %s", msg);
+}
+
+/* ---- Listening --------------------------------------------------------- */
+
+/* Fills the socket address for a; every interface is "::" (dual stack). */
+static socklen_t make_sockaddr(const struct serve_address *a, int family,
+                               struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(a->port);
+        in->sin_addr.s_addr = htonl(INADDR_ANY);
+        if (a->host[0] != '\0')
+            inet_pton(AF_INET, a->host, &in->sin_addr);
+        return sizeof(*in);
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(a->port);
+    in6->sin6_addr = in6addr_any;
+    if (a->host[0] != '\0')
+        inet_pton(AF_INET6, a->host, &in6->sin6_addr);
+    return sizeof(*in6);
+}
+
+/* A socket of the address's family; for every interface IPv6 taking IPv4
+ * too, or IPv4 alone on a host without IPv6. */
+static int open_socket(const struct serve_address *a, int *family)
+{
+    *family = a->family == AF_UNSPEC ? AF_INET6 : a->family;
+    int fd = socket(*family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && a->family == AF_UNSPEC && errno == EAFNOSUPPORT) {
+        *family = AF_INET;
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    }
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    int v6only = a->family == AF_INET6;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        (*family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+                                           &v6only, sizeof(v6only)) != 0)) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+static int bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static enum zl_err listen_on(struct serve *s, int *family)
+{
+    const char *step = "socket";
+    int fd = open_socket(&s->addr, family);
+    if (fd >= 0) {
+        struct sockaddr_storage ss;
+        socklen_t len = make_sockaddr(&s->addr, *family, &ss);
+        step = "bind";
+        if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
+            step = "listen";
+            if (listen(fd, SOMAXCONN) == 0) {
+                s->listen_fd = fd;
+                s->port = bound_port(fd);
+                return ZL_OK;
+            }
+        }
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    log_error("serve: %s: %s: %s", s->bind_text, step, strerror(errno));
+    return ZL_ERR_IO;
+}
+
+/* ---- Workers ----------------------------------------------------------- */
+
+/* Runs one queued request's handler, or answers 503 when stopping, then
+ * resumes its connection. Called and returns with s->mu held. */
+static void work_one(struct serve *s, struct request_state *rs)
+{
+    bool run = !s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    if (run) {
+        rs->route->fn(rs->route->ctx, &rs->req, &rs->resp);
+    } else {
+        buf_reset(&rs->resp.body);
+        rs->resp.status = 503;
+        rs->resp.content_type = SERVE_DEFAULT_CONTENT_TYPE;
+        buf_puts(&rs->resp.body, "503 shutting down\n");
+    }
+    struct MHD_Connection *conn = rs->conn;
+    pthread_mutex_lock(&s->mu);
+    rs->phase = REQUEST_DONE;
+    pthread_mutex_unlock(&s->mu);
+    /* rs may be freed from here on: the connection is libmicrohttpd's. */
+    MHD_resume_connection(conn);
+    pthread_mutex_lock(&s->mu);
+}
+
+/* A worker: takes queued requests until stopping with the queue empty, so
+ * no connection is left suspended for MHD_stop_daemon. */
+static void *worker_main(void *arg)
+{
+    struct serve *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->queue == NULL && !s->stopping)
+            pthread_cond_wait(&s->work, &s->mu);
+        struct request_state *rs = s->queue;
+        if (rs == NULL)
+            break;
+        s->queue = rs->next;
+        if (s->queue == NULL)
+            s->queue_end = NULL;
+        rs->next = NULL;
+        work_one(s, rs);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Stops the first n workers once the queue is empty. */
+static void join_workers(struct serve *s, unsigned n)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(s->workers[i], NULL);
+}
+
+static enum zl_err start_workers(struct serve *s)
+{
+    s->stopping = false;
+    for (unsigned i = 0; i < s->threads; i++) {
+        int rc = pthread_create(&s->workers[i], NULL, worker_main, s);
+        if (rc != 0) {
+            log_error("serve: %s: cannot start a handler thread: %s",
+                      s->bind_text, strerror(rc));
+            join_workers(s, i);
+            return ZL_ERR_NOMEM;
+        }
+    }
+    return ZL_OK;
+}
+
+/* ---- Daemon ------------------------------------------------------------ */
+
+/* The transport's flags: none for plain HTTP. TLS adds its flag and
+ * certificate callback here. */
+static unsigned transport_flags(const struct serve *s)
+{
+    (void)s;
+    return 0;
+}
+
+static struct MHD_Daemon *start_daemon(struct serve *s, int family)
+{
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | transport_flags(s);
+    if (family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem ops[] = {
+        {MHD_OPTION_LISTEN_SOCKET, s->listen_fd, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)s->timeout_s, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)s->max_connections, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+}
+
+enum zl_err serve_start(struct serve *s)
+{
+    if (s->started)
+        return ZL_ERR_INVALID;
+    if (s->addr.disabled) {
+        s->started = true;
+        return ZL_OK;
+    }
+    int family;
+    enum zl_err err = listen_on(s, &family);
+    if (err == ZL_OK && (err = start_workers(s)) == ZL_OK) {
+        s->daemon = start_daemon(s, family);
+        if (s->daemon == NULL) {
+            log_error("serve: %s: libmicrohttpd did not start", s->bind_text);
+            join_workers(s, s->threads);
+            err = ZL_ERR_IO;
+        }
+    }
+    if (err != ZL_OK) {
+        if (s->listen_fd >= 0)
+            close(s->listen_fd);
+        s->listen_fd = -1;
+        s->port = -1;
+        return err;
+    }
+    s->started = true;
+    return ZL_OK;
+}
+
+int serve_port(const struct serve *s)
+{
+    return s != NULL && s->daemon != NULL ? s->port : -1;
+}
+
+/* Waits until no request is in flight, for at most timeout_s. */
+static void wait_idle(struct serve *s)
+{
+    int64_t deadline = sync_now_ns() + (int64_t)s->timeout_s * SYNC_NS_PER_SEC;
+    struct timespec ts = sync_timespec(deadline);
+    pthread_mutex_lock(&s->mu);
+    while (s->active > 0) {
+        if (pthread_cond_timedwait(&s->idle, &s->mu, &ts) == ETIMEDOUT) {
+            log_warn("serve: %s: %u request(s) still in flight after %u s; "
+                     "closing them",
+                     s->bind_text, s->active, s->timeout_s);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+void serve_stop(struct serve *s)
+{
+    if (s == NULL || s->daemon == NULL)
+        return;
+    /* Quiesce, then shut the listening socket down so new clients are
+     * refused at once; it may only be closed after MHD_stop_daemon. */
+    if (MHD_quiesce_daemon(s->daemon) != MHD_INVALID_SOCKET)
+        shutdown(s->listen_fd, SHUT_RDWR);
+    wait_idle(s);
+    join_workers(s, s->threads);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+    close(s->listen_fd);
+    s->listen_fd = -1;
+    s->port = -1;
+}
+
+void serve_free(struct serve *s)
+{
+    if (s == NULL)
+        return;
+    serve_stop(s);
+    for (size_t i = 0; i < s->route_count; i++) {
+        free(s->routes[i].method);
+        free(s->routes[i].path);
+    }
+    pthread_cond_t *conds[] = {&s->idle, &s->work};
+    sync_destroy(&s->mu, conds, 2);
+    free(s->workers);
+    free(s->bind_text);
+    free(s);
+}
+
+/* ---- Handlers ---------------------------------------------------------- */
+
+static void answer(struct serve_response *resp, int status, const char *text)
+{
+    buf_reset(&resp->body);
+    resp->status = status;
+    if (buf_puts(&resp->body, text) != ZL_OK)
+        resp->status = 500;
+}
+
+void serve_handle_health(void *ctx, const struct serve_request *req,
+                         struct serve_response *resp)
+{
+    (void)ctx;
+    (void)req;
+    answer(resp, 200, "ok");
+}
+
+void serve_readiness_init(struct serve_readiness *r, const char *reason)
+{
+    atomic_init(&r->reason, reason);
+}
+
+void serve_readiness_set(struct serve_readiness *r, const char *reason)
+{
+    atomic_store(&r->reason, reason);
+}
+
+void serve_handle_readiness(void *ctx, const struct serve_request *req,
+                            struct serve_response *resp)
+{
+    (void)req;
+    struct serve_readiness *r = ctx;
+    const char *reason = atomic_load(&r->reason);
+    if (reason == NULL)
+        answer(resp, 200, "ok");
+    else
+        answer(resp, 503, reason);
+}
+
+void serve_handle_check(void *ctx, const struct serve_request *req,
+                        struct serve_response *resp)
+{
+    (void)req;
+    const struct serve_check *check = ctx;
+    struct buf reason;
+    buf_init(&reason, SERVE_MAX_REASON);
+    if (check->fn(check->ctx, &reason))
+        answer(resp, 200, "ok");
+    else
+        answer(resp, 503, reason.len > 0 ? reason.data : "not ready");
+    buf_cleanup(&reason);
+}
+
+void serve_handle_metrics(void *ctx, const struct serve_request *req,
+                          struct serve_response *resp)
+{
+    (void)req;
+    enum zl_err err = metrics_render(ctx, &resp->body);
+    if (err != ZL_OK) {
+        log_error("serve: /metrics: rendering failed: %s", zl_err_str(err));
+        answer(resp, 500, "metrics rendering failed\n");
+        return;
+    }
+    resp->content_type = METRICS_CONTENT_TYPE;
+}

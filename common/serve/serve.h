@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A small HTTP/1.1 server on libmicrohttpd for /healthz, /readyz, /metrics
+ * and the webhook: exact-path routes, a body limit, idle timeouts, handlers
+ * on a thread pool, and a graceful stop. Plain HTTP only for now; the
+ * transport sits behind serve_options.tls so TLS can be added here without
+ * touching users. libmicrohttpd's types never leave serve.c. */
+#ifndef ZL_SERVE_SERVE_H
+#define ZL_SERVE_SERVE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+#define SERVE_DEFAULT_THREADS 2u
+#define SERVE_DEFAULT_TIMEOUT_S 10u
+#define SERVE_DEFAULT_MAX_BODY ((size_t)1 << 20) /* 1 MiB */
+#define SERVE_DEFAULT_MAX_CONNECTIONS 256u
+#define SERVE_MAX_RESPONSE_BODY ((size_t)64 << 20) /* resp->body.max */
+#define SERVE_MAX_THREADS 256u
+#define SERVE_MAX_TIMEOUT_S 86400u
+#define SERVE_MAX_ROUTES 64
+#define SERVE_MAX_METHOD 16 /* longest method name, bytes */
+#define SERVE_MAX_PATH 256  /* longest route path, bytes */
+#define SERVE_HOST_MAX 46   /* INET6_ADDRSTRLEN */
+#define SERVE_DEFAULT_CONTENT_TYPE "text/plain; charset=utf-8"
+
+/* One request, borrowed for the duration of the handler call. */
+struct serve_request {
+    const char *method;       /* "GET", "POST" (HEAD arrives as "HEAD") */
+    const char *path;         /* "/metrics", without the query */
+    const char *body;         /* NUL-terminated, "" when none */
+    size_t body_len;          /* at most serve_options.max_body */
+    const char *content_type; /* NULL when absent */
+};
+
+/* What the handler answers. serve initialises it (status 200, the default
+ * content type, an empty body of at most SERVE_MAX_RESPONSE_BODY bytes),
+ * sends it after the handler returns and frees the body. A status outside
+ * 100..599 is sent as 500. */
+struct serve_response {
+    int status;
+    const char *content_type; /* must outlive the request: a static string */
+    struct buf body;
+};
+
+/* A route's handler. Handlers run on the server's pool threads, up to
+ * serve_options.threads at once, so they and their ctx must be thread safe.
+ * A handler may block (an API lookup): socket I/O runs on another thread, so
+ * other connections go on; the idle timeout does not run meanwhile. They
+ * must not call serve_stop or serve_free on their own server. For a HEAD
+ * request to a GET route the handler runs as for GET; no body is sent. */
+typedef void (*serve_handler_fn)(void *ctx, const struct serve_request *req,
+                                 struct serve_response *resp);
+
+/* The transport: TLS settings, defined with the TLS support. NULL = plain
+ * HTTP. Until then a non-NULL value is refused by serve_new. */
+struct serve_tls;
+
+struct serve_options {
+    /* ":8080" (every interface, IPv6 and IPv4), "127.0.0.1:8080",
+     * "[::1]:0" (port 0: any free port, see serve_port), or "0": disabled
+     * (the controller-runtime convention): serve_start then does nothing. */
+    const char *bind_address;
+    unsigned threads;            /* handler threads, 0: SERVE_DEFAULT_THREADS */
+    unsigned timeout_s;          /* idle timeout (and stop grace); 0: default */
+    size_t max_body;             /* request body limit; 0: default */
+    unsigned max_connections;    /* 0: SERVE_DEFAULT_MAX_CONNECTIONS */
+    const struct serve_tls *tls; /* NULL: plain HTTP (the only choice yet) */
+};
+
+/* A parsed bind address. */
+struct serve_address {
+    bool disabled;             /* "0" */
+    int family;                /* AF_UNSPEC (every interface), AF_INET(6) */
+    char host[SERVE_HOST_MAX]; /* numeric, no brackets; "" for every one */
+    uint16_t port;             /* 0: any free port */
+};
+
+struct serve;
+
+/* Parses a bind address: "0", ":PORT", "IPV4:PORT" or "[IPV6]:PORT", with
+ * numeric hosts only (no names, no zone ids) and PORT 0..65535 in decimal.
+ * Pure. ZL_ERR_PARSE for anything else (out is then zeroed). */
+enum zl_err serve_parse_address(const char *text, struct serve_address *out);
+
+/* Makes a server from opt (copied; bind_address required). No socket is
+ * opened until serve_start. ZL_ERR_PARSE for a bad address, ZL_ERR_INVALID
+ * for a non-NULL tls (not supported yet) or a limit out of range,
+ * ZL_ERR_NOMEM. Free with serve_free. */
+enum zl_err serve_new(const struct serve_options *opt, struct serve **out);
+
+/* Adds a route for an exact method and path (strings copied), before
+ * serve_start. ZL_ERR_INVALID when started, for a path not starting with
+ * '/', a method that is not an upper-case token or "HEAD" (HEAD follows
+ * GET), or names longer than SERVE_MAX_METHOD/SERVE_MAX_PATH;
+ * ZL_ERR_EXISTS for a method and path taken; ZL_ERR_LIMIT past
+ * SERVE_MAX_ROUTES; ZL_ERR_NOMEM. An unknown path is answered 404, a known
+ * path with another method 405 with an Allow header. */
+enum zl_err serve_route(struct serve *s, const char *method, const char *path,
+                        serve_handler_fn fn, void *ctx);
+
+/* Binds, listens and starts the pool. ZL_OK without doing anything when
+ * the address is "0". ZL_ERR_IO when the socket cannot be had (address in
+ * use, address not available, permission: the log says which),
+ * ZL_ERR_INVALID when started before (a stopped server does not restart). */
+enum zl_err serve_start(struct serve *s);
+
+/* The bound port (useful with port 0); -1 when disabled, not started or
+ * stopped. */
+int serve_port(const struct serve *s);
+
+/* Stops accepting at once, lets requests in flight finish and be sent
+ * (waiting at most timeout_s; requests still queued then are answered 503;
+ * a handler already running is always waited for), then closes every
+ * connection and joins the threads. Idempotent; does nothing for a server
+ * never started. */
+void serve_stop(struct serve *s);
+
+/* Stops the server, then frees it. NULL is a no-op. */
+void serve_free(struct serve *s);
+
+/* Reusable handlers. */
+
+/* Liveness: always 200 "ok". ctx unused. */
+void serve_handle_health(void *ctx, const struct serve_request *req,
+                         struct serve_response *resp);
+
+/* Readiness driven by a flag: ready answers 200 "ok", not ready 503 with
+ * the reason. Lock free; set from any thread. */
+struct serve_readiness {
+    _Atomic(const char *) reason; /* NULL when ready */
+};
+
+/* Starts not ready with the given reason (a string that outlives the
+ * readiness, typically a literal; NULL = ready). */
+void serve_readiness_init(struct serve_readiness *r, const char *reason);
+/* NULL marks ready; otherwise not ready for that (static) reason. */
+void serve_readiness_set(struct serve_readiness *r, const char *reason);
+/* ctx is a struct serve_readiness. */
+void serve_handle_readiness(void *ctx, const struct serve_request *req,
+                            struct serve_response *resp);
+
+/* Readiness driven by a callback: fn returns true when ready; when not it
+ * may append a reason to reason (a buffer of at most 1 KiB). fn runs on the
+ * pool threads: it must be thread safe. */
+typedef bool (*serve_check_fn)(void *ctx, struct buf *reason);
+struct serve_check {
+    serve_check_fn fn;
+    void *ctx;
+};
+/* ctx is a struct serve_check: 200 "ok" or 503 with the reason ("not
+ * ready" when fn gave none). */
+void serve_handle_check(void *ctx, const struct serve_request *req,
+                        struct serve_response *resp);
+
+/* ctx is a struct metrics_registry: its Prometheus text exposition with
+ * METRICS_CONTENT_TYPE; 500 when rendering fails. */
+void serve_handle_metrics(void *ctx, const struct serve_request *req,
+                          struct serve_response *resp);
+
+#endif
