@@ -149,6 +149,42 @@ enum zl_err bk_delete_all(struct bk *b, enum bk_kind kind, const char *ns,
     return bk_report(rc, "delete all", bk_resource(kind)->plural, &r);
 }
 
+static long bk_page_count(struct json_object *list)
+{
+    struct json_object *items;
+    struct json_object *meta;
+    struct json_object *rem;
+    long n = 0;
+    if (json_object_object_get_ex(list, "items", &items))
+        n = (long)json_object_array_length(items);
+    if (json_object_object_get_ex(list, "metadata", &meta) &&
+        json_object_object_get_ex(meta, "remainingItemCount", &rem))
+        n += (long)json_object_get_int64(rem);
+    return n;
+}
+
+enum zl_err bk_count(struct bk *b, enum bk_kind kind, const char *ns, long *out)
+{
+    struct kube_response r;
+    struct buf path;
+    kube_response_init(&r);
+    buf_init(&path, BK_PATH_MAX);
+    enum zl_err rc = client_path(bk_resource(kind), ns, NULL, NULL, &path);
+    if (rc == ZL_OK)
+        rc = buf_puts(&path, "?limit=1");
+    if (rc == ZL_OK)
+        rc = client_request(b->client, "GET", path.data, NULL, NULL, 0, &r);
+    if (rc == ZL_OK) {
+        struct json_object *list = json_tokener_parse(r.body.data);
+        rc = list == NULL ? ZL_ERR_PARSE : ZL_OK;
+        if (list != NULL)
+            *out = bk_page_count(list);
+        json_object_put(list);
+    }
+    buf_cleanup(&path);
+    return bk_report(rc, "count", bk_resource(kind)->plural, &r);
+}
+
 enum zl_err bk_get(struct bk *b, enum bk_kind kind, const char *ns,
                    const char *name, struct json_object **out)
 {

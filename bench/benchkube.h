@@ -36,6 +36,10 @@ enum zl_err bk_delete(struct bk *b, enum bk_kind kind, const char *ns,
 /* DELETE of every object of kind in ns (a collection), grace_s as above. */
 enum zl_err bk_delete_all(struct bk *b, enum bk_kind kind, const char *ns,
                           long grace_s);
+/* How many objects of kind exist in ns (NULL: all namespaces), from a
+ * one-item list page and its remainingItemCount. */
+enum zl_err bk_count(struct bk *b, enum bk_kind kind, const char *ns,
+                     long *out);
 /* GET; *out (json-c, owned by the caller) is the object. */
 enum zl_err bk_get(struct bk *b, enum bk_kind kind, const char *ns,
                    const char *name, struct json_object **out);

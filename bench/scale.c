@@ -286,10 +286,33 @@ static enum zl_err sc_spawn(struct sc *s, struct benchproc *p, const char *log,
     return benchproc_spawn(p, argv, path, health);
 }
 
+/* Idle means no Service of ours and no pod anywhere: waits (up to 10
+ * minutes) for what an earlier run left to be deleted. */
+static enum zl_err sc_wait_empty(struct sc *s)
+{
+    long pods = -1;
+    long svcs = -1;
+    for (int k = 0; k < 600; k++) {
+        if (bk_count(s->b, BK_POD, NULL, &pods) != ZL_OK ||
+            bk_count(s->b, BK_SERVICE, NULL, &svcs) != ZL_OK)
+            return ZL_ERR_IO;
+        if (pods == 0 && svcs <= 1) /* default/kubernetes */
+            return ZL_OK;
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "scale: %ld pods and %ld Services still there\n", pods,
+            svcs);
+    return ZL_ERR_TIMEOUT;
+}
+
 static enum zl_err sc_idle_rss(struct sc *s)
 {
     struct benchproc p;
-    enum zl_err rc = sc_spawn(s, &p, "scale-idle.log", false);
+    enum zl_err rc = sc_wait_empty(s);
+    if (rc != ZL_OK)
+        return rc;
+    rc = sc_spawn(s, &p, "scale-idle.log", false);
     if (rc == ZL_OK)
         rc = benchproc_wait_ready(&p, 60 * CLOCK_NS_PER_S);
     if (rc == ZL_OK) {
