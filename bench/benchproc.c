@@ -193,6 +193,84 @@ long benchproc_status_kib(const struct benchproc *p, const char *field)
     return kib;
 }
 
+struct benchproc_body {
+    char data[1 << 20];
+    size_t len;
+};
+
+static size_t benchproc_keep(char *d, size_t s, size_t n, void *ctx)
+{
+    struct benchproc_body *b = ctx;
+    size_t len = s * n;
+    if (b->len + len >= sizeof(b->data))
+        return 0;
+    memcpy(b->data + b->len, d, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return len;
+}
+
+/* Sums "<metric>{...} value" and "<metric> value" lines. */
+static double benchproc_sum_lines(const char *text, const char *metric)
+{
+    size_t mlen = strlen(metric);
+    double sum = 0;
+    for (const char *line = text; line != NULL && *line != '\0';) {
+        const char *next = strchr(line, '\n');
+        if (strncmp(line, metric, mlen) == 0 &&
+            (line[mlen] == '{' || line[mlen] == ' ')) {
+            const char *v = line[mlen] == '{' ? strchr(line, '}') : line + mlen;
+            if (v != NULL && (next == NULL || v < next))
+                sum += strtod(v + 1, NULL);
+        }
+        line = next != NULL ? next + 1 : NULL;
+    }
+    return sum;
+}
+
+double benchproc_metric_sum(const char *metrics, const char *metric)
+{
+    static struct benchproc_body body;
+    char url[128];
+    snprintf(url, sizeof(url), "http://%s/metrics", metrics);
+    CURL *h = curl_easy_init();
+    if (h == NULL)
+        return -1;
+    body.len = 0;
+    body.data[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, benchproc_keep);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    long code = 0;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(h);
+    return code == 200 ? benchproc_sum_lines(body.data, metric) : -1;
+}
+
+enum zl_err benchproc_wait_metric_still(const char *metrics, const char *metric,
+                                        int64_t quiet_ns, int64_t timeout_ns)
+{
+    int64_t deadline = clock_mono_ns() + timeout_ns;
+    double last = benchproc_metric_sum(metrics, metric);
+    int64_t since = clock_mono_ns();
+    while (clock_mono_ns() < deadline) {
+        benchproc_sleep_ms(100);
+        double now = benchproc_metric_sum(metrics, metric);
+        if (now < 0)
+            return ZL_ERR_IO;
+        if (now != last) {
+            last = now;
+            since = clock_mono_ns();
+        } else if (clock_mono_ns() - since >= quiet_ns) {
+            return ZL_OK;
+        }
+    }
+    return ZL_ERR_TIMEOUT;
+}
+
 long benchproc_cpu_ticks(const struct benchproc *p)
 {
     char path[64];

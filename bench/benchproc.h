@@ -57,6 +57,15 @@ long benchproc_cpu_ticks(const struct benchproc *p);
 enum zl_err benchproc_wait_idle(struct benchproc *p, long max_ticks_per_s,
                                 int64_t timeout_ns);
 
+/* The sum of every sample of metric (a counter's series) on
+ * http://<metrics>/metrics; -1 when it cannot be read. */
+double benchproc_metric_sum(const char *metrics, const char *metric);
+
+/* Waits until the sum of metric on http://<metrics>/metrics has not moved
+ * for quiet_ns (the process has stopped sending requests), or timeout. */
+enum zl_err benchproc_wait_metric_still(const char *metrics, const char *metric,
+                                        int64_t quiet_ns, int64_t timeout_ns);
+
 /* True while the process runs. */
 bool benchproc_alive(struct benchproc *p);
 

@@ -56,6 +56,7 @@ struct sc_result {
     double failover_ms[SC_FAILOVERS]; /* t1 - ts */
     double builtin_ms[SC_FAILOVERS];  /* tb - ts */
     int failovers;
+    double quiet_s; /* start to no API request for 2 s (backlog drained) */
     double ir_per_event;
     double idle_ir_per_s;
     int max_zenlead_ep;
@@ -68,6 +69,7 @@ struct sc {
     struct bk_watch *all_watch;
     struct sc_result r;
     pid_t pid;          /* names the namespaces of this run */
+    char metrics[32];   /* the running controller's --metrics-bind-address */
     int64_t t_start;    /* for the progress lines */
     atomic_int next;    /* next service to create */
     atomic_int errors;  /* failed creations */
@@ -256,7 +258,7 @@ static enum zl_err sc_spawn(struct sc *s, struct benchproc *p, const char *log,
 {
     const char *argv[BENCHPROC_MAX_ARGS];
     char cg_out[512];
-    char metrics[32];
+    char *metrics = s->metrics;
     char health[32];
     int n = 0;
     if (benchproc_free_address(metrics) != ZL_OK ||
@@ -365,6 +367,19 @@ static enum zl_err sc_converge(struct sc *s, struct benchproc *p)
            "%ld KiB (anonymous %ld, file %ld)\n",
            sc_since(s->t_start), s->r.ready_s, s->r.converge_s,
            s->r.sync_rss_kib, s->r.sync_anon_kib, s->r.sync_file_kib);
+    /* Writes still queued behind the client's rate limiter (Events)
+     * would delay the failover write: wait until the controller sends
+     * nothing for 2 s. */
+    rc = benchproc_wait_metric_still(s->metrics, "zen_lead_api_requests_total",
+                                     2 * CLOCK_NS_PER_S, 600 * CLOCK_NS_PER_S);
+    if (rc == ZL_OK) {
+        s->r.quiet_s = sc_since(p->started_ns) - 2.0;
+        printf("[%5.0f s] no API request for 2 s since %.2f s after start\n",
+               sc_since(s->t_start), s->r.quiet_s);
+    } else {
+        fprintf(stderr, "scale: no quiet /metrics (%s); going on\n",
+                zl_err_str(rc));
+    }
     return ZL_OK;
 }
 
@@ -567,15 +582,15 @@ static void sc_write_json(const struct sc *s, bool met)
             "{\"bench\":\"scale\",\"date\":\"%s\",\"quick\":%s,"
             "\"services\":%d,\"pods\":%d,\"namespaces\":%d,"
             "\"create_s\":%.2f,\"create_requests_per_s\":%.0f,"
-            "\"ready_s\":%.3f,\"converge_s\":%.3f,"
+            "\"ready_s\":%.3f,\"converge_s\":%.3f,\"api_quiet_s\":%.3f,"
             "\"idle_rss_kib\":%ld,\"idle_anon_kib\":%ld,"
             "\"sync_rss_kib\":%ld,\"sync_anon_kib\":%ld,"
             "\"sync_file_kib\":%ld,",
             date, s->o.quick ? "true" : "false", s->o.services,
             s->o.services * s->o.pods_per_service, s->o.namespaces, r->create_s,
-            r->create_rps, r->ready_s, r->converge_s, r->idle_rss_kib,
-            r->idle_anon_kib, r->sync_rss_kib, r->sync_anon_kib,
-            r->sync_file_kib);
+            r->create_rps, r->ready_s, r->converge_s, r->quiet_s,
+            r->idle_rss_kib, r->idle_anon_kib, r->sync_rss_kib,
+            r->sync_anon_kib, r->sync_file_kib);
     fprintf(f, "\"failover_t1_ts_ms\":[");
     for (int i = 0; i < r->failovers; i++)
         fprintf(f, "%s%.3f", i ? "," : "", r->failover_ms[i]);
