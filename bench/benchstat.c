@@ -16,7 +16,7 @@ double benchstat_percentile(const double *sorted, size_t n, double q)
 {
     if (n == 0)
         return 0;
-    double rank = ceil(q / 100.0 * (double)n);
+    double rank = ceil(q * (double)n / 100.0); /* exact for whole q */
     size_t i = rank < 1 ? 0 : (size_t)rank - 1;
     return sorted[i < n ? i : n - 1];
 }
