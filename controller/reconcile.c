@@ -224,9 +224,13 @@ static void log_write_error(const struct run *r, const char *what,
                             const char *name, enum zl_err rc,
                             const struct kube_response *resp)
 {
-    log_warn("%s %s/%s failed: %s (HTTP %ld %s: %s)", what, r->ns, name,
-             zl_err_str(rc), resp->http_code, resp->status.reason,
-             resp->status.message);
+    /* A conflict or AlreadyExists means the cache was behind the API
+     * server: expected now and then, retried at once with backoff. */
+    enum log_level level =
+        rc == ZL_ERR_CONFLICT || rc == ZL_ERR_EXISTS ? LOG_DEBUG : LOG_WARN;
+    log_printf(level, "%s %s/%s failed: %s (HTTP %ld %s: %s)", what, r->ns,
+               name, zl_err_str(rc), resp->http_code, resp->status.reason,
+               resp->status.message);
 }
 
 static enum zl_err delete_object(const struct run *r,
@@ -838,6 +842,7 @@ static enum zl_err manage(struct run *r, struct reconcile_result *out)
     if (check_names(r) != ZL_OK) {
         r->leader_name = NULL; /* keep nothing: remove what we made */
         r->family_count = 0;
+        stop_managing(r, false); /* not managed: its series go */
         return cleanup(r);
     }
     if (r->leader_svc != NULL && r->leader_svc->owner.uid != NULL &&
@@ -848,13 +853,16 @@ static enum zl_err manage(struct run *r, struct reconcile_result *out)
         return rc == ZL_OK ? ZL_ERR_CONFLICT : rc;
     }
     enum zl_err rc = decide(r);
-    if (rc == ZL_OK)
-        rc = write_all(r);
+    if (rc != ZL_OK)
+        return rc;
+    /* Set before writing: a failed write retries with backoff, but the
+     * timed rule still fires on time (never waits for an error backoff). */
+    out->requeue_after_ns =
+        reconcile_requeue_ns(r->dec.next_check_ms, r->now_ms);
+    rc = write_all(r);
     if (rc != ZL_OK)
         return rc;
     report(r);
-    out->requeue_after_ns =
-        reconcile_requeue_ns(r->dec.next_check_ms, r->now_ms);
     return ZL_OK;
 }
 

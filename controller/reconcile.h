@@ -57,7 +57,9 @@ struct reconcile_result {
 
 /* Reconciles key. ZL_OK (with maybe a timed requeue); ZL_ERR_CANCELLED
  * when writing is no longer allowed; any other error means "retry with
- * backoff" (the caller counts it). */
+ * backoff" (the caller counts it). out->requeue_after_ns is set on errors
+ * too once the rules have decided: the caller schedules both, so a timed
+ * rule never waits for an error backoff. */
 enum zl_err reconcile_key(const struct reconcile_deps *d, const char *key,
                           struct reconcile_result *out);
 

@@ -187,11 +187,15 @@ static void process(struct runtime *rt, const char *key)
                              res.requeue_after_ns >= 0 ? "requeue" : "success",
                              NULL, secs);
     } else if (rc != ZL_ERR_CANCELLED) {
-        log_warn("reconcile %s failed: %s; retrying with backoff", key,
-                 zl_err_str(rc));
+        log_printf(rc == ZL_ERR_CONFLICT || rc == ZL_ERR_EXISTS ? LOG_DEBUG
+                                                                : LOG_WARN,
+                   "reconcile %s failed: %s; retrying with backoff", key,
+                   zl_err_str(rc));
         telemetry_reconciled(rt->tel, "error", reconcile_error_type(rc), secs);
         telemetry_workqueue_retry(rt->tel);
         workqueue_add_rate_limited(rt->queue, key);
+        if (res.requeue_after_ns >= 0) /* the earlier instant wins */
+            workqueue_add_after(rt->queue, key, res.requeue_after_ns);
     }
 }
 
