@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration e2e cluster-up cluster-down smoke test clean
+	integration e2e cluster-up cluster-down smoke bench bench-quick test clean
 
 all: build
 
@@ -60,7 +60,19 @@ integration: build
 e2e: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/controller/run
 
-test: unit sanitize valgrind check smoke integration e2e
+# Benchmarks against the test cluster (bench/run): full runs measure a
+# Release build and write bench/results/; the quick mode asserts no
+# targets and is part of test.
+bench: deps
+	@cmake -S . -B $(BUILD)-release -DZL_WERROR=ON \
+		-DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD)-release -j$(JOBS)
+	@bench/run $(BUILD)-release
+
+bench-quick: build
+	@bench/run --quick $(BUILD)
+
+test: unit sanitize valgrind check smoke integration e2e bench-quick
 	@$(MAKE) --no-print-directory fuzz
 	@echo "make test: all passed"
 
