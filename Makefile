@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration e2e cluster-up cluster-down smoke bench bench-quick test clean
+	integration e2e demo cluster-up cluster-down smoke bench bench-quick test clean
 
 all: build
 
@@ -59,6 +59,9 @@ integration: build
 
 e2e: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/controller/run
+
+demo: build
+	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/demo
 
 # Benchmarks against the test cluster (bench/run): full runs measure a
 # Release build and write bench/results/; the quick mode asserts no
