@@ -23,7 +23,8 @@ double benchstat_percentile(const double *sorted, size_t n, double q)
 
 void benchstat_summarise(double *samples, size_t n, struct benchstat *out)
 {
-    qsort(samples, n, sizeof(*samples), benchstat_cmp);
+    if (n > 0) /* qsort's array may not be NULL, even when empty */
+        qsort(samples, n, sizeof(*samples), benchstat_cmp);
     out->n = n;
     out->p50 = benchstat_percentile(samples, n, 50);
     out->p90 = benchstat_percentile(samples, n, 90);
