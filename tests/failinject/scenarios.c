@@ -853,7 +853,8 @@ static int client_setup(void **ctx)
     if (cfg == NULL ||
         kubeconfig_load_mem(yaml, strlen(yaml), NULL, NULL, cfg, &kerr) !=
             ZL_OK ||
-        client_multi_new(&m) != ZL_OK) { /* curl's global state, once */
+        client_multi_new(&m) !=
+            ZL_OK) { /* the HTTP library's global state, once */
         free(cfg);
         return 1;
     }
