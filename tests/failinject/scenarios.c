@@ -850,11 +850,11 @@ static int client_setup(void **ctx)
     struct kube_config *cfg = calloc(1, sizeof(*cfg));
     struct kubeconfig_error kerr;
     struct client_multi *m = NULL;
+    /* A first multi sets up the HTTP library's global state, once. */
     if (cfg == NULL ||
         kubeconfig_load_mem(yaml, strlen(yaml), NULL, NULL, cfg, &kerr) !=
             ZL_OK ||
-        client_multi_new(&m) !=
-            ZL_OK) { /* the HTTP library's global state, once */
+        client_multi_new(&m) != ZL_OK) {
         free(cfg);
         return 1;
     }
