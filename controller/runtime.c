@@ -43,6 +43,7 @@ struct runtime {
     bool cfg_loaded;
     struct client *client;
     struct client *lease_client;
+    struct client *events_client; /* own limiter: Events never delay writes */
     struct telemetry *tel;
     struct events_recorder *events;
     struct workqueue *queue;
@@ -400,6 +401,10 @@ static enum zl_err load_config(struct runtime *rt)
     return ZL_OK;
 }
 
+/* The Events get a client of their own, with its own --qps/--burst budget
+ * (as client-go's event broadcaster rate-limits Events apart from the
+ * controller's writes): a burst of Events after convergence must never make
+ * a failover's slice write wait for a limiter token. */
 static enum zl_err make_clients(struct runtime *rt, const char *version)
 {
     struct client_options co = {
@@ -411,11 +416,14 @@ static enum zl_err make_clients(struct runtime *rt, const char *version)
     };
     (void)version;
     enum zl_err rc = client_new(&rt->cfg, &co, &rt->client);
+    co.user_agent = RUNTIME_COMPONENT "/events";
+    if (rc == ZL_OK)
+        rc = client_new(&rt->cfg, &co, &rt->events_client);
     struct events_options eo = {
         .source = {RUNTIME_COMPONENT, NULL, rt->identity},
     };
     if (rc == ZL_OK)
-        rc = events_recorder_new(rt->client, &eo, &rt->events);
+        rc = events_recorder_new(rt->events_client, &eo, &rt->events);
     return rc;
 }
 
@@ -555,6 +563,7 @@ void runtime_free(struct runtime *rt)
     keymap_free(rt->warned);
     keymap_free(rt->managed);
     client_free(rt->client);
+    client_free(rt->events_client);
     client_free(rt->lease_client);
     if (rt->cfg_loaded)
         kubeconfig_cleanup(&rt->cfg);
