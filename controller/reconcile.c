@@ -21,6 +21,7 @@
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
 #include "zenlead/render.h"
+#include "zenlead/selector.h"
 
 #define MAX_UID 128
 
@@ -472,12 +473,28 @@ static void load_current(struct run *r)
     }
 }
 
+/* The pods leader_choose looks at: those the selector matches and the one
+ * the cluster's objects name (to tell why it no longer qualifies). The
+ * others cannot change its decision, and it needs no order. */
+static bool pod_relevant(void *ctx, const void *view)
+{
+    const struct run *r = ctx;
+    const struct views_pod *pod = view;
+    if (selector_matches_pod(r->src, pod))
+        return true;
+    if (r->cur.uid != NULL && r->cur.uid[0] != '\0')
+        return pod->meta.uid != NULL && strcmp(pod->meta.uid, r->cur.uid) == 0;
+    return r->cur.name != NULL && pod->meta.name != NULL &&
+           strcmp(pod->meta.name, r->cur.name) == 0;
+}
+
 static enum zl_err decide(struct run *r)
 {
-    enum zl_err rc = store_list(r->d->pods, r->ns, &r->pods, &r->pod_count);
+    load_current(r);
+    enum zl_err rc = store_select(r->d->pods, r->ns, pod_relevant, r, &r->pods,
+                                  &r->pod_count);
     if (rc != ZL_OK)
         return rc;
-    load_current(r);
     struct leader_input in = {
         .service = r->src,
         .settings = &r->ann.settings,

@@ -85,8 +85,9 @@ static void on_pod(void *ctx, enum store_change change, const void *old_view,
         return;
     const void **items = NULL;
     size_t n = 0;
-    if (store_list(service_store(sc), any->meta.namespace_name, &items, &n) !=
-        ZL_OK)
+    /* No order needed: every matching Service is queued. */
+    if (store_select(service_store(sc), any->meta.namespace_name, NULL, NULL,
+                     &items, &n) != ZL_OK)
         return;
     mapping_pod(old_pod, new_pod, (const struct views_service *const *)items, n,
                 enqueue, sc->rt);
@@ -101,8 +102,8 @@ static void on_service(void *ctx, enum store_change change,
     (void)change;
     const void **items = NULL;
     size_t n = 0;
-    if (store_list(service_store(sc), svc->meta.namespace_name, &items, &n) !=
-        ZL_OK)
+    if (store_select(service_store(sc), svc->meta.namespace_name, NULL, NULL,
+                     &items, &n) != ZL_OK)
         return;
     mapping_service(svc, (const struct views_service *const *)items, n, enqueue,
                     sc->rt);
