@@ -331,16 +331,34 @@ static bool slice_kept(const struct run *r,
     return false;
 }
 
+/* Store filters of cleanup: only what it deletes is taken from the store
+ * (every reconcile runs it, most find nothing). */
+static bool slice_stale(void *ctx, const void *view)
+{
+    const struct run *r = ctx;
+    return slice_ours(view, r->name, NULL, NULL) && !slice_kept(r, view);
+}
+
+static bool service_stale(void *ctx, const void *view)
+{
+    const struct run *r = ctx;
+    const struct views_service *svc = view;
+    return service_ours(svc, r->name,
+                        r->src != NULL ? r->src->meta.uid : NULL) &&
+           (r->leader_name == NULL ||
+            strcmp(svc->meta.name, r->leader_name) != 0);
+}
+
 static enum zl_err cleanup_slices(struct run *r)
 {
     const void **items = NULL;
     size_t n = 0;
-    enum zl_err rc = store_list(r->d->slices, r->ns, &items, &n);
+    enum zl_err rc =
+        store_select(r->d->slices, r->ns, slice_stale, r, &items, &n);
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_endpointslice *eps = items[i];
-        if (slice_ours(eps, r->name, NULL, NULL) && !slice_kept(r, eps))
-            rc = delete_object(r, &CLIENT_ENDPOINTSLICES, eps->meta.name,
-                               eps->meta.uid);
+        rc = delete_object(r, &CLIENT_ENDPOINTSLICES, eps->meta.name,
+                           eps->meta.uid);
     }
     store_release_list(r->d->slices, items, n);
     return rc;
@@ -354,14 +372,9 @@ static enum zl_err cleanup(struct run *r)
     size_t n = 0;
     enum zl_err rc = cleanup_slices(r);
     if (rc == ZL_OK)
-        rc = store_list(r->d->services, r->ns, &items, &n);
+        rc = store_select(r->d->services, r->ns, service_stale, r, &items, &n);
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_service *svc = items[i];
-        if (!service_ours(svc, r->name,
-                          r->src != NULL ? r->src->meta.uid : NULL) ||
-            (r->leader_name != NULL &&
-             strcmp(svc->meta.name, r->leader_name) == 0))
-            continue;
         rc = delete_object(r, &CLIENT_SERVICES, svc->meta.name, svc->meta.uid);
         if (rc == ZL_OK && r->src != NULL)
             event_on(r, r->name, r->src->meta.uid, EVENTS_NORMAL,
