@@ -21,6 +21,7 @@
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
 #include "zenlead/render.h"
+#include "zenlead/selector.h"
 
 #define MAX_UID 128
 
@@ -330,16 +331,34 @@ static bool slice_kept(const struct run *r,
     return false;
 }
 
+/* Store filters of cleanup: only what it deletes is taken from the store
+ * (every reconcile runs it, most find nothing). */
+static bool slice_stale(void *ctx, const void *view)
+{
+    const struct run *r = ctx;
+    return slice_ours(view, r->name, NULL, NULL) && !slice_kept(r, view);
+}
+
+static bool service_stale(void *ctx, const void *view)
+{
+    const struct run *r = ctx;
+    const struct views_service *svc = view;
+    return service_ours(svc, r->name,
+                        r->src != NULL ? r->src->meta.uid : NULL) &&
+           (r->leader_name == NULL ||
+            strcmp(svc->meta.name, r->leader_name) != 0);
+}
+
 static enum zl_err cleanup_slices(struct run *r)
 {
     const void **items = NULL;
     size_t n = 0;
-    enum zl_err rc = store_list(r->d->slices, r->ns, &items, &n);
+    enum zl_err rc =
+        store_select(r->d->slices, r->ns, slice_stale, r, &items, &n);
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_endpointslice *eps = items[i];
-        if (slice_ours(eps, r->name, NULL, NULL) && !slice_kept(r, eps))
-            rc = delete_object(r, &CLIENT_ENDPOINTSLICES, eps->meta.name,
-                               eps->meta.uid);
+        rc = delete_object(r, &CLIENT_ENDPOINTSLICES, eps->meta.name,
+                           eps->meta.uid);
     }
     store_release_list(r->d->slices, items, n);
     return rc;
@@ -353,14 +372,9 @@ static enum zl_err cleanup(struct run *r)
     size_t n = 0;
     enum zl_err rc = cleanup_slices(r);
     if (rc == ZL_OK)
-        rc = store_list(r->d->services, r->ns, &items, &n);
+        rc = store_select(r->d->services, r->ns, service_stale, r, &items, &n);
     for (size_t i = 0; rc == ZL_OK && i < n; i++) {
         const struct views_service *svc = items[i];
-        if (!service_ours(svc, r->name,
-                          r->src != NULL ? r->src->meta.uid : NULL) ||
-            (r->leader_name != NULL &&
-             strcmp(svc->meta.name, r->leader_name) == 0))
-            continue;
         rc = delete_object(r, &CLIENT_SERVICES, svc->meta.name, svc->meta.uid);
         if (rc == ZL_OK && r->src != NULL)
             event_on(r, r->name, r->src->meta.uid, EVENTS_NORMAL,
@@ -472,12 +486,28 @@ static void load_current(struct run *r)
     }
 }
 
+/* The pods leader_choose looks at: those the selector matches and the one
+ * the cluster's objects name (to tell why it no longer qualifies). The
+ * others cannot change its decision, and it needs no order. */
+static bool pod_relevant(void *ctx, const void *view)
+{
+    const struct run *r = ctx;
+    const struct views_pod *pod = view;
+    if (selector_matches_pod(r->src, pod))
+        return true;
+    if (r->cur.uid != NULL && r->cur.uid[0] != '\0')
+        return pod->meta.uid != NULL && strcmp(pod->meta.uid, r->cur.uid) == 0;
+    return r->cur.name != NULL && pod->meta.name != NULL &&
+           strcmp(pod->meta.name, r->cur.name) == 0;
+}
+
 static enum zl_err decide(struct run *r)
 {
-    enum zl_err rc = store_list(r->d->pods, r->ns, &r->pods, &r->pod_count);
+    load_current(r);
+    enum zl_err rc = store_select(r->d->pods, r->ns, pod_relevant, r, &r->pods,
+                                  &r->pod_count);
     if (rc != ZL_OK)
         return rc;
-    load_current(r);
     struct leader_input in = {
         .service = r->src,
         .settings = &r->ann.settings,

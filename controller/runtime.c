@@ -43,6 +43,7 @@ struct runtime {
     bool cfg_loaded;
     struct client *client;
     struct client *lease_client;
+    struct client *events_client; /* own limiter: Events never delay writes */
     struct telemetry *tel;
     struct events_recorder *events;
     struct workqueue *queue;
@@ -84,8 +85,9 @@ static void on_pod(void *ctx, enum store_change change, const void *old_view,
         return;
     const void **items = NULL;
     size_t n = 0;
-    if (store_list(service_store(sc), any->meta.namespace_name, &items, &n) !=
-        ZL_OK)
+    /* No order needed: every matching Service is queued. */
+    if (store_select(service_store(sc), any->meta.namespace_name, NULL, NULL,
+                     &items, &n) != ZL_OK)
         return;
     mapping_pod(old_pod, new_pod, (const struct views_service *const *)items, n,
                 enqueue, sc->rt);
@@ -100,8 +102,8 @@ static void on_service(void *ctx, enum store_change change,
     (void)change;
     const void **items = NULL;
     size_t n = 0;
-    if (store_list(service_store(sc), svc->meta.namespace_name, &items, &n) !=
-        ZL_OK)
+    if (store_select(service_store(sc), svc->meta.namespace_name, NULL, NULL,
+                     &items, &n) != ZL_OK)
         return;
     mapping_service(svc, (const struct views_service *const *)items, n, enqueue,
                     sc->rt);
@@ -400,6 +402,10 @@ static enum zl_err load_config(struct runtime *rt)
     return ZL_OK;
 }
 
+/* The Events get a client of their own, with its own --qps/--burst budget
+ * (as client-go's event broadcaster rate-limits Events apart from the
+ * controller's writes): a burst of Events after convergence must never make
+ * a failover's slice write wait for a limiter token. */
 static enum zl_err make_clients(struct runtime *rt, const char *version)
 {
     struct client_options co = {
@@ -411,11 +417,14 @@ static enum zl_err make_clients(struct runtime *rt, const char *version)
     };
     (void)version;
     enum zl_err rc = client_new(&rt->cfg, &co, &rt->client);
+    co.user_agent = RUNTIME_COMPONENT "/events";
+    if (rc == ZL_OK)
+        rc = client_new(&rt->cfg, &co, &rt->events_client);
     struct events_options eo = {
         .source = {RUNTIME_COMPONENT, NULL, rt->identity},
     };
     if (rc == ZL_OK)
-        rc = events_recorder_new(rt->client, &eo, &rt->events);
+        rc = events_recorder_new(rt->events_client, &eo, &rt->events);
     return rc;
 }
 
@@ -555,6 +564,7 @@ void runtime_free(struct runtime *rt)
     keymap_free(rt->warned);
     keymap_free(rt->managed);
     client_free(rt->client);
+    client_free(rt->events_client);
     client_free(rt->lease_client);
     if (rt->cfg_loaded)
         kubeconfig_cleanup(&rt->cfg);

@@ -469,6 +469,57 @@ out:
     return err;
 }
 
+static size_t select_into(const struct store *s, const struct store_ns *n,
+                          bool all, bool (*keep)(void *, const void *),
+                          void *ctx, const void **out)
+{
+    size_t k = 0;
+    if (all) {
+        for (size_t i = 0; i < s->t.bucket_count; i++)
+            for (const struct store_entry *e = s->t.buckets[i]; e != NULL;
+                 e = e->next)
+                if (keep == NULL || keep(ctx, e->view))
+                    out[k++] = e->view;
+    } else if (n != NULL) {
+        for (size_t i = 0; i < n->count; i++)
+            if (keep == NULL || keep(ctx, n->items[i]->view))
+                out[k++] = n->items[i]->view;
+    }
+    for (size_t i = 0; i < k; i++)
+        views_retain(out[i]);
+    return k;
+}
+
+enum zl_err store_select(struct store *s, const char *ns,
+                         bool (*keep)(void *ctx, const void *view), void *ctx,
+                         const void ***items, size_t *count)
+{
+    const void **views = NULL;
+    enum zl_err err = ZL_OK;
+    size_t k = 0;
+    *items = NULL;
+    *count = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    const struct store_ns *n =
+        ns != NULL ? *ns_link(&s->t, ns, hash_ns(ns)) : NULL;
+    size_t want = ns == NULL ? s->t.count : n != NULL ? n->count : 0;
+    if (want > 0) {
+        views = malloc(want * sizeof(*views));
+        if (views != NULL)
+            k = select_into(s, n, ns == NULL, keep, ctx, views);
+        else
+            err = ZL_ERR_NOMEM;
+    }
+    pthread_rwlock_unlock(&s->lock);
+    if (k > 0) {
+        *items = views;
+        *count = k;
+        views = NULL;
+    }
+    free(views);
+    return err;
+}
+
 void store_release(struct store *s, const void *view)
 {
     (void)s; /* any view releases itself */

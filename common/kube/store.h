@@ -44,6 +44,15 @@ const void *store_get(struct store *s, const char *ns, const char *name);
 enum zl_err store_list(struct store *s, const char *ns, const void ***items,
                        size_t *count);
 
+/* Like store_list but in no particular order and only the views for which
+ * keep(ctx, view) is true (keep NULL: all): for hot paths that need
+ * neither the order nor the rest. keep runs under the store's read lock,
+ * so it must be quick and must not call into this store. Costs O(k) for
+ * the k objects of the namespace. */
+enum zl_err store_select(struct store *s, const char *ns,
+                         bool (*keep)(void *ctx, const void *view), void *ctx,
+                         const void ***items, size_t *count);
+
 /* Drop a reference from store_get / store_delete / store_put (NULL is a
  * no-op), or every reference and the array from store_list. No lock is
  * taken: the views outlive the store's own references. */

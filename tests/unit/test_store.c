@@ -570,3 +570,81 @@ Test(store, a_cached_pod_costs_at_most_one_kib)
                  before);
     free(json);
 }
+
+static bool name_starts_with_k(void *ctx, const void *view)
+{
+    const struct views_pod *p = view;
+    (*(int *)ctx)++;
+    return p->meta.name[0] == 'k';
+}
+
+/* "name" of each selected view, sorted, joined by spaces. */
+static void select_text(struct store *s, const char *ns, bool filtered,
+                        char *out, size_t size, int *calls)
+{
+    const void **items;
+    size_t count;
+    cr_assert_eq(store_select(s, ns, filtered ? name_starts_with_k : NULL,
+                              calls, &items, &count),
+                 ZL_OK);
+    const char *names[16];
+    cr_assert_leq(count, 16);
+    for (size_t i = 0; i < count; i++)
+        names[i] = ((const struct views_pod *)items[i])->meta.name;
+    for (size_t i = 1; i < count; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < count; i++)
+        n +=
+            (size_t)snprintf(out + n, size - n, "%s%s", i ? " " : "", names[i]);
+    if (count == 0)
+        cr_expect_null(items);
+    store_release_list(s, items, count);
+}
+
+struct select_case {
+    const char *ns;
+    bool filtered;
+    const char *want;
+    int want_calls; /* keep is asked once per object of the namespace */
+};
+
+static const struct select_case select_cases[] = {
+    {"a", false, "j k1 k2", 0},
+    {"a", true, "k1 k2", 3},
+    {"b", true, "k3", 2},
+    {"c", true, "", 0},
+    {NULL, false, "j k1 k2 k3 m", 0},
+    {NULL, true, "k1 k2 k3", 5},
+};
+
+static void check_select(const struct select_case *tc)
+{
+    struct store *s = new_pod_store();
+    cr_assert_eq(store_put(s, pod("a", "k2", "1"), NULL), ZL_OK);
+    cr_assert_eq(store_put(s, pod("a", "j", "1"), NULL), ZL_OK);
+    cr_assert_eq(store_put(s, pod("a", "k1", "1"), NULL), ZL_OK);
+    cr_assert_eq(store_put(s, pod("b", "m", "1"), NULL), ZL_OK);
+    cr_assert_eq(store_put(s, pod("b", "k3", "1"), NULL), ZL_OK);
+    char text[256];
+    int calls = 0;
+    select_text(s, tc->ns, tc->filtered, text, sizeof(text), &calls);
+    cr_expect_str_eq(text, tc->want, "ns %s", tc->ns ? tc->ns : "(all)");
+    cr_expect_eq(calls, tc->want_calls);
+    /* The views stay the store's too: a later get still finds them. */
+    const struct views_pod *p = store_get_pod(s, "a", "k1");
+    cr_expect_not_null(p);
+    store_release(s, p);
+    store_free(s);
+}
+
+Test(store, select_filters_one_namespace)
+{
+    for (size_t i = 0; i < sizeof(select_cases) / sizeof(*select_cases); i++)
+        check_select(&select_cases[i]);
+}
