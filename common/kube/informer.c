@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "kube/listpage.h"
 #include "kube/watch.h"
 
 #define INFORMER_RV_MAX 64
@@ -338,60 +339,68 @@ static enum zl_err informer_add_item(struct informer *inf, void *view)
     return ZL_OK;
 }
 
-static const char *informer_meta_str(struct json_object *list, const char *key)
+static const char *informer_meta_str(struct json_object *meta, const char *key)
 {
-    struct json_object *meta = NULL;
     struct json_object *v = NULL;
-    if (!json_object_object_get_ex(list, "metadata", &meta) ||
-        !json_object_object_get_ex(meta, key, &v) ||
+    if (!json_object_object_get_ex(meta, key, &v) ||
         !json_object_is_type(v, json_type_string))
         return NULL;
     return json_object_get_string(v);
 }
 
-/* Parses one list page into views; keeps the continue token and RV. */
+/* One listed object: parsed on its own, so only its json-c tree is alive
+ * (listpage.h says why). */
+static enum zl_err informer_take_item(void *ctx, const char *text, size_t len)
+{
+    struct informer *inf = ctx;
+    struct json_object *obj = NULL;
+    void *view = NULL;
+    enum zl_err err = json_parse_object(text, len, &obj);
+    if (err != ZL_OK)
+        return err;
+    enum zl_err perr = views_from_json(inf->kind, obj, &view);
+    json_object_put(obj);
+    if (perr == ZL_OK) {
+        err = informer_add_item(inf, view);
+        if (err != ZL_OK)
+            views_release(view);
+    } else if (perr == ZL_ERR_NOMEM) {
+        err = perr;
+    } else {
+        log_warn("informer %s: skipping a listed object: %s", inf->res->plural,
+                 zl_err_str(perr));
+    }
+    return err;
+}
+
+/* Parses one list page into views; keeps the continue token and RV. A page
+ * that fails to parse drops the views already taken from it with the rest
+ * (the caller's informer_drop_items). */
 static enum zl_err informer_take_page(struct informer *inf)
 {
-    struct json_object *list = NULL;
-    struct json_object *items = NULL;
-    enum zl_err err = json_parse_object(inf->body.data, inf->body.len, &list);
+    struct json_object *meta = NULL;
+    enum zl_err err = listpage_walk(inf->body.data, inf->body.len,
+                                    informer_take_item, inf, &meta);
+    /* The page's text is not needed any more: give its memory back. */
+    buf_cleanup(&inf->body);
     if (err != ZL_OK)
         return err;
     err = ZL_ERR_PARSE;
-    if (!json_object_object_get_ex(list, "items", &items) ||
-        !json_object_is_type(items, json_type_array))
-        goto out;
-    const char *rv = informer_meta_str(list, "resourceVersion");
+    const char *rv = informer_meta_str(meta, "resourceVersion");
     if (rv == NULL || strlen(rv) >= INFORMER_RV_MAX)
         goto out;
     memcpy(inf->list_rv, rv, strlen(rv) + 1);
     err = ZL_OK;
-    for (size_t i = 0; i < json_object_array_length(items) && err == ZL_OK;
-         i++) {
-        void *view = NULL;
-        enum zl_err perr = views_from_json(
-            inf->kind, json_object_array_get_idx(items, i), &view);
-        if (perr == ZL_OK) {
-            err = informer_add_item(inf, view);
-            if (err != ZL_OK)
-                views_release(view);
-        } else if (perr == ZL_ERR_NOMEM) {
-            err = perr;
-        } else {
-            log_warn("informer %s: skipping a listed object: %s",
-                     inf->res->plural, zl_err_str(perr));
-        }
-    }
     free(inf->continue_token);
     inf->continue_token = NULL;
-    const char *cont = informer_meta_str(list, "continue");
-    if (err == ZL_OK && cont != NULL && cont[0] != '\0') {
+    const char *cont = informer_meta_str(meta, "continue");
+    if (cont != NULL && cont[0] != '\0') {
         inf->continue_token = strdup(cont);
         if (inf->continue_token == NULL)
             err = ZL_ERR_NOMEM;
     }
 out:
-    json_object_put(list);
+    json_object_put(meta);
     return err;
 }
 
