@@ -29,4 +29,9 @@ struct json_object;
 enum zl_err json_parse_object(const char *text, size_t text_len,
                               struct json_object **out);
 
+/* Checks that text[0..text_len) is exactly one JSON value of any type
+ * under the same rules and limits as json_parse_object, and builds nothing
+ * the caller keeps. ZL_OK, ZL_ERR_PARSE, ZL_ERR_LIMIT, ZL_ERR_NOMEM. */
+enum zl_err json_check_value(const char *text, size_t text_len);
+
 #endif

@@ -4,6 +4,7 @@
  * of each item and of the metadata is then parsed strictly by json-c. */
 #include "kube/listpage.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <string.h>
@@ -36,6 +37,22 @@ static bool lp_eat(struct lp_scan *s, char c)
     return true;
 }
 
+/* Skips the escape whose backslash is at s->p, leaving s->p on its last
+ * character: one of "\\/bfnrt, or u and four hex digits (RFC 8259). */
+static bool lp_escape(struct lp_scan *s)
+{
+    if (++s->p == s->end || strchr("\"\\/bfnrtu", *s->p) == NULL ||
+        *s->p == '\0')
+        return false;
+    if (*s->p != 'u')
+        return true;
+    for (int i = 0; i < 4; i++) {
+        if (++s->p == s->end || !isxdigit((unsigned char)*s->p))
+            return false;
+    }
+    return true;
+}
+
 /* Skips a string whose opening quote is at s->p. */
 static enum zl_err lp_string(struct lp_scan *s)
 {
@@ -45,10 +62,8 @@ static enum zl_err lp_string(struct lp_scan *s)
             s->p++;
             return ZL_OK;
         }
-        if (c < 0x20)
+        if (c < 0x20 || (c == '\\' && !lp_escape(s)))
             return ZL_ERR_PARSE;
-        if (c == '\\' && ++s->p == s->end)
-            break;
     }
     return ZL_ERR_PARSE;
 }
@@ -141,11 +156,16 @@ static enum zl_err lp_member(struct lp_scan *s, listpage_item_fn on_item,
     lp_ws(s);
     const char *start = s->p;
     enum zl_err err = lp_value(s);
-    if (err != ZL_OK || klen != 8 || memcmp(key, "metadata", 8) != 0)
+    size_t vlen = (size_t)(s->p - start);
+    if (err != ZL_OK)
         return err;
+    /* Other members (kind, apiVersion) are small: checked whole, so the
+     * walk accepts exactly what one parse of the page would. */
+    if (klen != 8 || memcmp(key, "metadata", 8) != 0)
+        return json_check_value(start, vlen);
     if (*meta != NULL)
         return ZL_ERR_PARSE;
-    return json_parse_object(start, (size_t)(s->p - start), meta);
+    return json_parse_object(start, vlen, meta);
 }
 
 enum zl_err listpage_walk(const char *text, size_t len,

@@ -49,6 +49,19 @@ Test(json, parses_one_strict_object)
     }
 }
 
+Test(json, check_value_takes_any_type_under_the_same_rules)
+{
+    static const struct json_case values[] = {
+        {"null", ZL_OK},         {" [1, {\"a\": true}] ", ZL_OK},
+        {"\"text\"", ZL_OK},     {"-1.5e3", ZL_OK},
+        {"[1 2]", ZL_ERR_PARSE}, {"tru", ZL_ERR_PARSE},
+        {"1 x", ZL_ERR_PARSE},   {"", ZL_ERR_PARSE},
+    };
+    for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++)
+        cr_expect_eq(json_check_value(values[i].text, strlen(values[i].text)),
+                     values[i].err, "%s", values[i].text);
+}
+
 Test(json, refuses_nul_bytes)
 {
     const char text[] = "{\"a\":1}\0 ";

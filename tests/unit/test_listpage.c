@@ -97,6 +97,12 @@ static const struct lp_case cases[] = {
     {"{\"metadata\":{},\"items\":{}}", ZL_ERR_PARSE, 0},
     {"{\"metadata\" {},\"items\":[]}", ZL_ERR_PARSE, 0},
     {"{\"k\":,\"metadata\":{},\"items\":[]}", ZL_ERR_PARSE, 0},
+    {"{\"k\\q\":1,\"metadata\":{},\"items\":[]}", ZL_ERR_PARSE, 0},
+    {"{\"k\\u00e\":1,\"metadata\":{},\"items\":[]}", ZL_ERR_PARSE, 0},
+    {"{\"k\\u00e9\\n\":1,\"metadata\":{},\"items\":[]}", ZL_OK, 0},
+    {"{\"x\":[tru],\"metadata\":{},\"items\":[]}", ZL_ERR_PARSE, 0},
+    {"{\"x\":[1 2],\"metadata\":{},\"items\":[]}", ZL_ERR_PARSE, 0},
+    {"{\"kind\":\"PodList\",\"metadata\":{},\"items\":[]}", ZL_OK, 0},
 };
 
 Test(listpage, accepts_and_refuses_shapes)
