@@ -33,7 +33,7 @@ struct run {
     const char *leader_name;
     const struct views_service *leader_svc;
     size_t family_count;
-    const void **pods;
+    const struct views_pod **pods;
     size_t pod_count;
     int64_t stamp_ns;
     int64_t accepted_ns;
@@ -308,8 +308,7 @@ static void release_snapshot(struct run *r)
     store_release(d->services, r->leader_svc);
     for (size_t i = 0; i < 2; i++)
         store_release(d->slices, r->slices[i]);
-    if (r->pods != NULL)
-        store_release_list(d->pods, r->pods, r->pod_count);
+    store_release_pods(r->pods, r->pod_count);
     if (r->ann_ok)
         annotations_result_cleanup(&r->ann);
     if (r->has_dec)
@@ -489,10 +488,9 @@ static void load_current(struct run *r)
 /* The pods leader_choose looks at: those the selector matches and the one
  * the cluster's objects name (to tell why it no longer qualifies). The
  * others cannot change its decision, and it needs no order. */
-static bool pod_relevant(void *ctx, const void *view)
+static bool pod_relevant(void *ctx, const struct views_pod *pod)
 {
     const struct run *r = ctx;
-    const struct views_pod *pod = view;
     if (selector_matches_pod(r->src, pod))
         return true;
     if (r->cur.uid != NULL && r->cur.uid[0] != '\0')
@@ -504,14 +502,14 @@ static bool pod_relevant(void *ctx, const void *view)
 static enum zl_err decide(struct run *r)
 {
     load_current(r);
-    enum zl_err rc = store_select(r->d->pods, r->ns, pod_relevant, r, &r->pods,
-                                  &r->pod_count);
+    enum zl_err rc = store_select_pods(r->d->pods, r->ns, pod_relevant, r,
+                                       &r->pods, &r->pod_count);
     if (rc != ZL_OK)
         return rc;
     struct leader_input in = {
         .service = r->src,
         .settings = &r->ann.settings,
-        .pods = (const struct views_pod *const *)r->pods,
+        .pods = r->pods,
         .pod_count = r->pod_count,
         .current = r->cur,
         .now_ms = r->now_ms,

@@ -78,36 +78,36 @@ static void on_pod(void *ctx, enum store_change change, const void *old_view,
                    const void *new_view)
 {
     struct scope *sc = ctx;
-    const struct views_pod *old_pod = old_view, *new_pod = new_view;
+    const struct views_pod *old_pod = views_pod_of(old_view);
+    const struct views_pod *new_pod = views_pod_of(new_view);
     const struct views_pod *any = new_pod != NULL ? new_pod : old_pod;
     (void)change;
     if (!mapping_pod_relevant(old_pod, new_pod))
         return;
-    const void **items = NULL;
+    const struct views_service **svcs = NULL;
     size_t n = 0;
     /* No order needed: every matching Service is queued. */
-    if (store_select(service_store(sc), any->meta.namespace_name, NULL, NULL,
-                     &items, &n) != ZL_OK)
+    if (store_select_services(service_store(sc), any->meta.namespace_name,
+                              &svcs, &n) != ZL_OK)
         return;
-    mapping_pod(old_pod, new_pod, (const struct views_service *const *)items, n,
-                enqueue, sc->rt);
-    store_release_list(service_store(sc), items, n);
+    mapping_pod(old_pod, new_pod, svcs, n, enqueue, sc->rt);
+    store_release_services(svcs, n);
 }
 
 static void on_service(void *ctx, enum store_change change,
                        const void *old_view, const void *new_view)
 {
     struct scope *sc = ctx;
-    const struct views_service *svc = new_view != NULL ? new_view : old_view;
+    const struct views_service *svc =
+        views_service_of(new_view != NULL ? new_view : old_view);
     (void)change;
-    const void **items = NULL;
+    const struct views_service **svcs = NULL;
     size_t n = 0;
-    if (store_select(service_store(sc), svc->meta.namespace_name, NULL, NULL,
-                     &items, &n) != ZL_OK)
+    if (store_select_services(service_store(sc), svc->meta.namespace_name,
+                              &svcs, &n) != ZL_OK)
         return;
-    mapping_service(svc, (const struct views_service *const *)items, n, enqueue,
-                    sc->rt);
-    store_release_list(service_store(sc), items, n);
+    mapping_service(svc, svcs, n, enqueue, sc->rt);
+    store_release_services(svcs, n);
 }
 
 /* A managed slice maps to its source label; when that label is gone
@@ -117,13 +117,13 @@ static void on_slice(void *ctx, enum store_change change, const void *old_view,
 {
     struct scope *sc = ctx;
     const struct views_endpointslice *eps =
-        new_view != NULL ? new_view : old_view;
+        views_endpointslice_of(new_view != NULL ? new_view : old_view);
     (void)change;
     if (mapping_slice(eps, enqueue, sc->rt) > 0 || !eps->has_owner ||
         eps->owner.name == NULL)
         return;
-    const struct views_service *owner =
-        store_get(service_store(sc), eps->meta.namespace_name, eps->owner.name);
+    const struct views_service *owner = store_get_service(
+        service_store(sc), eps->meta.namespace_name, eps->owner.name);
     if (owner != NULL) {
         mapping_service(owner, NULL, 0, enqueue, sc->rt);
         store_release(service_store(sc), owner);

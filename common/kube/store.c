@@ -710,3 +710,80 @@ void store_release_pods(const struct views_pod **pods, size_t count)
         views_release(pods[i]);
     free(pods);
 }
+
+/* store_select for a store of kind alone. */
+static enum zl_err select_kind(struct store *s, enum views_kind kind,
+                               const char *ns,
+                               bool (*keep)(void *ctx, const void *view),
+                               void *ctx, const void ***views, size_t *count)
+{
+    *views = NULL;
+    *count = 0;
+    if (s->kind != kind)
+        return ZL_ERR_INVALID;
+    return store_select(s, ns, keep, ctx, views, count);
+}
+
+struct pod_keep {
+    bool (*keep)(void *ctx, const struct views_pod *pod);
+    void *ctx;
+};
+
+static bool keep_pod(void *ctx, const void *view)
+{
+    const struct pod_keep *k = ctx;
+    return k->keep == NULL || k->keep(k->ctx, views_pod_of(view));
+}
+
+enum zl_err
+store_select_pods(struct store *s, const char *ns,
+                  bool (*keep)(void *ctx, const struct views_pod *pod),
+                  void *ctx, const struct views_pod ***pods, size_t *count)
+{
+    struct pod_keep k = {keep, ctx};
+    const void **views;
+    *pods = NULL;
+    enum zl_err err =
+        select_kind(s, VIEWS_KIND_POD, ns, keep_pod, &k, &views, count);
+    if (err != ZL_OK || *count == 0)
+        return err;
+    *pods = malloc(*count * sizeof(**pods));
+    if (*pods == NULL) {
+        store_release_list(s, views, *count);
+        *count = 0;
+        return ZL_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < *count; i++)
+        (*pods)[i] = views_pod_of(views[i]);
+    free(views);
+    return ZL_OK;
+}
+
+enum zl_err store_select_services(struct store *s, const char *ns,
+                                  const struct views_service ***svcs,
+                                  size_t *count)
+{
+    const void **views;
+    *svcs = NULL;
+    enum zl_err err =
+        select_kind(s, VIEWS_KIND_SERVICE, ns, NULL, NULL, &views, count);
+    if (err != ZL_OK || *count == 0)
+        return err;
+    *svcs = malloc(*count * sizeof(**svcs));
+    if (*svcs == NULL) {
+        store_release_list(s, views, *count);
+        *count = 0;
+        return ZL_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < *count; i++)
+        (*svcs)[i] = views_service_of(views[i]);
+    free(views);
+    return ZL_OK;
+}
+
+void store_release_services(const struct views_service **svcs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        views_release(svcs[i]);
+    free(svcs);
+}

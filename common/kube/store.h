@@ -98,5 +98,16 @@ store_get_endpointslice(struct store *s, const char *ns, const char *name);
 enum zl_err store_list_pods(struct store *s, const char *ns,
                             const struct views_pod ***pods, size_t *count);
 void store_release_pods(const struct views_pod **pods, size_t count);
+/* store_select as typed arrays, for a store of that kind (ZL_ERR_INVALID
+ * for another); keep gets the typed view. Released with
+ * store_release_pods / store_release_services. */
+enum zl_err
+store_select_pods(struct store *s, const char *ns,
+                  bool (*keep)(void *ctx, const struct views_pod *pod),
+                  void *ctx, const struct views_pod ***pods, size_t *count);
+enum zl_err store_select_services(struct store *s, const char *ns,
+                                  const struct views_service ***svcs,
+                                  size_t *count);
+void store_release_services(const struct views_service **svcs, size_t count);
 
 #endif

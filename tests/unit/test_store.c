@@ -571,9 +571,8 @@ Test(store, a_cached_pod_costs_at_most_one_kib)
     free(json);
 }
 
-static bool name_starts_with_k(void *ctx, const void *view)
+static bool name_starts_with_k(void *ctx, const struct views_pod *p)
 {
-    const struct views_pod *p = view;
     (*(int *)ctx)++;
     return p->meta.name[0] == 'k';
 }
@@ -582,15 +581,15 @@ static bool name_starts_with_k(void *ctx, const void *view)
 static void select_text(struct store *s, const char *ns, bool filtered,
                         char *out, size_t size, int *calls)
 {
-    const void **items;
+    const struct views_pod **items;
     size_t count;
-    cr_assert_eq(store_select(s, ns, filtered ? name_starts_with_k : NULL,
-                              calls, &items, &count),
+    cr_assert_eq(store_select_pods(s, ns, filtered ? name_starts_with_k : NULL,
+                                   calls, &items, &count),
                  ZL_OK);
     const char *names[16];
     cr_assert_leq(count, 16);
     for (size_t i = 0; i < count; i++)
-        names[i] = ((const struct views_pod *)items[i])->meta.name;
+        names[i] = items[i]->meta.name;
     for (size_t i = 1; i < count; i++)
         for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
             const char *t = names[j];
@@ -604,7 +603,7 @@ static void select_text(struct store *s, const char *ns, bool filtered,
             (size_t)snprintf(out + n, size - n, "%s%s", i ? " " : "", names[i]);
     if (count == 0)
         cr_expect_null(items);
-    store_release_list(s, items, count);
+    store_release_pods(items, count);
 }
 
 struct select_case {
@@ -647,4 +646,24 @@ Test(store, select_filters_one_namespace)
 {
     for (size_t i = 0; i < sizeof(select_cases) / sizeof(*select_cases); i++)
         check_select(&select_cases[i]);
+}
+
+Test(store, typed_select_refuses_a_store_of_another_kind)
+{
+    struct store *s = new_pod_store();
+    cr_assert_eq(store_put(s, pod("a", "k1", "1"), NULL), ZL_OK);
+    const struct views_service **svcs = (const struct views_service **)1;
+    size_t n = 7;
+    cr_expect_eq(store_select_services(s, "a", &svcs, &n), ZL_ERR_INVALID);
+    cr_expect_null(svcs);
+    cr_expect_eq(n, 0);
+    store_free(s);
+    cr_assert_eq(store_new(VIEWS_KIND_SERVICE, &s), ZL_OK);
+    const struct views_pod **pods = (const struct views_pod **)1;
+    cr_expect_eq(store_select_pods(s, "a", NULL, NULL, &pods, &n),
+                 ZL_ERR_INVALID);
+    cr_expect_null(pods);
+    cr_expect_eq(store_select_services(s, "a", &svcs, &n), ZL_OK);
+    cr_expect_eq(n, 0);
+    store_free(s);
 }
