@@ -394,7 +394,7 @@ static void stop_managing(struct run *r, bool clear_warnings)
         telemetry_set_leader_services(t, keymap_len(r->d->managed));
     }
     static const char *const slots[] = {"problem", "annotations",
-                                        "InvalidService", "LeaderNameConflict"};
+                                        "LeaderNameConflict"};
     if (!clear_warnings)
         return;
     for (size_t i = 0; i < sizeof(slots) / sizeof(*slots); i++)
@@ -438,18 +438,15 @@ static void annotation_warnings(struct run *r)
     }
 }
 
-/* Why an enabled source cannot be managed, or NULL. */
-static const char *invalid_reason(const struct views_service *src)
+/* The rules found the enabled source unmanageable (ExternalName, no
+ * selector, no ports): the same check the webhook's V2 runs. */
+static bool invalid_service(const struct annotations_result *ann)
 {
-    if (src->type == VIEWS_SVC_EXTERNAL_NAME)
-        return "type ExternalName has no pods to route to: use ClusterIP, "
-               "NodePort or LoadBalancer";
-    if (!src->has_selector)
-        return "it has no selector, so no pods can be chosen: add "
-               "spec.selector";
-    if (src->port_count == 0)
-        return "it has no ports: add at least one to spec.ports";
-    return NULL;
+    for (size_t i = 0; i < ann->problem_count; i++) {
+        if (strcmp(ann->problems[i].event_reason, "InvalidService") == 0)
+            return true;
+    }
+    return false;
 }
 
 /* ---- leader objects in the store ---------------------------------------- */
@@ -904,23 +901,14 @@ static enum zl_err run_source(struct run *r, struct reconcile_result *out)
         views_map_get(&src->annotations, ANNOTATIONS_ENABLED) != NULL;
     if (!has_enabled)
         return unmanage(r, true);
-    enum zl_err rc =
-        annotations_parse(&src->annotations, src->meta.name, &r->ann);
+    enum zl_err rc = annotations_check_service(src, &r->ann);
     if (rc != ZL_OK)
         return rc;
     r->ann_ok = true;
-    annotation_warnings(r);
-    if (!r->ann.settings.enabled || !mapping_service_enabled(src))
+    annotation_warnings(r); /* InvalidService among them, once */
+    if (!r->ann.settings.enabled || !mapping_service_enabled(src) ||
+        invalid_service(&r->ann))
         return unmanage(r, false);
-    const char *why = invalid_reason(src);
-    if (why != NULL) {
-        char text[512];
-        snprintf(text, sizeof(text), "Service %s cannot lead: %s",
-                 src->meta.name, why);
-        warn_once(r, "InvalidService", text);
-        return unmanage(r, false);
-    }
-    warn_clear(r, "InvalidService");
     if (r->ann.settings.leader_name[0] == '\0')
         return unmanage(r, false); /* InvalidLeaderName warned above */
     return manage(r, out);
