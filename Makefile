@@ -75,9 +75,12 @@ bench: deps
 bench-quick: build
 	@bench/run --quick $(BUILD)
 
-test: unit sanitize valgrind check smoke integration e2e bench-quick
-	@$(MAKE) --no-print-directory fuzz
-	@echo "make test: all passed"
+# Each stage is timed (scripts/stage), so CI's log shows where time goes.
+TEST_STAGES := unit sanitize valgrind check smoke integration e2e bench-quick fuzz
+test:
+	@start=$$SECONDS; for s in $(TEST_STAGES); do \
+		scripts/stage $$s $(MAKE) --no-print-directory $$s || exit 1; \
+	done; echo "make test: all passed in $$((SECONDS - start)) s"
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
