@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP server on libmicrohttpd: we open the listening socket ourselves
  * (so a bind error is reported with its errno), libmicrohttpd's one epoll
- * thread does all socket I/O, and a complete request is suspended and handed
- * to our pool of handler threads, so a slow handler never holds up other
- * connections. Each request's state is freed in the completion callback.
- * Every libmicrohttpd type and constant stays in this file. */
+ * thread does all socket I/O (TLS included), and a complete request is
+ * suspended and handed to our pool of handler threads, so a slow handler
+ * never holds up other connections. Each request's state is freed in the
+ * completion callback. With TLS the certificate comes per handshake from
+ * serve_tls (libmicrohttpd's certificate callback). Every libmicrohttpd
+ * type and constant stays in this file. */
 #include "serve/serve.h"
 
 #include <arpa/inet.h>
@@ -23,6 +25,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/sync.h"
+#include "serve/serve_tls.h"
 
 #define SERVE_MAX_REASON 1024
 #define SERVE_STOP_FLUSH_MS 1000
@@ -42,6 +45,7 @@ struct serve {
     unsigned timeout_s;
     unsigned max_connections;
     size_t max_body;
+    struct serve_tls_creds *tls; /* NULL: plain HTTP */
     struct route routes[SERVE_MAX_ROUTES];
     size_t route_count;
     bool started; /* serve_start succeeded once */
@@ -70,6 +74,8 @@ struct request_state {
     struct serve *s;
     const struct route *route;
     struct buf body;
+    size_t discarded; /* body bytes past max_body, dropped */
+    bool too_large;   /* a chunked body went past max_body: 413 */
     struct MHD_Connection *conn;
     struct serve_request req;
     struct serve_response resp;
@@ -151,8 +157,13 @@ enum zl_err serve_parse_address(const char *text, struct serve_address *out)
 
 static enum zl_err check_options(const struct serve_options *opt)
 {
-    if (opt->tls != NULL) {
-        log_error("serve: %s: TLS is not supported yet", opt->bind_address);
+    if (opt->tls != NULL &&
+        (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
+         MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) !=
+             MHD_YES)) {
+        log_error("serve: %s: this libmicrohttpd has no TLS with "
+                  "certificate callbacks (GnuTLS 3.6.3 or later)",
+                  opt->bind_address);
         return ZL_ERR_INVALID;
     }
     if (opt->threads > SERVE_MAX_THREADS ||
@@ -192,9 +203,16 @@ enum zl_err serve_new(const struct serve_options *opt, struct serve **out)
     }
     if ((err = check_options(opt)) != ZL_OK)
         return err;
+    struct serve_tls_creds *tls = NULL;
+    if (opt->tls != NULL &&
+        (err = serve_tls_creds_new(opt->tls, opt->bind_address, &tls)) != ZL_OK)
+        return err;
     struct serve *s = calloc(1, sizeof(*s));
-    if (s == NULL)
+    if (s == NULL) {
+        serve_tls_creds_free(tls);
         return ZL_ERR_NOMEM;
+    }
+    s->tls = tls;
     s->addr = addr;
     apply_options(s, opt);
     pthread_cond_t *conds[] = {&s->idle, &s->work};
@@ -202,6 +220,7 @@ enum zl_err serve_new(const struct serve_options *opt, struct serve **out)
     s->workers = calloc(s->threads, sizeof(*s->workers));
     if (s->bind_text == NULL || s->workers == NULL ||
         sync_init(&s->mu, conds, 2) != ZL_OK) {
+        serve_tls_creds_free(s->tls);
         free(s->workers);
         free(s->bind_text);
         free(s);
@@ -391,18 +410,32 @@ static enum MHD_Result begin_request(struct serve *s,
 }
 
 /* A body chunk. Over the limit without a Content-Length (chunked), no
- * response can be queued mid-body, so the connection is closed. */
+ * response can be queued mid-body (libmicrohttpd refuses one while a chunk
+ * is handed over), so the rest is read and dropped and 413 answered at its
+ * end; past another max_body bytes dropped the connection is closed. */
 static enum MHD_Result take_body(struct request_state *rs, const char *url,
                                  const char *data, size_t *data_size)
 {
-    enum zl_err err = buf_append(&rs->body, data, *data_size);
-    if (err != ZL_OK) {
-        log_warn("serve: %s: body over %zu bytes without a length: "
-                 "closing the connection (%s)",
-                 url, rs->s->max_body, zl_err_str(err));
+    size_t n = *data_size;
+    *data_size = 0;
+    if (!rs->too_large) {
+        enum zl_err err = buf_append(&rs->body, data, n);
+        if (err == ZL_OK)
+            return MHD_YES;
+        if (err != ZL_ERR_LIMIT)
+            return MHD_NO;
+        log_warn("serve: %s: body over %zu bytes without a length: 413", url,
+                 rs->s->max_body);
+        rs->too_large = true;
+        buf_cleanup(&rs->body);
+    }
+    rs->discarded += n;
+    if (rs->discarded > rs->s->max_body) {
+        log_warn("serve: %s: body still going %zu bytes past the limit: "
+                 "closing the connection",
+                 url, rs->discarded);
         return MHD_NO;
     }
-    *data_size = 0;
     return MHD_YES;
 }
 
@@ -478,6 +511,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return begin_request(cls, conn, url, method, con_cls);
     if (*upload_data_size > 0)
         return take_body(rs, url, upload_data, upload_data_size);
+    if (rs->too_large)
+        return send_text(conn, 413, "413 request body too large\n", NULL);
     if (request_done(rs))
         return send_answer(rs, conn);
     return dispatch(rs, conn, url, method);
@@ -676,12 +711,43 @@ static enum zl_err start_workers(struct serve *s)
 
 /* ---- Daemon ------------------------------------------------------------ */
 
-/* The transport's flags: none for plain HTTP. TLS adds its flag and
- * certificate callback here. */
+/* The transport's flags: none for plain HTTP. */
 static unsigned transport_flags(const struct serve *s)
 {
-    (void)s;
-    return 0;
+    return s->tls != NULL ? MHD_USE_TLS : 0;
+}
+
+/* Each connection's socket context is its server, for on_certificate. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        *socket_context = cls;
+}
+
+/* GnuTLS asks for the certificate of one handshake: libmicrohttpd's
+ * session pointer is the connection. */
+static int on_certificate(gnutls_session_t session,
+                          const struct gnutls_cert_retr_st *info,
+                          gnutls_pcert_st **certs, unsigned int *certs_length,
+                          gnutls_ocsp_data_st **ocsp, unsigned int *ocsp_length,
+                          gnutls_privkey_t *privkey, unsigned int *flags)
+{
+    (void)info;
+    *ocsp = NULL;
+    *ocsp_length = 0;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    const union MHD_ConnectionInfo *ci =
+        conn != NULL
+            ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT)
+            : NULL;
+    struct serve *s = ci != NULL ? ci->socket_context : NULL;
+    if (s == NULL || s->tls == NULL)
+        return GNUTLS_E_INTERNAL_ERROR;
+    return serve_tls_creds_retrieve(s->tls, certs, certs_length, privkey,
+                                    flags);
 }
 
 static struct MHD_Daemon *start_daemon(struct serve *s, int family)
@@ -696,10 +762,18 @@ static struct MHD_Daemon *start_daemon(struct serve *s, int family)
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)s->max_connections, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    if (s->tls == NULL)
+        return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                                MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_HTTPS_PRIORITIES, serve_tls_creds_priorities(s->tls),
+        MHD_OPTION_HTTPS_CERT_CALLBACK2, on_certificate, MHD_OPTION_ARRAY, ops,
+        MHD_OPTION_END);
 }
 
 enum zl_err serve_start(struct serve *s)
@@ -712,6 +786,8 @@ enum zl_err serve_start(struct serve *s)
     }
     int family;
     enum zl_err err = listen_on(s, &family);
+    if (err == ZL_OK && s->tls != NULL)
+        err = serve_tls_creds_start(s->tls);
     if (err == ZL_OK && (err = start_workers(s)) == ZL_OK) {
         s->daemon = start_daemon(s, family);
         if (s->daemon == NULL) {
@@ -721,6 +797,7 @@ enum zl_err serve_start(struct serve *s)
         }
     }
     if (err != ZL_OK) {
+        serve_tls_creds_stop(s->tls);
         if (s->listen_fd >= 0)
             close(s->listen_fd);
         s->listen_fd = -1;
@@ -728,6 +805,16 @@ enum zl_err serve_start(struct serve *s)
         return err;
     }
     s->started = true;
+    return ZL_OK;
+}
+
+enum zl_err serve_tls_state(struct serve *s, struct serve_tls_status *out)
+{
+    if (s == NULL || s->tls == NULL) {
+        memset(out, 0, sizeof(*out));
+        return ZL_ERR_INVALID;
+    }
+    serve_tls_creds_status(s->tls, out);
     return ZL_OK;
 }
 
@@ -769,6 +856,7 @@ void serve_stop(struct serve *s)
     wait_idle(s, SERVE_STOP_FLUSH_MS, "closing them");
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    serve_tls_creds_stop(s->tls);
     close(s->listen_fd);
     s->listen_fd = -1;
     s->port = -1;
@@ -785,6 +873,7 @@ void serve_free(struct serve *s)
     }
     pthread_cond_t *conds[] = {&s->idle, &s->work};
     sync_destroy(&s->mu, conds, 2);
+    serve_tls_creds_free(s->tls);
     free(s->workers);
     free(s->bind_text);
     free(s);
