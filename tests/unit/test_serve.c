@@ -579,6 +579,80 @@ static void meet_handler(void *ctx, const struct serve_request *req,
     buf_puts(&resp->body, "met");
 }
 
+/* A client that sends head at once, then one byte every 100 ms (for at
+ * most 5 s) until the server closes the connection. */
+struct dribble {
+    int port;
+    const char *head;
+    double cut_after; /* seconds from the start; -1: never cut */
+};
+
+static bool cut_off(int fd)
+{
+    char byte;
+    if (send(fd, "a", 1, MSG_NOSIGNAL) < 0)
+        return true;
+    ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static void *dribble_main(void *p)
+{
+    struct dribble *d = p;
+    d->cut_after = -1;
+    int fd = connect_to(AF_INET, d->port);
+    int64_t t0 = clock_mono_ns();
+    send_all(fd, d->head, strlen(d->head));
+    while (seconds_since(t0) < 5.0) {
+        if (cut_off(fd)) {
+            d->cut_after = seconds_since(t0);
+            break;
+        }
+        struct timespec ts = {.tv_nsec = 100000000};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return NULL;
+}
+
+Test(serve, slow_clients_are_cut_off_without_holding_up_others)
+{
+    atomic_store(&handler_calls, 0);
+    struct serve_options opt = {.timeout_s = 1};
+    struct serve *s = start("127.0.0.1:0", &opt);
+    struct dribble d[] = {
+        /* Slowloris: headers a byte at a time, never idle for 1 s. */
+        {.head = "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: "},
+        /* The same with the body. */
+        {.head = "POST /echo HTTP/1.1\r\nHost: t\r\n"
+                 "Content-Length: 1000\r\n\r\n"},
+        /* A second request on a kept-alive connection. */
+        {.head = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                 "GET /healthz HTTP/1.1\r\nX-Slow: "},
+    };
+    size_t n = sizeof(d) / sizeof(d[0]);
+    pthread_t t[3];
+    for (size_t i = 0; i < n; i++) {
+        d[i].port = serve_port(s);
+        cr_assert_eq(pthread_create(&t[i], NULL, dribble_main, &d[i]), 0);
+    }
+    static char reply[REPLY_MAX];
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = clock_mono_ns();
+        cr_expect_eq(get(AF_INET, serve_port(s), "/healthz", reply), 200);
+        cr_expect_lt(seconds_since(t0), 0.5);
+        struct timespec ts = {.tv_nsec = 200000000};
+        nanosleep(&ts, NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        cr_expect(d[i].cut_after >= 0.9 && d[i].cut_after < 2.5,
+                  "client %zu cut off after %.2f s", i, d[i].cut_after);
+    }
+    cr_expect_eq(atomic_load(&handler_calls), 0);
+    serve_free(s);
+}
+
 Test(serve, serves_requests_concurrently)
 {
     enum { N = 4 };

@@ -155,6 +155,16 @@ static void write_file(const char *path, const char *text)
     close(fd);
 }
 
+/* Replaces path with text at once (a new file renamed over it), so a
+ * check never sees it half written. */
+static void replace_file(const char *path, const char *text)
+{
+    char tmp[160];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    write_file(tmp, text);
+    cr_assert_eq(rename(tmp, path), 0);
+}
+
 static void dir_init(struct dir *d, const struct ca *ca)
 {
     snprintf(d->path, sizeof(d->path), "/tmp/zl-serve-tls-XXXXXX");
@@ -614,19 +624,23 @@ Test(serve_tls, a_bad_pair_keeps_the_old_one_serving)
     fixture_init(&f);
     dir_put(&f.dir, &f.leaves[1]);
     struct serve *s = start_tls(&f.dir, 12, 0);
-    write_file(f.dir.key, f.leaves[2].key_pem); /* not leaf 1's key */
+    /* One file changes at a time, so each step is one attempt. */
+    replace_file(f.dir.key, f.leaves[2].key_pem); /* not leaf 1's key */
     expect_refused(&f, s, 1, "does not match");
-    write_file(f.dir.cert, "-----BEGIN CERTIFICATE-----\nnot base64\n");
-    expect_refused(&f, s, 2, "not a PEM certificate");
-    write_file(f.dir.cert, f.leaves[2].cert_pem);
-    write_file(f.dir.key, "garbage");
-    expect_refused(&f, s, 3, "not an unencrypted PEM private key");
+    replace_file(f.dir.key, "garbage");
+    expect_refused(&f, s, 2, "not an unencrypted PEM private key");
+    replace_file(f.dir.cert, "-----BEGIN CERTIFICATE-----\nnot base64\n");
+    expect_refused(&f, s, 3, "not a PEM certificate");
     cr_assert_eq(unlink(f.dir.key), 0);
     expect_refused(&f, s, 4, "No such file");
-    write_file(f.dir.key, f.leaves[2].key_pem);
-    struct serve_tls_status st = wait_attempts(s, 5);
+    replace_file(f.dir.key, f.leaves[2].key_pem);
+    expect_refused(&f, s, 5, "not a PEM certificate");
+    replace_file(f.dir.cert, f.leaves[2].cert_pem);
+    struct serve_tls_status st = wait_attempts(s, 6);
     cr_expect_eq(st.reloads, 1);
+    cr_expect_eq(st.reload_failures, 5);
     cr_expect_str_empty(st.last_error);
+    cr_expect_eq(st.not_after, f.leaves[2].not_after);
     expect_served_by(&f.dir, serve_port(s), 2);
     serve_free(s);
     fixture_cleanup(&f, 0);
@@ -709,7 +723,7 @@ static void *load_main(void *arg)
     return NULL;
 }
 
-Test(serve_tls, twenty_rotations_under_load_fail_no_request, .timeout = 60)
+Test(serve_tls, twenty_rotations_under_load_fail_no_request, .timeout = 120)
 {
     struct fixture f;
     fixture_init(&f);
@@ -724,7 +738,7 @@ Test(serve_tls, twenty_rotations_under_load_fail_no_request, .timeout = 60)
         kubelet_put(&f.dir, gen, &f.leaves[gen % 4]);
         wait_attempts(s, gen - 1);
         /* Some handshakes on this pair before the next swap. */
-        int64_t until = clock_mono_ns() + 2 * (int64_t)1000000000;
+        int64_t until = clock_mono_ns() + 10 * (int64_t)1000000000;
         while (atomic_load(&l.ok) < before + 2 && clock_mono_ns() < until) {
             struct timespec ts = {.tv_nsec = 2000000};
             nanosleep(&ts, NULL);
