@@ -110,9 +110,20 @@ struct serve_options {
      * "[::1]:0" (port 0: any free port, see serve_port), or "0": disabled
      * (the controller-runtime convention): serve_start then does nothing. */
     const char *bind_address;
-    unsigned threads;            /* handler threads, 0: SERVE_DEFAULT_THREADS */
-    unsigned timeout_s;          /* idle timeout (and stop grace); 0: default */
-    size_t max_body;             /* request body limit; 0: default */
+    unsigned threads; /* handler threads, 0: SERVE_DEFAULT_THREADS */
+    /* 0: SERVE_DEFAULT_TIMEOUT_S. A connection idle that long is closed, and
+     * so is one whose request (headers and body; the first one after the
+     * TLS handshake) has not arrived whole within timeout_s of the
+     * connection's start or of the previous request's end, checked every
+     * 250 ms (a client dribbling bytes). Not while a request is answered.
+     * Also the grace of serve_stop. */
+    unsigned timeout_s;
+    /* Request body limit; 0: SERVE_DEFAULT_MAX_BODY. A Content-Length over
+     * it is answered 413 before the body is read. A chunked body over it is
+     * read to its end without being kept and answered 413, unless it goes
+     * on past another max_body bytes: then the connection is closed. The
+     * handler is not called either way. */
+    size_t max_body;
     unsigned max_connections;    /* 0: SERVE_DEFAULT_MAX_CONNECTIONS */
     const struct serve_tls *tls; /* NULL: plain HTTP; else HTTPS */
 };

@@ -646,6 +646,7 @@ Test(serve, slow_clients_are_cut_off_without_holding_up_others)
     }
     for (size_t i = 0; i < n; i++) {
         pthread_join(t[i], NULL);
+        cr_log_info("client %zu cut off after %.2f s", i, d[i].cut_after);
         cr_expect(d[i].cut_after >= 0.9 && d[i].cut_after < 2.5,
                   "client %zu cut off after %.2f s", i, d[i].cut_after);
     }
