@@ -128,6 +128,12 @@ static enum zl_err read_file(const char *path, struct buf *b, char *why,
 
 /* ---- Pairs ------------------------------------------------------------- */
 
+/* A GnuTLS failure while reading a pair: out of memory, or bad input. */
+static enum zl_err gnutls_err(int rc)
+{
+    return rc == GNUTLS_E_MEMORY_ERROR ? ZL_ERR_NOMEM : ZL_ERR_PARSE;
+}
+
 static void pair_free(struct pair *p)
 {
     if (p == NULL)
@@ -178,7 +184,7 @@ static enum zl_err pair_parse_chain(struct pair *p, const char *path,
     if (rc < 0) {
         snprintf(why, why_size, "%s: not a PEM certificate chain (%s)", path,
                  gnutls_strerror(rc));
-        return ZL_ERR_PARSE;
+        return gnutls_err(rc);
     }
     return ZL_OK;
 }
@@ -197,7 +203,7 @@ static enum zl_err pair_parse_key(struct pair *p, const char *path, char *why,
     if (rc < 0) {
         snprintf(why, why_size, "%s: not an unencrypted PEM private key (%s)",
                  path, gnutls_strerror(rc));
-        return ZL_ERR_PARSE;
+        return gnutls_err(rc);
     }
     return ZL_OK;
 }
@@ -256,7 +262,7 @@ static enum zl_err pair_try(const struct pair *p, char *why, size_t why_size)
     if (rc < 0) {
         snprintf(why, why_size, "the pair cannot be used: %s",
                  gnutls_strerror(rc));
-        return ZL_ERR_PARSE;
+        return gnutls_err(rc);
     }
     for (unsigned i = 0; i < p->der_count; i++)
         gnutls_pcert_deinit(&pcert[i]);
@@ -368,9 +374,7 @@ static enum zl_err creds_first_load(struct serve_tls_creds *c)
         pair_load(c->cert_file, c->key_file, &c->current, why, sizeof(why));
     if (err != ZL_OK) {
         log_error("serve: %s: TLS: %s", c->where, why);
-        return err == ZL_ERR_NOMEM
-                   ? err
-                   : (err == ZL_ERR_IO ? ZL_ERR_IO : ZL_ERR_PARSE);
+        return err;
     }
     log_in_service(c, c->current, "loaded");
     return ZL_OK;
