@@ -749,6 +749,8 @@ Test(serve_tls, twenty_rotations_under_load_fail_no_request, .timeout = 120)
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     struct serve_tls_status st = state_of(s);
+    cr_log_info("20 rotations: %d requests, %d failed", atomic_load(&l.ok),
+                atomic_load(&l.failed));
     cr_expect_eq(st.reloads, 20);
     cr_expect_eq(st.reload_failures, 0);
     cr_expect_eq(atomic_load(&l.failed), 0, "%d failed, first: %s",
