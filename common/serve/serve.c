@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP server on libmicrohttpd: we open the listening socket ourselves
  * (so a bind error is reported with its errno), libmicrohttpd's one epoll
- * thread does all socket I/O, and a complete request is suspended and handed
- * to our pool of handler threads, so a slow handler never holds up other
- * connections. Each request's state is freed in the completion callback.
- * Every libmicrohttpd type and constant stays in this file. */
+ * thread does all socket I/O (TLS included), and a complete request is
+ * suspended and handed to our pool of handler threads, so a slow handler
+ * never holds up other connections. Each request's state is freed in the
+ * completion callback. With TLS the certificate comes per handshake from
+ * serve_tls (libmicrohttpd's certificate callback). Every libmicrohttpd
+ * type and constant stays in this file. */
 #include "serve/serve.h"
 
 #include <arpa/inet.h>
@@ -23,9 +25,11 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/sync.h"
+#include "serve/serve_tls.h"
 
 #define SERVE_MAX_REASON 1024
 #define SERVE_STOP_FLUSH_MS 1000
+#define SERVE_REAP_INTERVAL_MS 250
 #define SERVE_ALLOW_MAX (SERVE_MAX_ROUTES * (SERVE_MAX_METHOD + 2) + 8)
 
 struct route {
@@ -42,6 +46,7 @@ struct serve {
     unsigned timeout_s;
     unsigned max_connections;
     size_t max_body;
+    struct serve_tls_creds *tls; /* NULL: plain HTTP */
     struct route routes[SERVE_MAX_ROUTES];
     size_t route_count;
     bool started; /* serve_start succeeded once */
@@ -56,6 +61,26 @@ struct serve {
     struct request_state *queue;     /* suspended, waiting for a worker */
     struct request_state *queue_end; /* last of them */
     bool stopping;                   /* queued requests get 503 */
+    pthread_mutex_t conn_mu;         /* conns, reaper_stop */
+    pthread_cond_t reaper_wake;      /* reaper_stop set */
+    struct conn_track *conns;        /* every open connection */
+    bool reaper_stop;
+    bool reaper_running;
+    pthread_t reaper;
+};
+
+/* One connection, as its socket context: each request on it must arrive
+ * whole (headers and body; the first one after the TLS handshake) within
+ * timeout_s of the connection's start or of the previous request's end.
+ * libmicrohttpd's own timeout counts idle time only, so a client sending a
+ * byte now and then (slowloris) would otherwise hold a connection for
+ * ever. */
+struct conn_track {
+    struct serve *s;
+    int fd;
+    int64_t deadline_ns; /* monotonic; 0 while a request is being served */
+    struct conn_track *prev;
+    struct conn_track *next;
 };
 
 enum request_phase {
@@ -70,6 +95,8 @@ struct request_state {
     struct serve *s;
     const struct route *route;
     struct buf body;
+    size_t discarded; /* body bytes past max_body, dropped */
+    bool too_large;   /* a chunked body went past max_body: 413 */
     struct MHD_Connection *conn;
     struct serve_request req;
     struct serve_response resp;
@@ -151,8 +178,13 @@ enum zl_err serve_parse_address(const char *text, struct serve_address *out)
 
 static enum zl_err check_options(const struct serve_options *opt)
 {
-    if (opt->tls != NULL) {
-        log_error("serve: %s: TLS is not supported yet", opt->bind_address);
+    if (opt->tls != NULL &&
+        (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
+         MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) !=
+             MHD_YES)) {
+        log_error("serve: %s: this libmicrohttpd has no TLS with "
+                  "certificate callbacks (GnuTLS 3.6.3 or later)",
+                  opt->bind_address);
         return ZL_ERR_INVALID;
     }
     if (opt->threads > SERVE_MAX_THREADS ||
@@ -177,6 +209,29 @@ static void apply_options(struct serve *s, const struct serve_options *opt)
     s->port = -1;
 }
 
+/* The server's locks: s->mu with its two conditions, s->conn_mu with the
+ * reaper's. All or none. */
+static enum zl_err init_locks(struct serve *s)
+{
+    pthread_cond_t *conds[] = {&s->idle, &s->work};
+    pthread_cond_t *reaper_conds[] = {&s->reaper_wake};
+    if (sync_init(&s->mu, conds, 2) != ZL_OK)
+        return ZL_ERR_NOMEM;
+    if (sync_init(&s->conn_mu, reaper_conds, 1) != ZL_OK) {
+        sync_destroy(&s->mu, conds, 2);
+        return ZL_ERR_NOMEM;
+    }
+    return ZL_OK;
+}
+
+static void destroy_locks(struct serve *s)
+{
+    pthread_cond_t *conds[] = {&s->idle, &s->work};
+    pthread_cond_t *reaper_conds[] = {&s->reaper_wake};
+    sync_destroy(&s->mu, conds, 2);
+    sync_destroy(&s->conn_mu, reaper_conds, 1);
+}
+
 enum zl_err serve_new(const struct serve_options *opt, struct serve **out)
 {
     *out = NULL;
@@ -192,16 +247,22 @@ enum zl_err serve_new(const struct serve_options *opt, struct serve **out)
     }
     if ((err = check_options(opt)) != ZL_OK)
         return err;
+    struct serve_tls_creds *tls = NULL;
+    if (opt->tls != NULL &&
+        (err = serve_tls_creds_new(opt->tls, opt->bind_address, &tls)) != ZL_OK)
+        return err;
     struct serve *s = calloc(1, sizeof(*s));
-    if (s == NULL)
+    if (s == NULL) {
+        serve_tls_creds_free(tls);
         return ZL_ERR_NOMEM;
+    }
+    s->tls = tls;
     s->addr = addr;
     apply_options(s, opt);
-    pthread_cond_t *conds[] = {&s->idle, &s->work};
     s->bind_text = strdup(opt->bind_address);
     s->workers = calloc(s->threads, sizeof(*s->workers));
-    if (s->bind_text == NULL || s->workers == NULL ||
-        sync_init(&s->mu, conds, 2) != ZL_OK) {
+    if (s->bind_text == NULL || s->workers == NULL || init_locks(s) != ZL_OK) {
+        serve_tls_creds_free(s->tls);
         free(s->workers);
         free(s->bind_text);
         free(s);
@@ -328,6 +389,142 @@ static void allowed_methods(const struct serve *s, const char *path, char *out,
         snprintf(out + used, out_size - used, ", HEAD");
 }
 
+/* ---- Request deadlines ------------------------------------------------ */
+
+static int64_t request_deadline(const struct serve *s)
+{
+    return clock_mono_ns() + (int64_t)s->timeout_s * CLOCK_NS_PER_S;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Arms conn's deadline (a request may begin) or clears it (a request is
+ * in: it is being answered). */
+static void track_deadline(struct MHD_Connection *conn, bool arm)
+{
+    struct conn_track *t = track_of(conn);
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->s->conn_mu);
+    t->deadline_ns = arm ? request_deadline(t->s) : 0;
+    pthread_mutex_unlock(&t->s->conn_mu);
+}
+
+static void track_start(struct serve *s, struct MHD_Connection *conn,
+                        void **socket_context)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct conn_track *t = ci != NULL ? calloc(1, sizeof(*t)) : NULL;
+    *socket_context = t;
+    if (t == NULL) {
+        log_warn("serve: %s: a connection without a deadline (out of "
+                 "memory)",
+                 s->bind_text);
+        return;
+    }
+    t->s = s;
+    t->fd = ci->connect_fd;
+    pthread_mutex_lock(&s->conn_mu);
+    t->deadline_ns = request_deadline(s);
+    t->next = s->conns;
+    if (s->conns != NULL)
+        s->conns->prev = t;
+    s->conns = t;
+    pthread_mutex_unlock(&s->conn_mu);
+}
+
+/* Called before libmicrohttpd closes the socket: from here on the reaper
+ * never touches the fd. */
+static void track_end(struct serve *s, void **socket_context)
+{
+    struct conn_track *t = *socket_context;
+    if (t == NULL)
+        return;
+    *socket_context = NULL;
+    pthread_mutex_lock(&s->conn_mu);
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        s->conns = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&s->conn_mu);
+    free(t);
+}
+
+/* Each connection's socket context is its conn_track. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        track_start(cls, conn, socket_context);
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        track_end(cls, socket_context);
+}
+
+/* Cuts off the connections past their deadline. shutdown() makes
+ * libmicrohttpd see the stream end and close the connection itself; the
+ * fd is still open, since a connection leaves the list (under conn_mu)
+ * before libmicrohttpd closes its socket. Called with conn_mu held. */
+static void reap_expired(struct serve *s, int64_t now)
+{
+    for (struct conn_track *t = s->conns; t != NULL; t = t->next) {
+        if (t->deadline_ns == 0 || t->deadline_ns > now)
+            continue;
+        t->deadline_ns = 0;
+        shutdown(t->fd, SHUT_RDWR);
+        log_warn("serve: %s: a request not in whole within %u s: closing "
+                 "its connection",
+                 s->bind_text, s->timeout_s);
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    struct serve *s = arg;
+    pthread_mutex_lock(&s->conn_mu);
+    while (!s->reaper_stop) {
+        struct timespec ts = sync_timespec(
+            clock_mono_ns() + SERVE_REAP_INTERVAL_MS * CLOCK_NS_PER_MS);
+        pthread_cond_timedwait(&s->reaper_wake, &s->conn_mu, &ts);
+        reap_expired(s, clock_mono_ns());
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+    return NULL;
+}
+
+static enum zl_err start_reaper(struct serve *s)
+{
+    s->reaper_stop = false;
+    int rc = pthread_create(&s->reaper, NULL, reaper_main, s);
+    if (rc != 0) {
+        log_error("serve: %s: cannot start the deadline thread: %s",
+                  s->bind_text, strerror(rc));
+        return ZL_ERR_NOMEM;
+    }
+    s->reaper_running = true;
+    return ZL_OK;
+}
+
+static void stop_reaper(struct serve *s)
+{
+    if (!s->reaper_running)
+        return;
+    pthread_mutex_lock(&s->conn_mu);
+    s->reaper_stop = true;
+    pthread_cond_broadcast(&s->reaper_wake);
+    pthread_mutex_unlock(&s->conn_mu);
+    pthread_join(s->reaper, NULL);
+    s->reaper_running = false;
+}
+
 /* ---- Requests ---------------------------------------------------------- */
 
 /* True when the request announces a body longer than max. */
@@ -343,6 +540,15 @@ static bool announced_too_large(struct MHD_Connection *conn, size_t max)
     if (errno == ERANGE)
         return true;
     return end != cl && (unsigned long long)max < n;
+}
+
+/* An answer given before a request is in whole (the rest is not read):
+ * the request is being answered, so its deadline no longer runs. */
+static enum MHD_Result send_early(struct MHD_Connection *conn, int status,
+                                  const char *text, const char *allow)
+{
+    track_deadline(conn, false);
+    return send_text(conn, status, text, allow);
 }
 
 static struct request_state *request_state_new(struct serve *s)
@@ -376,33 +582,47 @@ static enum MHD_Result begin_request(struct serve *s,
     const char *lookup = strcmp(method, "HEAD") == 0 ? "GET" : method;
     rs->route = find_route(s, lookup, url, &path_known);
     if (rs->route == NULL && !path_known)
-        return send_text(conn, 404, "404 page not found\n", NULL);
+        return send_early(conn, 404, "404 page not found\n", NULL);
     if (rs->route == NULL) {
         char allow[SERVE_ALLOW_MAX];
         allowed_methods(s, url, allow, sizeof(allow));
-        return send_text(conn, 405, "405 method not allowed\n", allow);
+        return send_early(conn, 405, "405 method not allowed\n", allow);
     }
     if (announced_too_large(conn, s->max_body)) {
         log_warn("serve: %s %s: body longer than %zu bytes: 413", method, url,
                  s->max_body);
-        return send_text(conn, 413, "413 request body too large\n", NULL);
+        return send_early(conn, 413, "413 request body too large\n", NULL);
     }
     return MHD_YES;
 }
 
 /* A body chunk. Over the limit without a Content-Length (chunked), no
- * response can be queued mid-body, so the connection is closed. */
+ * response can be queued mid-body (libmicrohttpd refuses one while a chunk
+ * is handed over), so the rest is read and dropped and 413 answered at its
+ * end; past another max_body bytes dropped the connection is closed. */
 static enum MHD_Result take_body(struct request_state *rs, const char *url,
                                  const char *data, size_t *data_size)
 {
-    enum zl_err err = buf_append(&rs->body, data, *data_size);
-    if (err != ZL_OK) {
-        log_warn("serve: %s: body over %zu bytes without a length: "
-                 "closing the connection (%s)",
-                 url, rs->s->max_body, zl_err_str(err));
+    size_t n = *data_size;
+    *data_size = 0;
+    if (!rs->too_large) {
+        enum zl_err err = buf_append(&rs->body, data, n);
+        if (err == ZL_OK)
+            return MHD_YES;
+        if (err != ZL_ERR_LIMIT)
+            return MHD_NO;
+        log_warn("serve: %s: body over %zu bytes without a length: 413", url,
+                 rs->s->max_body);
+        rs->too_large = true;
+        buf_cleanup(&rs->body);
+    }
+    rs->discarded += n;
+    if (rs->discarded > rs->s->max_body) {
+        log_warn("serve: %s: body still going %zu bytes past the limit: "
+                 "closing the connection",
+                 url, rs->discarded);
         return MHD_NO;
     }
-    *data_size = 0;
     return MHD_YES;
 }
 
@@ -432,6 +652,7 @@ static enum MHD_Result dispatch(struct request_state *rs,
                                 const char *method)
 {
     struct serve *s = rs->s;
+    track_deadline(conn, false);
     rs->conn = conn;
     rs->req = (struct serve_request){
         .method = method,
@@ -478,6 +699,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return begin_request(cls, conn, url, method, con_cls);
     if (*upload_data_size > 0)
         return take_body(rs, url, upload_data, upload_data_size);
+    if (rs->too_large)
+        return send_early(conn, 413, "413 request body too large\n", NULL);
     if (request_done(rs))
         return send_answer(rs, conn);
     return dispatch(rs, conn, url, method);
@@ -487,7 +710,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
+    /* The connection may carry another request: its clock starts. */
+    track_deadline(conn, true);
     struct request_state *rs = *con_cls;
     if (rs == NULL)
         return;
@@ -676,12 +900,34 @@ static enum zl_err start_workers(struct serve *s)
 
 /* ---- Daemon ------------------------------------------------------------ */
 
-/* The transport's flags: none for plain HTTP. TLS adds its flag and
- * certificate callback here. */
+/* The transport's flags: none for plain HTTP. */
 static unsigned transport_flags(const struct serve *s)
 {
-    (void)s;
-    return 0;
+    return s->tls != NULL ? MHD_USE_TLS : 0;
+}
+
+/* GnuTLS asks for the certificate of one handshake: libmicrohttpd's
+ * session pointer is the connection. */
+static int on_certificate(gnutls_session_t session,
+                          const struct gnutls_cert_retr_st *info,
+                          gnutls_pcert_st **certs, unsigned int *certs_length,
+                          gnutls_ocsp_data_st **ocsp, unsigned int *ocsp_length,
+                          gnutls_privkey_t *privkey, unsigned int *flags)
+{
+    (void)info;
+    *ocsp = NULL;
+    *ocsp_length = 0;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    const union MHD_ConnectionInfo *ci =
+        conn != NULL
+            ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT)
+            : NULL;
+    const struct conn_track *t = ci != NULL ? ci->socket_context : NULL;
+    struct serve *s = t != NULL ? t->s : NULL;
+    if (s == NULL || s->tls == NULL)
+        return GNUTLS_E_INTERNAL_ERROR;
+    return serve_tls_creds_retrieve(s->tls, certs, certs_length, privkey,
+                                    flags);
 }
 
 static struct MHD_Daemon *start_daemon(struct serve *s, int family)
@@ -696,10 +942,19 @@ static struct MHD_Daemon *start_daemon(struct serve *s, int family)
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)s->max_connections, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    if (s->tls == NULL)
+        return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                                MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_HTTPS_PRIORITIES, serve_tls_creds_priorities(s->tls),
+        MHD_OPTION_HTTPS_CERT_CALLBACK2, on_certificate, MHD_OPTION_ARRAY, ops,
+        MHD_OPTION_END);
 }
 
 enum zl_err serve_start(struct serve *s)
@@ -712,6 +967,10 @@ enum zl_err serve_start(struct serve *s)
     }
     int family;
     enum zl_err err = listen_on(s, &family);
+    if (err == ZL_OK && s->tls != NULL)
+        err = serve_tls_creds_start(s->tls);
+    if (err == ZL_OK)
+        err = start_reaper(s);
     if (err == ZL_OK && (err = start_workers(s)) == ZL_OK) {
         s->daemon = start_daemon(s, family);
         if (s->daemon == NULL) {
@@ -721,6 +980,8 @@ enum zl_err serve_start(struct serve *s)
         }
     }
     if (err != ZL_OK) {
+        stop_reaper(s);
+        serve_tls_creds_stop(s->tls);
         if (s->listen_fd >= 0)
             close(s->listen_fd);
         s->listen_fd = -1;
@@ -728,6 +989,16 @@ enum zl_err serve_start(struct serve *s)
         return err;
     }
     s->started = true;
+    return ZL_OK;
+}
+
+enum zl_err serve_tls_state(struct serve *s, struct serve_tls_status *out)
+{
+    if (s == NULL || s->tls == NULL) {
+        memset(out, 0, sizeof(*out));
+        return ZL_ERR_INVALID;
+    }
+    serve_tls_creds_status(s->tls, out);
     return ZL_OK;
 }
 
@@ -769,6 +1040,8 @@ void serve_stop(struct serve *s)
     wait_idle(s, SERVE_STOP_FLUSH_MS, "closing them");
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    stop_reaper(s);
+    serve_tls_creds_stop(s->tls);
     close(s->listen_fd);
     s->listen_fd = -1;
     s->port = -1;
@@ -783,8 +1056,8 @@ void serve_free(struct serve *s)
         free(s->routes[i].method);
         free(s->routes[i].path);
     }
-    pthread_cond_t *conds[] = {&s->idle, &s->work};
-    sync_destroy(&s->mu, conds, 2);
+    destroy_locks(s);
+    serve_tls_creds_free(s->tls);
     free(s->workers);
     free(s->bind_text);
     free(s);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A small HTTP/1.1 server on libmicrohttpd for /healthz, /readyz, /metrics
  * and the webhook: exact-path routes, a body limit, idle timeouts, handlers
- * on a thread pool, and a graceful stop. Plain HTTP only for now; the
- * transport sits behind serve_options.tls so TLS can be added here without
- * touching users. libmicrohttpd's types never leave serve.c. */
+ * on a thread pool, and a graceful stop. Plain HTTP, or HTTPS (TLS 1.2/1.3
+ * on GnuTLS) with a certificate re-read from its files when they change.
+ * libmicrohttpd's and GnuTLS's types never leave common/serve. */
 #ifndef ZL_SERVE_SERVE_H
 #define ZL_SERVE_SERVE_H
 
@@ -56,20 +56,76 @@ struct serve_response {
 typedef void (*serve_handler_fn)(void *ctx, const struct serve_request *req,
                                  struct serve_response *resp);
 
-/* The transport: TLS settings, defined with the TLS support. NULL = plain
- * HTTP. Until then a non-NULL value is refused by serve_new. */
-struct serve_tls;
+#define SERVE_TLS_DEFAULT_RELOAD_MS 1000u
+#define SERVE_TLS_MAX_RELOAD_MS 3600000u
+#define SERVE_TLS_MAX_FILE ((size_t)1 << 20) /* per PEM file */
+#define SERVE_TLS_ERROR_MAX 512
+
+/* The transport when it is HTTPS (serve_options.tls; NULL = plain HTTP).
+ * Strings are copied by serve_new.
+ *
+ * The pair is read by serve_new (an error there when it cannot be had) and
+ * then checked every reload_interval_ms by a thread of the server: when the
+ * identity of either file changes (the path resolved through its symlinks,
+ * device, inode, size, mtime; so both a rewrite in place and a kubelet
+ * secret volume's "..data" symlink swap are seen), the pair is read again.
+ * A pair whose bytes differ from the one in service replaces it for the
+ * following handshakes; connections open go on with the one they had. A
+ * pair that cannot be used (a file missing or unreadable, not PEM, the key
+ * not matching the certificate) leaves the previous one in service, counts
+ * a failed reload and is logged once: it is tried again when a file
+ * changes again. Files written one after the other (certificate, then key)
+ * may thus log one mismatch before the second write completes the pair.
+ * Polling, not inotify: it needs no watch to be re-armed after a symlink
+ * swap, costs a few stat calls per interval, and keeps the reading and
+ * parsing off the socket I/O thread. */
+struct serve_tls {
+    /* PEM certificate chain, the serving certificate first (cert-manager's
+     * and kubelet's tls.crt). At most SERVE_TLS_MAX_FILE bytes. */
+    const char *cert_file;
+    /* PEM private key, unencrypted (PKCS#8, PKCS#1 or SEC1: tls.key),
+     * matching the first certificate. */
+    const char *key_file;
+    /* Lowest TLS version accepted: 12 (TLS 1.2, also when 0) or 13. TLS 1.3
+     * is always allowed, nothing below 1.2 ever is. */
+    int min_version;
+    /* How often the files are checked; 0: SERVE_TLS_DEFAULT_RELOAD_MS, at
+     * most SERVE_TLS_MAX_RELOAD_MS. */
+    unsigned reload_interval_ms;
+};
+
+/* The certificate state, for readiness and metrics (serve_tls_state). */
+struct serve_tls_status {
+    bool loaded;              /* a pair is in service */
+    int64_t not_after;        /* its serving certificate's, Unix seconds */
+    uint64_t reloads;         /* new pairs put in service after the first */
+    uint64_t reload_failures; /* changed files whose pair was refused */
+    /* Why the last reload was refused; "" when the last one read
+     * succeeded (or none was refused yet). */
+    char last_error[SERVE_TLS_ERROR_MAX];
+};
 
 struct serve_options {
     /* ":8080" (every interface, IPv6 and IPv4), "127.0.0.1:8080",
      * "[::1]:0" (port 0: any free port, see serve_port), or "0": disabled
      * (the controller-runtime convention): serve_start then does nothing. */
     const char *bind_address;
-    unsigned threads;            /* handler threads, 0: SERVE_DEFAULT_THREADS */
-    unsigned timeout_s;          /* idle timeout (and stop grace); 0: default */
-    size_t max_body;             /* request body limit; 0: default */
+    unsigned threads; /* handler threads, 0: SERVE_DEFAULT_THREADS */
+    /* 0: SERVE_DEFAULT_TIMEOUT_S. A connection idle that long is closed, and
+     * so is one whose request (headers and body; the first one after the
+     * TLS handshake) has not arrived whole within timeout_s of the
+     * connection's start or of the previous request's end, checked every
+     * 250 ms (a client dribbling bytes). Not while a request is answered.
+     * Also the grace of serve_stop. */
+    unsigned timeout_s;
+    /* Request body limit; 0: SERVE_DEFAULT_MAX_BODY. A Content-Length over
+     * it is answered 413 before the body is read. A chunked body over it is
+     * read to its end without being kept and answered 413, unless it goes
+     * on past another max_body bytes: then the connection is closed. The
+     * handler is not called either way. */
+    size_t max_body;
     unsigned max_connections;    /* 0: SERVE_DEFAULT_MAX_CONNECTIONS */
-    const struct serve_tls *tls; /* NULL: plain HTTP (the only choice yet) */
+    const struct serve_tls *tls; /* NULL: plain HTTP; else HTTPS */
 };
 
 /* A parsed bind address. */
@@ -88,9 +144,12 @@ struct serve;
 enum zl_err serve_parse_address(const char *text, struct serve_address *out);
 
 /* Makes a server from opt (copied; bind_address required). No socket is
- * opened until serve_start. ZL_ERR_PARSE for a bad address, ZL_ERR_INVALID
- * for a non-NULL tls (not supported yet) or a limit out of range,
- * ZL_ERR_NOMEM. Free with serve_free. */
+ * opened until serve_start; with tls the pair is read here. ZL_ERR_PARSE
+ * for a bad address or a certificate or key that cannot be used (not PEM,
+ * not matching), ZL_ERR_IO for a certificate or key file that cannot be
+ * read (the log says which and why), ZL_ERR_INVALID for a limit or TLS
+ * option out of range (or TLS without certificate callbacks in this
+ * libmicrohttpd), ZL_ERR_NOMEM. Free with serve_free. */
 enum zl_err serve_new(const struct serve_options *opt, struct serve **out);
 
 /* Adds a route for an exact method and path (strings copied), before
@@ -112,6 +171,10 @@ enum zl_err serve_start(struct serve *s);
 /* The bound port (useful with port 0); -1 when disabled, not started or
  * stopped. */
 int serve_port(const struct serve *s);
+
+/* The TLS certificate state (any thread). ZL_ERR_INVALID for a plain HTTP
+ * server (out is then zeroed). */
+enum zl_err serve_tls_state(struct serve *s, struct serve_tls_status *out);
 
 /* Stops accepting at once, lets requests in flight finish and be sent
  * (waiting at most timeout_s; requests still queued then are answered 503;

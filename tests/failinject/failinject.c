@@ -9,8 +9,11 @@
  * our own code (and from the few library functions listed in
  * clean_failers) are failed: json-c 0.16 crashes when its own internal
  * allocations fail (json_object_object_add_ex after a failed key copy), and
- * that is not ours to fix. Not for sanitizer builds, which replace malloc
- * themselves. */
+ * that is not ours to fix. The dynamic linker's own allocations are not
+ * tracked: a thread's TLS vector grows when it first touches a library's
+ * thread-local data, belongs to the thread's cached stack and is freed with
+ * it, long after the scenario. Not for sanitizer builds, which replace
+ * malloc themselves. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -166,6 +169,14 @@ static bool called_from_us(const void *caller)
     return false;
 }
 
+/* True for a block the dynamic linker allocates (see the top). */
+static bool from_loader(const void *caller)
+{
+    Dl_info info;
+    return dladdr(caller, &info) != 0 && info.dli_fname != NULL &&
+           strstr(info.dli_fname, "/ld-linux") != NULL;
+}
+
 /* True when this allocation is the one to fail. */
 static bool should_fail(const void *caller)
 {
@@ -192,7 +203,7 @@ void *malloc(size_t n)
         return NULL;
     }
     void *p = real_malloc(n);
-    if (p != NULL && armed)
+    if (p != NULL && armed && !from_loader(__builtin_return_address(0)))
         track(p);
     return p;
 }
@@ -212,7 +223,7 @@ void *calloc(size_t count, size_t size)
         return NULL;
     }
     void *p = real_calloc(count, size);
-    if (p != NULL && armed)
+    if (p != NULL && armed && !from_loader(__builtin_return_address(0)))
         track(p);
     return p;
 }
@@ -231,7 +242,7 @@ void *realloc(void *old, size_t n)
     if (p != NULL || n == 0) {
         if (old != NULL)
             untrack(old);
-        if (p != NULL && armed)
+        if (p != NULL && armed && !from_loader(__builtin_return_address(0)))
             track(p);
     }
     return p;

@@ -4,10 +4,13 @@
  * logging, buffers, the HTTP server's setup and the client's streams. */
 #include "scenarios.h"
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -926,6 +929,108 @@ static int run_client(void *ctx, uint64_t *digest)
     return (int)err;
 }
 
+/* The HTTPS server: a certificate and key made here (not under injection)
+ * in a temporary directory; under injection serve_new reads and checks
+ * them, the server starts with its reload thread, reports its state and
+ * stops. */
+struct fi_tls {
+    char dir[64];
+    char cert[96];
+    char key[96];
+};
+
+static int write_pem(const char *path, const gnutls_datum_t *d)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return 1;
+    size_t n = fwrite(d->data, 1, d->size, f);
+    return fclose(f) != 0 || n != d->size;
+}
+
+/* A self-signed ECDSA certificate for 127.0.0.1 and its key, as PEM. */
+static int make_pair(gnutls_datum_t *cert, gnutls_datum_t *key)
+{
+    gnutls_x509_privkey_t k = NULL;
+    gnutls_x509_crt_t c = NULL;
+    unsigned char serial[1] = {7};
+    int rc = gnutls_x509_privkey_init(&k);
+    rc = rc < 0 ? rc
+                : gnutls_x509_privkey_generate(
+                      k, GNUTLS_PK_ECDSA,
+                      GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+    rc = rc < 0 ? rc : gnutls_x509_crt_init(&c);
+    rc = rc < 0 ? rc : gnutls_x509_crt_set_version(c, 3);
+    rc = rc < 0 ? rc : gnutls_x509_crt_set_serial(c, serial, 1);
+    rc = rc < 0 ? rc
+                : gnutls_x509_crt_set_dn_by_oid(c, GNUTLS_OID_X520_COMMON_NAME,
+                                                0, "fi", 2);
+    rc = rc < 0 ? rc : gnutls_x509_crt_set_activation_time(c, 1700000000);
+    rc = rc < 0 ? rc : gnutls_x509_crt_set_expiration_time(c, 4000000000);
+    rc = rc < 0 ? rc : gnutls_x509_crt_set_key(c, k);
+    rc = rc < 0 ? rc : gnutls_x509_crt_sign2(c, c, k, GNUTLS_DIG_SHA256, 0);
+    rc = rc < 0 ? rc : gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_PEM, cert);
+    rc = rc < 0 ? rc : gnutls_x509_privkey_export2(k, GNUTLS_X509_FMT_PEM, key);
+    gnutls_x509_crt_deinit(c);
+    gnutls_x509_privkey_deinit(k);
+    return rc < 0;
+}
+
+static int tls_setup(void **ctx)
+{
+    struct fi_tls *t = calloc(1, sizeof(*t));
+    gnutls_datum_t cert = {0};
+    gnutls_datum_t key = {0};
+    if (t == NULL)
+        return 1;
+    *ctx = t;
+    snprintf(t->dir, sizeof(t->dir), "/tmp/zl-fi-tls-XXXXXX");
+    if (mkdtemp(t->dir) == NULL)
+        return 1;
+    snprintf(t->cert, sizeof(t->cert), "%s/tls.crt", t->dir);
+    snprintf(t->key, sizeof(t->key), "%s/tls.key", t->dir);
+    int rc = make_pair(&cert, &key);
+    rc = rc != 0 ? rc : write_pem(t->cert, &cert);
+    rc = rc != 0 ? rc : write_pem(t->key, &key);
+    gnutls_free(cert.data);
+    gnutls_free(key.data);
+    return rc;
+}
+
+static void tls_teardown(void *ctx)
+{
+    struct fi_tls *t = ctx;
+    if (t == NULL)
+        return;
+    unlink(t->cert);
+    unlink(t->key);
+    rmdir(t->dir);
+    free(t);
+}
+
+static int run_serve_tls(void *ctx, uint64_t *digest)
+{
+    const struct fi_tls *t = ctx;
+    struct serve_tls tls = {.cert_file = t->cert, .key_file = t->key};
+    struct serve_options opt = {.bind_address = "127.0.0.1:0", .tls = &tls};
+    struct serve *s = NULL;
+    enum zl_err err = serve_new(&opt, &s);
+    if (err == ZL_OK)
+        err = serve_route(s, "GET", "/healthz", serve_handle_health, NULL);
+    if (err == ZL_OK)
+        err = serve_start(s);
+    struct serve_tls_status st;
+    if (err == ZL_OK)
+        err = serve_tls_state(s, &st);
+    if (err == ZL_OK) {
+        *digest = fnv_str((uint64_t)st.not_after,
+                          serve_port(s) > 0 ? "listening" : "no port");
+        serve_stop(s);
+    }
+    serve_free(s);
+    return (int)err;
+}
+
 static const struct scenario all_scenarios[] = {
     {"views", fixture_setup, run_views, fixture_teardown},
     {"endpointslice", slice_setup, run_endpointslice, text_teardown},
@@ -945,6 +1050,7 @@ static const struct scenario all_scenarios[] = {
     {"lease", lease_setup, run_lease, lease_teardown},
     {"watch", watch_setup, run_watch, text_teardown},
     {"serve", none_setup, run_serve, none_teardown},
+    {"serve+tls", tls_setup, run_serve_tls, tls_teardown},
 };
 
 const struct scenario *scenarios_all(size_t *count)

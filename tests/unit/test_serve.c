@@ -282,18 +282,6 @@ Test(serve, refuses_bad_options)
     cr_expect_eq(serve_new(&opt, &s), ZL_ERR_INVALID);
 }
 
-Test(serve, refuses_tls_until_supported)
-{
-    int placeholder = 0;
-    struct serve_options opt = {
-        .bind_address = "127.0.0.1:0",
-        .tls = (const struct serve_tls *)(const void *)&placeholder,
-    };
-    struct serve *s = NULL;
-    cr_expect_eq(serve_new(&opt, &s), ZL_ERR_INVALID);
-    cr_expect_null(s);
-}
-
 Test(serve, validates_routes)
 {
     struct serve_options opt = {.bind_address = "127.0.0.1:0"};
@@ -475,18 +463,31 @@ Test(serve, body_over_limit_is_413_without_the_handler)
     serve_free(s);
 }
 
-Test(serve, chunked_body_over_limit_closes_without_the_handler)
+Test(serve, chunked_body_over_limit_is_413_without_the_handler)
 {
     atomic_store(&handler_calls, 0);
     struct serve_options opt = {.max_body = 16};
     struct serve *s = start("127.0.0.1:0", &opt);
     static char reply[REPLY_MAX];
-    const char *chunked = "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close"
-                          "\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "10\r\n0123456789abcdef\r\n1\r\nX\r\n0\r\n\r\n";
-    int status = exchange(AF_INET, serve_port(s), chunked, reply);
-    cr_expect(status == 0 || status >= 400, "status %d", status);
-    cr_expect_eq(atomic_load(&handler_calls), 0);
+    /* 17 bytes: read to its end (dropped), then answered 413. */
+    const char *over = "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close"
+                       "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "10\r\n0123456789abcdef\r\n1\r\nX\r\n0\r\n\r\n";
+    cr_expect_eq(exchange(AF_INET, serve_port(s), over, reply), 413);
+    cr_expect(strstr(body_of(reply), "too large") != NULL, "%s", reply);
+    /* 16 + 17 bytes: more than max_body dropped, the connection closed
+     * without an answer. */
+    const char *far = "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close"
+                      "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "10\r\n0123456789abcdef\r\n11\r\n0123456789abcdefg"
+                      "\r\n0\r\n\r\n";
+    cr_expect_eq(exchange(AF_INET, serve_port(s), far, reply), 0);
+    /* The limit itself is fine. */
+    const char *exact = "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close"
+                        "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "10\r\n0123456789abcdef\r\n0\r\n\r\n";
+    cr_expect_eq(exchange(AF_INET, serve_port(s), exact, reply), 200);
+    cr_expect_eq(atomic_load(&handler_calls), 1);
     serve_free(s);
 }
 
@@ -576,6 +577,81 @@ static void meet_handler(void *ctx, const struct serve_request *req,
     m->inside--;
     pthread_mutex_unlock(&m->mu);
     buf_puts(&resp->body, "met");
+}
+
+/* A client that sends head at once, then one byte every 100 ms (for at
+ * most 5 s) until the server closes the connection. */
+struct dribble {
+    int port;
+    const char *head;
+    double cut_after; /* seconds from the start; -1: never cut */
+};
+
+static bool cut_off(int fd)
+{
+    char byte;
+    if (send(fd, "a", 1, MSG_NOSIGNAL) < 0)
+        return true;
+    ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static void *dribble_main(void *p)
+{
+    struct dribble *d = p;
+    d->cut_after = -1;
+    int fd = connect_to(AF_INET, d->port);
+    int64_t t0 = clock_mono_ns();
+    send_all(fd, d->head, strlen(d->head));
+    while (seconds_since(t0) < 5.0) {
+        if (cut_off(fd)) {
+            d->cut_after = seconds_since(t0);
+            break;
+        }
+        struct timespec ts = {.tv_nsec = 100000000};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return NULL;
+}
+
+Test(serve, slow_clients_are_cut_off_without_holding_up_others)
+{
+    atomic_store(&handler_calls, 0);
+    struct serve_options opt = {.timeout_s = 1};
+    struct serve *s = start("127.0.0.1:0", &opt);
+    struct dribble d[] = {
+        /* Slowloris: headers a byte at a time, never idle for 1 s. */
+        {.head = "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: "},
+        /* The same with the body. */
+        {.head = "POST /echo HTTP/1.1\r\nHost: t\r\n"
+                 "Content-Length: 1000\r\n\r\n"},
+        /* A second request on a kept-alive connection. */
+        {.head = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                 "GET /healthz HTTP/1.1\r\nX-Slow: "},
+    };
+    size_t n = sizeof(d) / sizeof(d[0]);
+    pthread_t t[3];
+    for (size_t i = 0; i < n; i++) {
+        d[i].port = serve_port(s);
+        cr_assert_eq(pthread_create(&t[i], NULL, dribble_main, &d[i]), 0);
+    }
+    static char reply[REPLY_MAX];
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = clock_mono_ns();
+        cr_expect_eq(get(AF_INET, serve_port(s), "/healthz", reply), 200);
+        cr_expect_lt(seconds_since(t0), 0.5);
+        struct timespec ts = {.tv_nsec = 200000000};
+        nanosleep(&ts, NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        cr_log_info("client %zu cut off after %.2f s", i, d[i].cut_after);
+        cr_expect(d[i].cut_after >= 0.9 && d[i].cut_after < 2.5,
+                  "client %zu cut off after %.2f s", i, d[i].cut_after);
+    }
+    cr_expect_eq(atomic_load(&handler_calls), 0);
+    serve_free(s);
 }
 
 Test(serve, serves_requests_concurrently)
