@@ -164,14 +164,13 @@ static enum zl_err read_one(struct ctx *c, enum target t,
 
 /* Reads object and oldObject; a missing one the operation needs is a bad
  * request (decision set, ZL_OK returned). */
-static enum zl_err read_objects(struct ctx *c, enum target t,
-                                struct objects *o)
+static enum zl_err read_objects(struct ctx *c, enum target t, struct objects *o)
 {
     const struct review_request *req = c->req;
     bool need_now = req->operation != REVIEW_OP_DELETE;
     bool need_old = req->operation == REVIEW_OP_DELETE ||
                     req->operation == REVIEW_OP_UPDATE;
-    const char *missing = need_now && req->object == NULL     ? "object"
+    const char *missing = need_now && req->object == NULL       ? "object"
                           : need_old && req->old_object == NULL ? "oldObject"
                                                                 : NULL;
     if (missing != NULL)
@@ -200,10 +199,11 @@ static bool managed(const struct objects *o, enum target t)
 static enum zl_err tamper_guard(struct ctx *c, enum target t,
                                 const struct objects *o)
 {
-    const struct views_meta *m = views_meta_of(o->now != NULL ? o->now : o->old);
+    const struct views_meta *m =
+        views_meta_of(o->now != NULL ? o->now : o->old);
     const char *what = t == TARGET_SERVICE ? "leader Service" : "EndpointSlice";
-    const char *user = c->req->username[0] != '\0' ? c->req->username
-                                                   : "an anonymous user";
+    const char *user =
+        c->req->username[0] != '\0' ? c->req->username : "an anonymous user";
     return deny(c->d, ADMIT_CODE_FORBIDDEN, "V5",
                 "%s %s/%s is managed by zen-lead and only its controller may "
                 "change it, not %s; edit the source Service's zen-lead.io/ "
@@ -223,16 +223,25 @@ static const char *rule_of(const struct annotations_problem *p, bool enabled)
     return "V1";
 }
 
-/* One sentence from a problem: its message, then its fix. */
+/* One sentence from a problem: its message, then its fix. The shared
+ * message may end by saying which default the controller falls back to;
+ * the webhook refuses instead, so that clause is left out. */
 static void sentence(const struct annotations_problem *p, char *out,
                      size_t out_len)
 {
+    static const char fallback[] = "; the default (";
     size_t m = strlen(p->message);
     if (m > 0 && (p->message[m - 1] == '.' || p->message[m - 1] == '?'))
         m--;
+    const char *clause = strstr(p->message, fallback);
+    if (p->severity == ANNOTATIONS_ERROR && clause != NULL &&
+        m >= sizeof(") applies") - 1 &&
+        memcmp(p->message + m - (sizeof(") applies") - 1), ") applies",
+               sizeof(") applies") - 1) == 0)
+        m = (size_t)(clause - p->message);
     char first = p->fix[0];
-    bool lower = first >= 'A' && first <= 'Z' && p->fix[1] >= 'a' &&
-                 p->fix[1] <= 'z';
+    bool lower =
+        first >= 'A' && first <= 'Z' && p->fix[1] >= 'a' && p->fix[1] <= 'z';
     snprintf(out, out_len, "%.*s; %c%s", (int)m, p->message,
              lower ? first - 'A' + 'a' : first, p->fix[0] ? p->fix + 1 : "");
 }
@@ -304,16 +313,16 @@ static enum zl_err undeclared_port(struct ctx *c,
                                    size_t pod_count)
 {
     static const char fmt[] =
-        "None of the %zu pods matching the selector of Service %s declares a "
+        "No pod matching the selector of Service %s (%zu found) declares a "
         "container port named \"%s\" with protocol %s, which the targetPort "
         "of port %d refers to; add that port to the pods' containers or set "
         "targetPort to a number.";
     const char *proto = views_protocol_name(sp->protocol);
     if (c->cfg->named_port_policy == ADMIT_NAMED_PORT_WARN)
-        return add_warning(c->d, "V3", fmt, pod_count, svc->meta.name,
+        return add_warning(c->d, "V3", fmt, svc->meta.name, pod_count,
                            sp->target_port_name, proto, sp->port);
-    return deny(c->d, ADMIT_CODE_FORBIDDEN, "V3", fmt, pod_count,
-                svc->meta.name, sp->target_port_name, proto, sp->port);
+    return deny(c->d, ADMIT_CODE_FORBIDDEN, "V3", fmt, svc->meta.name,
+                pod_count, sp->target_port_name, proto, sp->port);
 }
 
 /* Pods match: each named targetPort must be declared by one of them. */
@@ -392,11 +401,12 @@ static bool leader_ours(const struct views_service *l,
 }
 
 /* True when other is an enabled source whose leader name is leader. */
-static enum zl_err claims(const struct views_service *other,
-                          const char *leader, bool *out)
+static enum zl_err claims(const struct views_service *other, const char *leader,
+                          bool *out)
 {
     struct annotations_result r;
-    enum zl_err err = annotations_parse(&other->annotations, other->meta.name, &r);
+    enum zl_err err =
+        annotations_parse(&other->annotations, other->meta.name, &r);
     if (err != ZL_OK)
         return err;
     *out = r.settings.enabled && strcmp(r.settings.leader_name, leader) == 0;
@@ -412,19 +422,20 @@ static enum zl_err conflict_with(struct ctx *c, const struct views_service *svc,
     if (strcmp(other->meta.name, leader) == 0) {
         if (leader_ours(other, svc))
             return ZL_OK;
-        return deny(c->d, ADMIT_CODE_FORBIDDEN, "V4",
-                    "Service %s already exists in namespace %s and is not "
-                    "zen-lead's leader Service for %s; set "
-                    ANNOTATIONS_LEADER_NAME " to a free name, or remove that "
-                    "Service.",
-                    leader, c->ns, svc->meta.name);
+        return deny(
+            c->d, ADMIT_CODE_FORBIDDEN, "V4",
+            "Service %s already exists in namespace %s and is not "
+            "zen-lead's leader Service for %s; set " ANNOTATIONS_LEADER_NAME
+            " to a free name, or remove that "
+            "Service.",
+            leader, c->ns, svc->meta.name);
     }
     enum zl_err err = claims(other, leader, &claimed);
     if (err != ZL_OK || !claimed)
         return err;
     return deny(c->d, ADMIT_CODE_FORBIDDEN, "V4",
-                "Service %s already claims %s as its leader Service; set "
-                ANNOTATIONS_LEADER_NAME " on %s to another name.",
+                "Service %s already claims %s as its leader Service; "
+                "set " ANNOTATIONS_LEADER_NAME " on %s to another name.",
                 other->meta.name, leader, svc->meta.name);
 }
 
@@ -476,8 +487,7 @@ static enum zl_err validate(struct ctx *c, enum target t,
     return validate_service(c, views_service_of(o->now));
 }
 
-static enum zl_err mutate(struct ctx *c, enum target t,
-                          const struct objects *o)
+static enum zl_err mutate(struct ctx *c, enum target t, const struct objects *o)
 {
     const struct views_service *svc = views_service_of(o->now);
     const size_t plen = strlen(ANNOTATIONS_PREFIX);

@@ -19,7 +19,8 @@
 /* The users besides the controller that may write zen-lead's objects: the
  * garbage collector (owner references) and the namespace controller
  * (namespace deletion). */
-#define ADMIT_USER_GC "system:serviceaccount:kube-system:generic-garbage-collector"
+#define ADMIT_USER_GC                                                          \
+    "system:serviceaccount:kube-system:generic-garbage-collector"
 #define ADMIT_USER_NAMESPACE_CONTROLLER                                        \
     "system:serviceaccount:kube-system:namespace-controller"
 

@@ -96,10 +96,9 @@ static enum zl_err put_answer(struct buf *b, const struct audit_record *r)
     if (err == ZL_OK)
         err = put_list(b, "warnings", r->warnings, r->warning_count);
     if (err == ZL_OK)
-        err = buf_printf(b,
-                         ",\"patchBytes\":%zu,\"latencyMs\":%" PRId64
-                         ".%03" PRId64,
-                         r->patch_bytes, lat / 1000, lat % 1000);
+        err = buf_printf(
+            b, ",\"patchBytes\":%zu,\"latencyMs\":%" PRId64 ".%03" PRId64,
+            r->patch_bytes, lat / 1000, lat % 1000);
     return err;
 }
 
@@ -117,9 +116,9 @@ enum zl_err audit_render(const struct audit_record *r, struct buf *out)
     return err;
 }
 
-size_t audit_annotations(const char *uid, const char *rule,
-                         struct review_audit_annotation
-                             out[static AUDIT_ANNOTATION_COUNT])
+size_t audit_annotations(
+    const char *uid, const char *rule,
+    struct review_audit_annotation out[static AUDIT_ANNOTATION_COUNT])
 {
     size_t n = 0;
     out[n++] = (struct review_audit_annotation){AUDIT_KEY_UID, uid};

@@ -24,7 +24,7 @@
 /* One decision. Strings are borrowed; NULL is written as "" (message as
  * null). */
 struct audit_record {
-    int64_t time_ms; /* when the decision was made, ms since the epoch */
+    int64_t time_ms;     /* when the decision was made, ms since the epoch */
     const char *webhook; /* "validate" or "mutate" */
     const char *uid;
     const char *user;
@@ -62,8 +62,8 @@ enum zl_err audit_render(const struct audit_record *r, struct buf *out);
 /* Writes the auditAnnotations of a decision into out: the request uid
  * (AUDIT_KEY_UID) and, when a rule was hit, the rule (AUDIT_KEY_RULE).
  * Returns how many (1 or 2); the strings are borrowed. */
-size_t audit_annotations(const char *uid, const char *rule,
-                         struct review_audit_annotation
-                             out[static AUDIT_ANNOTATION_COUNT]);
+size_t audit_annotations(
+    const char *uid, const char *rule,
+    struct review_audit_annotation out[static AUDIT_ANNOTATION_COUNT]);
 
 #endif

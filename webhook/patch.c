@@ -55,8 +55,8 @@ static enum zl_err put_op(struct buf *b, enum patch_op op, const char *key,
     if (err == ZL_OK && op != PATCH_OP_REMOVE) {
         err = buf_puts(b, ",\"value\":");
         if (err == ZL_OK)
-            err = key != NULL ? buf_put_json_string(b, value)
-                              : buf_puts(b, "{}");
+            err =
+                key != NULL ? buf_put_json_string(b, value) : buf_puts(b, "{}");
     }
     if (err == ZL_OK)
         err = buf_putc(b, '}');
@@ -89,8 +89,8 @@ static enum zl_err append(struct patch *p, enum patch_op op, const char *key,
     return err;
 }
 
-enum zl_err patch_annotation(struct patch *p, enum patch_op op,
-                             const char *key, const char *value)
+enum zl_err patch_annotation(struct patch *p, enum patch_op op, const char *key,
+                             const char *value)
 {
     if (key == NULL || key[0] == '\0' || (unsigned)op > PATCH_OP_REMOVE ||
         (op != PATCH_OP_REMOVE && value == NULL))

@@ -41,8 +41,8 @@ enum zl_err patch_escape_token(struct buf *out, const char *token);
  * must not be NULL otherwise). ZL_ERR_INVALID for an empty key or a
  * missing value; ZL_ERR_LIMIT past PATCH_MAX_TEXT (the patch is then
  * unchanged); ZL_ERR_NOMEM. */
-enum zl_err patch_annotation(struct patch *p, enum patch_op op,
-                             const char *key, const char *value);
+enum zl_err patch_annotation(struct patch *p, enum patch_op op, const char *key,
+                             const char *value);
 
 /* Appends {"op":"add","path":"/metadata/annotations","value":{}}, needed
  * before adding a key to an object that has no annotations. Errors as

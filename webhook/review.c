@@ -12,8 +12,7 @@
 
 #include "base/json.h"
 
-static const char *const op_names[] = {"CREATE", "UPDATE", "DELETE",
-                                       "CONNECT"};
+static const char *const op_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
 
 const char *review_operation_name(enum review_operation op)
 {
@@ -105,7 +104,8 @@ static enum zl_err get_uid(struct dec *d, struct json_object *req,
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)(*out)[i];
         if (c <= 0x20 || c >= 0x7f)
-            return refuse(d, ZL_ERR_INVALID, "holds a character other than printable ASCII.",
+            return refuse(d, ZL_ERR_INVALID,
+                          "holds a character other than printable ASCII.",
                           "request.uid");
     }
     return ZL_OK;
@@ -139,7 +139,8 @@ static enum zl_err get_kinds(struct dec *d, struct json_object *req,
     if (err != ZL_OK)
         return err;
     if (gvk[1][0] == '\0' || gvk[2][0] == '\0')
-        return refuse(d, ZL_ERR_INVALID, "needs a version and a kind.", "request.kind");
+        return refuse(d, ZL_ERR_INVALID, "needs a version and a kind.",
+                      "request.kind");
     out->kind = (struct review_gvk){gvk[0], gvk[1], gvk[2]};
     out->resource = (struct review_gvr){gvr[0], gvr[1], gvr[2]};
     return ZL_OK;
@@ -153,15 +154,15 @@ static enum zl_err get_operation(struct dec *d, struct json_object *req,
     if (err != ZL_OK)
         return err;
     if (op[0] == '\0')
-        return refuse(d, ZL_ERR_INVALID, "is missing.",
-                      "request.operation");
+        return refuse(d, ZL_ERR_INVALID, "is missing.", "request.operation");
     for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
         if (strcmp(op, op_names[i]) == 0) {
             *out = (enum review_operation)i;
             return ZL_OK;
         }
     }
-    return refuse(d, ZL_ERR_INVALID, "is none of CREATE, UPDATE, DELETE and CONNECT.",
+    return refuse(d, ZL_ERR_INVALID,
+                  "is none of CREATE, UPDATE, DELETE and CONNECT.",
                   "request.operation");
 }
 
@@ -199,8 +200,7 @@ static enum zl_err get_user(struct dec *d, struct json_object *req,
                             struct review_request *out)
 {
     struct json_object *user;
-    enum zl_err err =
-        get_object(d, req, "userInfo", "request.userInfo", &user);
+    enum zl_err err = get_object(d, req, "userInfo", "request.userInfo", &user);
     if (err == ZL_OK)
         err = get_string(d, user, "username", "request.userInfo.username",
                          &out->username);
@@ -217,8 +217,7 @@ static enum zl_err get_dry_run(struct dec *d, struct json_object *req,
     if (v == NULL)
         return ZL_OK;
     if (!json_object_is_type(v, json_type_boolean))
-        return refuse(d, ZL_ERR_PARSE, "is not a boolean.",
-                      "request.dryRun");
+        return refuse(d, ZL_ERR_PARSE, "is not a boolean.", "request.dryRun");
     *out = json_object_get_boolean(v);
     return ZL_OK;
 }
@@ -409,7 +408,7 @@ static enum zl_err put_base64(struct buf *b, const char *data, size_t n)
 /* Writes the cleaned, deduplicated, bounded warnings as a JSON array. */
 static enum zl_err put_warnings(struct buf *b, const struct review_response *r)
 {
-    char (*kept)[REVIEW_WARNING_MAX + 1] = NULL;
+    char(*kept)[REVIEW_WARNING_MAX + 1] = NULL;
     size_t kept_count = 0, total = 0;
     enum zl_err err = buf_puts(b, ",\"warnings\":[");
     if (err == ZL_OK && r->warning_count > 0) {
@@ -454,8 +453,8 @@ static enum zl_err put_audit(struct buf *b, const struct review_response *r)
 static enum zl_err put_status(struct buf *b, const struct review_response *r)
 {
     int code = r->code < 400 || r->code > 599 ? 400 : r->code;
-    enum zl_err err = buf_printf(b, ",\"status\":{\"code\":%d,\"message\":",
-                                 code);
+    enum zl_err err =
+        buf_printf(b, ",\"status\":{\"code\":%d,\"message\":", code);
     if (err == ZL_OK)
         err = buf_put_json_string(b, r->message != NULL ? r->message : "");
     return err == ZL_OK ? buf_putc(b, '}') : err;

@@ -127,8 +127,7 @@ struct review_response {
  * total bounded as REVIEW_WARNINGS_TOTAL says. ZL_ERR_INVALID for a uid
  * review_decode would refuse, an invalid audit key or a patch without
  * text; errors of buf_append (out may then hold part of the answer). */
-enum zl_err review_encode(const struct review_response *resp,
-                          struct buf *out);
+enum zl_err review_encode(const struct review_response *resp, struct buf *out);
 
 /* Writes text as the API server keeps a warning: every control character
  * (C0, DEL, C1) becomes a space, every byte of invalid UTF-8 a '?', and
