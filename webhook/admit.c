@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "zenlead/annotations.h"
+#include "zenlead/ownership.h"
 #include "zenlead/ports.h"
 #include "zenlead/render.h"
 
@@ -382,24 +383,6 @@ static enum zl_err check_named_ports(struct ctx *c,
 
 /* ---- V4: leader name conflicts ----------------------------------------- */
 
-/* The controller's own test of a leader Service it made for src: its
- * controlling owner is the Service src, by uid, or by name with our
- * labels naming src (a leader made for an earlier Service of that name). */
-static bool leader_ours(const struct views_service *l,
-                        const struct views_service *src)
-{
-    const struct views_owner *o = &l->owner;
-    if (!l->has_owner || !str_is(o->kind, KIND_SERVICE) ||
-        !str_is(o->name, src->meta.name))
-        return false;
-    if (src->meta.uid[0] != '\0' && str_is(o->uid, src->meta.uid))
-        return true;
-    return str_is(views_map_get(&l->meta.labels, RENDER_LABEL_MANAGED_BY),
-                  RENDER_MANAGER) &&
-           str_is(views_map_get(&l->meta.labels, RENDER_LABEL_SOURCE),
-                  src->meta.name);
-}
-
 /* True when other is an enabled source whose leader name is leader. */
 static enum zl_err claims(const struct views_service *other, const char *leader,
                           bool *out)
@@ -420,7 +403,7 @@ static enum zl_err conflict_with(struct ctx *c, const struct views_service *svc,
 {
     bool claimed = false;
     if (strcmp(other->meta.name, leader) == 0) {
-        if (leader_ours(other, svc))
+        if (ownership_leader_is_ours(other, svc->meta.name, svc->meta.uid))
             return ZL_OK;
         return deny(
             c->d, ADMIT_CODE_FORBIDDEN, "V4",
