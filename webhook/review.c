@@ -395,9 +395,11 @@ static enum zl_err put_base64(struct buf *b, const char *data, size_t n)
             v |= (uint32_t)p[i + 1] << 8;
         if (i + 2 < n)
             v |= p[i + 2];
-        char q[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63],
-                     i + 1 < n ? tab[(v >> 6) & 63] : '=',
-                     i + 2 < n ? tab[v & 63] : '='};
+        char q[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63], '=', '='};
+        if (i + 1 < n)
+            q[2] = tab[(v >> 6) & 63];
+        if (i + 2 < n)
+            q[3] = tab[v & 63];
         err = buf_append(b, q, sizeof(q));
     }
     if (err == ZL_OK)
