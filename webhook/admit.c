@@ -465,9 +465,15 @@ static enum zl_err validate(struct ctx *c, enum target t,
 {
     if (managed(o, t))
         return is_privileged(c) ? ZL_OK : tamper_guard(c, t, o);
-    if (t != TARGET_SERVICE || c->req->operation == REVIEW_OP_DELETE)
+    if (t != TARGET_SERVICE || c->req->operation == REVIEW_OP_DELETE ||
+        c->req->sub_resource[0] != '\0')
         return ZL_OK;
-    return validate_service(c, views_service_of(o->now));
+    /* A Service being deleted only loses finalizers now: refusing that
+     * would keep it forever. */
+    const struct views_service *svc = views_service_of(o->now);
+    if (svc->meta.deleted_ms != VIEWS_TIME_NONE)
+        return ZL_OK;
+    return validate_service(c, svc);
 }
 
 static enum zl_err mutate(struct ctx *c, enum target t, const struct objects *o)
@@ -475,7 +481,8 @@ static enum zl_err mutate(struct ctx *c, enum target t, const struct objects *o)
     const struct views_service *svc = views_service_of(o->now);
     const size_t plen = strlen(ANNOTATIONS_PREFIX);
     enum zl_err err = ZL_OK;
-    if (t != TARGET_SERVICE || svc == NULL || managed(o, t))
+    if (t != TARGET_SERVICE || svc == NULL || managed(o, t) ||
+        c->req->sub_resource[0] != '\0')
         return ZL_OK;
     for (size_t i = 0; err == ZL_OK && i < svc->annotations.count; i++) {
         const struct views_kv *kv = &svc->annotations.items[i];

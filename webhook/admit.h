@@ -98,7 +98,9 @@ struct admit_decision {
  *   zen-lead) by anyone but the controller, ADMIT_USER_GC and
  *   ADMIT_USER_NAMESPACE_CONTROLLER is denied; those three are allowed
  *   without further rules.
- * - V1, V2 (Service CREATE/UPDATE): annotations_check_service's errors
+ * - V1, V2 (Service CREATE/UPDATE of the main resource, not of a
+ *   subresource such as status, and not of a Service being deleted, whose
+ *   finalizers must come off): annotations_check_service's errors
  *   deny (the first is the message, the others become warnings), its
  *   warnings are warnings; controller-owned keys are let through for the
  *   controller's user only.
@@ -107,7 +109,8 @@ struct admit_decision {
  *   a warning when no pod matches), services lookup for leader name
  *   conflicts (deny). A lookup error is decided by lookup_failure_policy:
  *   allow with a warning, or deny with ADMIT_CODE_UNAVAILABLE.
- * Mutation (Service CREATE/UPDATE of an unmanaged Service): replace ops
+ * Mutation (Service CREATE/UPDATE of an unmanaged Service, main resource
+ * only): replace ops
  * for each zen-lead.io/ value annotations_normalize rewrites; none for a
  * canonical Service.
  * An object that is required and missing, or that views cannot read, is

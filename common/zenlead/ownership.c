@@ -18,7 +18,8 @@ bool ownership_leader_is_ours(const struct views_service *leader,
     if (!leader->has_owner || !str_is(o->kind, "Service") ||
         !str_is(o->name, source))
         return false;
-    if (source_uid != NULL && source_uid[0] != '\0' && str_is(o->uid, source_uid))
+    if (source_uid != NULL && source_uid[0] != '\0' &&
+        str_is(o->uid, source_uid))
         return true;
     return str_is(views_map_get(&leader->meta.labels, RENDER_LABEL_MANAGED_BY),
                   RENDER_MANAGER) &&

@@ -119,7 +119,8 @@ static void fake_fill(struct fake *f, struct json_object *c,
     struct json_object *names = get(c, "pods");
     for (size_t i = 0; names != NULL && i < json_object_array_length(names);
          i++) {
-        const char *n = json_object_get_string(json_object_array_get_idx(names, i));
+        const char *n =
+            json_object_get_string(json_object_array_get_idx(names, i));
         struct json_object *o = get(get(objects, "pods"), n);
         cr_assert_not_null(o, "no pod fixture %s", n);
         cr_assert_eq(views_pod_from_json(o, &f->pods[f->pod_count++]), ZL_OK);
@@ -127,7 +128,8 @@ static void fake_fill(struct fake *f, struct json_object *c,
     names = get(c, "services");
     for (size_t i = 0; names != NULL && i < json_object_array_length(names);
          i++) {
-        const char *n = json_object_get_string(json_object_array_get_idx(names, i));
+        const char *n =
+            json_object_get_string(json_object_array_get_idx(names, i));
         struct json_object *o = get(get(objects, "services"), n);
         cr_assert_not_null(o, "no service fixture %s", n);
         cr_assert_eq(views_service_from_json(o, &f->svcs[f->svc_count++]),
@@ -170,6 +172,8 @@ static void shape_object(struct json_object *c, struct json_object *req)
         set(meta, "labels", get(c, "labels"));
     if (get(c, "spec") != NULL)
         set(obj, "spec", get(c, "spec"));
+    if (get(c, "deletionTimestamp") != NULL)
+        set(meta, "deletionTimestamp", get(c, "deletionTimestamp"));
     if (get(c, "objectName") != NULL) {
         set(meta, "name", get(c, "objectName"));
         set(req, "name", get(c, "objectName"));
@@ -193,13 +197,14 @@ static char *review_text(struct json_object *c)
     }
     if (get(c, "dropObject") != NULL)
         json_object_object_add(req, "object", NULL);
-    const char *fields[] = {"operation", "dryRun", "kind"};
-    for (size_t i = 0; i < 3; i++)
+    const char *fields[] = {"operation", "dryRun", "kind", "subResource"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (get(c, fields[i]) != NULL)
             set(req, fields[i], get(c, fields[i]));
     if (get(c, "username") != NULL)
         set(get(req, "userInfo"), "username", get(c, "username"));
-    char *text = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+    char *text =
+        strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
     json_object_put(root);
     return text;
 }
@@ -208,10 +213,10 @@ static void config_of(struct json_object *c, struct admit_config *cfg)
 {
     struct json_object *o = get(c, "config");
     cfg->controller_username = get_str(o, "controller", CONTROLLER);
-    cfg->named_port_policy = strcmp(get_str(o, "namedPorts", "reject"),
-                                    "warn") == 0
-                                 ? ADMIT_NAMED_PORT_WARN
-                                 : ADMIT_NAMED_PORT_REJECT;
+    cfg->named_port_policy =
+        strcmp(get_str(o, "namedPorts", "reject"), "warn") == 0
+            ? ADMIT_NAMED_PORT_WARN
+            : ADMIT_NAMED_PORT_REJECT;
     cfg->lookup_failure_policy =
         strcmp(get_str(o, "lookupFailure", "allow"), "deny") == 0
             ? ADMIT_LOOKUP_DENY
@@ -267,7 +272,8 @@ static void check_decision(const char *name, struct json_object *want,
     }
     struct json_object *has = get(want, "warningHas");
     for (size_t i = 0; has != NULL && i < json_object_array_length(has); i++) {
-        const char *s = json_object_get_string(json_object_array_get_idx(has, i));
+        const char *s =
+            json_object_get_string(json_object_array_get_idx(has, i));
         cr_assert(any_warning_has(d, s), "%s: no warning has \"%s\" (%zu)",
                   name, s, d->warning_count);
     }
@@ -326,8 +332,8 @@ static void run_case(struct json_object *c, struct json_object *objects)
     config_of(c, &cfg);
     struct admit_lookups lk = {&f, fake_pods, fake_services};
     char *text = review_text(c);
-    cr_assert_eq(review_decode(text, strlen(text), &req, why), ZL_OK,
-                 "%s: %s", name, why);
+    cr_assert_eq(review_decode(text, strlen(text), &req, why), ZL_OK, "%s: %s",
+                 name, why);
     cr_assert_eq(admit_decide(hook, &req, &cfg, &lk, &d), ZL_OK, "%s", name);
     check_decision(name, get(c, "expect"), &d);
     check_answer(name, &req, &d, hook);
@@ -351,9 +357,9 @@ Test(admit, decides_every_case_of_the_table)
 
 Test(admit, asks_no_lookup_for_a_source_not_opted_in)
 {
-    struct json_object *c = testutil_json(
-        "{\"annotations\":{\"zen-lead.io/enabled\":\"false\"},"
-        "\"pods\":[\"web-0\"],\"services\":[\"db\"]}");
+    struct json_object *c =
+        testutil_json("{\"annotations\":{\"zen-lead.io/enabled\":\"false\"},"
+                      "\"pods\":[\"web-0\"],\"services\":[\"db\"]}");
     struct json_object *objects = load("admission/objects.json");
     struct fake f;
     struct admit_config cfg;

@@ -52,8 +52,11 @@ Test(audit, renders_every_field_on_one_line)
 
 Test(audit, writes_null_message_and_empty_strings_when_allowed)
 {
-    struct audit_record r = {.time_ms = 0, .allowed = true, .code = 200,
-                             .patch_bytes = 87, .latency_us = -5};
+    struct audit_record r = {.time_ms = 0,
+                             .allowed = true,
+                             .code = 200,
+                             .patch_bytes = 87,
+                             .latency_us = -5};
     struct buf b;
     buf_init(&b, 1 << 16);
     cr_assert_eq(audit_render(&r, &b), ZL_OK);
@@ -118,7 +121,8 @@ Test(audit, annotates_the_uid_and_the_rule_when_one_was_hit)
     cr_assert_str_eq(a[0].value, "u-1");
     cr_assert_str_eq(a[1].key, AUDIT_KEY_RULE);
     cr_assert_str_eq(a[1].value, "V4");
-    cr_assert(review_audit_key_valid(a[0].key) && review_audit_key_valid(a[1].key));
+    cr_assert(review_audit_key_valid(a[0].key) &&
+              review_audit_key_valid(a[1].key));
     cr_assert_eq(audit_annotations("u-1", "", a), 1);
     cr_assert_eq(audit_annotations("u-1", NULL, a), 1);
 }

@@ -51,9 +51,9 @@ Test(patch, builds_the_operations_in_order)
     size_t len;
     patch_init(&p);
     cr_assert_eq(patch_annotations_object(&p), ZL_OK);
-    cr_assert_eq(patch_annotation(&p, PATCH_OP_ADD, "zen-lead.io/enabled",
-                                  "true"),
-                 ZL_OK);
+    cr_assert_eq(
+        patch_annotation(&p, PATCH_OP_ADD, "zen-lead.io/enabled", "true"),
+        ZL_OK);
     cr_assert_eq(patch_annotation(&p, PATCH_OP_REPLACE, "a~b/c", "say \"hi\""),
                  ZL_OK);
     cr_assert_eq(patch_annotation(&p, PATCH_OP_REMOVE, "gone", NULL), ZL_OK);
@@ -61,7 +61,8 @@ Test(patch, builds_the_operations_in_order)
     cr_assert_str_eq(
         text,
         "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
-        "{\"op\":\"add\",\"path\":\"/metadata/annotations/zen-lead.io~1enabled\","
+        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+        "zen-lead.io~1enabled\","
         "\"value\":\"true\"},"
         "{\"op\":\"replace\",\"path\":\"/metadata/annotations/a~0b~1c\","
         "\"value\":\"say \\\"hi\\\"\"},"
@@ -81,8 +82,7 @@ Test(patch, refuses_operations_without_a_key_or_value)
     size_t len;
     patch_init(&p);
     cr_assert_eq(patch_annotation(&p, PATCH_OP_ADD, "", "x"), ZL_ERR_INVALID);
-    cr_assert_eq(patch_annotation(&p, PATCH_OP_ADD, NULL, "x"),
-                 ZL_ERR_INVALID);
+    cr_assert_eq(patch_annotation(&p, PATCH_OP_ADD, NULL, "x"), ZL_ERR_INVALID);
     cr_assert_eq(patch_annotation(&p, PATCH_OP_REPLACE, "k", NULL),
                  ZL_ERR_INVALID);
     cr_assert_eq(patch_annotation(&p, (enum patch_op)7, "k", "v"),

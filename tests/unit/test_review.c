@@ -32,8 +32,8 @@ static struct json_object *get(struct json_object *o, const char *key)
 }
 
 /* The object holding the last segment of a dotted path, and that segment. */
-static struct json_object *parent_of(struct json_object *root,
-                                     const char *path, char *last, size_t n)
+static struct json_object *parent_of(struct json_object *root, const char *path,
+                                     char *last, size_t n)
 {
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", path);
@@ -123,8 +123,7 @@ static void check_fields(const char *name, struct json_object *want,
     if ((v = get(want, "dryRun")) != NULL)
         cr_assert_eq(r->dry_run, json_object_get_boolean(v), "%s", name);
     if ((v = get(want, "object")) != NULL)
-        cr_assert_eq(r->object != NULL, json_object_get_boolean(v), "%s",
-                     name);
+        cr_assert_eq(r->object != NULL, json_object_get_boolean(v), "%s", name);
     if ((v = get(want, "oldObject")) != NULL)
         cr_assert_eq(r->old_object != NULL, json_object_get_boolean(v), "%s",
                      name);
@@ -188,8 +187,9 @@ static char *encode(const struct review_response *resp, enum zl_err want)
     return buf_take(&b);
 }
 
-#define HEAD "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"," \
-             "\"response\":{\"uid\":\"u-1\","
+#define HEAD                                                                   \
+    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","    \
+    "\"response\":{\"uid\":\"u-1\","
 
 Test(review, encodes_an_allowed_answer_with_nothing_else)
 {
@@ -274,7 +274,11 @@ Test(review, encodes_audit_annotations_and_refuses_invalid_keys)
     cr_assert_str_eq(got, HEAD "\"allowed\":true,\"auditAnnotations\":{"
                                "\"request-uid\":\"u-1\",\"rule\":\"V5\"}}}");
     free(got);
-    const char *bad[] = {"zen-lead.io/rule", "", "-rule", "rule-", "a b",
+    const char *bad[] = {"zen-lead.io/rule",
+                         "",
+                         "-rule",
+                         "rule-",
+                         "a b",
                          "rule\n",
                          "a234567890123456789012345678901234567890123456789012"
                          "345678901234"};
@@ -328,7 +332,8 @@ Test(review, cleans_a_warning_as_the_api_server_keeps_it)
         {"overlong \xc0\xaf", "overlong ??"},
         {"surrogate \xed\xa0\x80", "surrogate ???"},
         {"cut \xe2\x82", "cut ??"},
-        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+         "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
         {"", ""},
     };
     char out[REVIEW_WARNING_MAX + 1];
@@ -392,7 +397,8 @@ Test(review, drops_empty_and_duplicate_warnings_and_bounds_the_total)
     cr_assert(json_object_object_get_ex(resp, "warnings", &w));
     size_t total = 0, n = json_object_array_length(w);
     for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(json_object_get_string(json_object_array_get_idx(w, i)));
+        size_t len =
+            strlen(json_object_get_string(json_object_array_get_idx(w, i)));
         cr_assert_leq(len, REVIEW_WARNING_MAX);
         total += len + REVIEW_WARNING_OVERHEAD;
     }
