@@ -452,13 +452,32 @@ static enum zl_err put_audit(struct buf *b, const struct review_response *r)
     return err == ZL_OK ? buf_putc(b, '}') : err;
 }
 
+/* metav1.Status reason for a code, so kubectl says "Error from server
+ * (Forbidden)"; NULL for codes without one of ours. */
+static const char *reason_of(int code)
+{
+    switch (code) {
+    case 400:
+        return "BadRequest";
+    case 403:
+        return "Forbidden";
+    case 503:
+        return "ServiceUnavailable";
+    default:
+        return NULL;
+    }
+}
+
 static enum zl_err put_status(struct buf *b, const struct review_response *r)
 {
     int code = r->code < 400 || r->code > 599 ? 400 : r->code;
+    const char *reason = reason_of(code);
     enum zl_err err =
         buf_printf(b, ",\"status\":{\"code\":%d,\"message\":", code);
     if (err == ZL_OK)
         err = buf_put_json_string(b, r->message != NULL ? r->message : "");
+    if (err == ZL_OK && reason != NULL)
+        err = buf_printf(b, ",\"reason\":\"%s\"", reason);
     return err == ZL_OK ? buf_putc(b, '}') : err;
 }
 

@@ -106,9 +106,11 @@ struct review_audit_annotation {
 };
 
 /* What to answer. All borrowed. code and message are used only when
- * denied (code below 400 is sent as 400, as the API server would force
- * it); patch is JSONPatch text sent base64-encoded with patchType
- * "JSONPatch", only when patch_len > 0 (a validating answer passes none). */
+ * denied (code below 400 or above 599 is sent as 400, as the API server
+ * would force it; 400, 403 and 503 also get their metav1.Status reason
+ * BadRequest, Forbidden, ServiceUnavailable); patch is JSONPatch text sent
+ * base64-encoded with patchType "JSONPatch", only when patch_len > 0 (a
+ * validating answer passes none). */
 struct review_response {
     const char *uid;
     bool allowed;

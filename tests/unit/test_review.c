@@ -208,7 +208,8 @@ Test(review, encodes_a_denial_with_its_status)
                                 .patch_len = 0};
     char *got = encode(&r, ZL_OK);
     cr_assert_str_eq(got, HEAD "\"allowed\":false,\"status\":{\"code\":403,"
-                               "\"message\":\"Say \\\"no\\\".\\n\"}}}");
+                               "\"message\":\"Say \\\"no\\\".\\n\","
+                               "\"reason\":\"Forbidden\"}}}");
     free(got);
 }
 
@@ -220,11 +221,18 @@ Test(review, forces_a_denial_code_into_the_error_range)
         char *got = encode(&r, ZL_OK);
         cr_assert(strstr(got, "\"code\":400,") != NULL, "%d: %s", codes[i],
                   got);
+        cr_assert(strstr(got, "\"reason\":\"BadRequest\"") != NULL, "%s", got);
         free(got);
     }
     struct review_response r = {.uid = "u-1", .code = 503};
     char *got = encode(&r, ZL_OK);
-    cr_assert(strstr(got, "\"code\":503,\"message\":\"\"") != NULL, "%s", got);
+    cr_assert(strstr(got, "\"code\":503,\"message\":\"\",\"reason\":"
+                          "\"ServiceUnavailable\"}") != NULL,
+              "%s", got);
+    free(got);
+    r.code = 409;
+    got = encode(&r, ZL_OK);
+    cr_assert(strstr(got, "\"code\":409,\"message\":\"\"}") != NULL, "%s", got);
     free(got);
 }
 
