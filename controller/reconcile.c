@@ -20,6 +20,7 @@
 #include "kube/views.h"
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
+#include "zenlead/ownership.h"
 #include "zenlead/render.h"
 #include "zenlead/selector.h"
 
@@ -180,21 +181,12 @@ static bool owner_is(const struct views_owner *o, bool has, const char *kind,
            o->name != NULL && strcmp(o->name, name) == 0;
 }
 
-/* A leader Service we made for the source called source: its controlling
- * ownerReference names the source, and either the current source's uid
- * (src_uid, NULL when the source is gone) or our labels say so. Labels
- * alone are not trusted (anyone may copy them) and not required (drift on
- * them is repaired, not taken for a stranger). */
+/* A leader Service we made for the source called source (src_uid NULL when
+ * the source is gone): the rule the webhook's V4 applies too. */
 static bool service_ours(const struct views_service *svc, const char *source,
                          const char *src_uid)
 {
-    const char *src = NULL;
-    if (!owner_is(&svc->owner, svc->has_owner, "Service", source))
-        return false;
-    if (src_uid != NULL && svc->owner.uid != NULL &&
-        strcmp(svc->owner.uid, src_uid) == 0)
-        return true;
-    return mapping_service_managed(svc, &src) && strcmp(src, source) == 0;
+    return ownership_leader_is_ours(svc, source, src_uid);
 }
 
 /* A slice we made for the source called source: owned by a Service and

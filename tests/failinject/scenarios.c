@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Failure-injection scenarios, one per module of common/ that allocates:
  * parsing views, annotations, leader choice, rendering, metrics, config,
- * logging, buffers, the HTTP server's setup and the client's streams. */
+ * logging, buffers, the HTTP server's setup and the client's streams; and
+ * the webhook's core, from a review to its answer and audit line. */
 #include "scenarios.h"
 
 #include <gnutls/gnutls.h>
@@ -27,6 +28,9 @@
 #include "kube/watch.h"
 #include "kube/workqueue.h"
 #include "serve/serve.h"
+#include "webhook/admit.h"
+#include "webhook/audit.h"
+#include "webhook/review.h"
 #include "zenlead/annotations.h"
 #include "zenlead/leader.h"
 #include "zenlead/render.h"
@@ -1028,6 +1032,158 @@ static int run_serve_tls(void *ctx, uint64_t *digest)
         serve_stop(s);
     }
     serve_free(s);
+/* The webhook core: decode a review, decide it with both hooks against a
+ * namespace of one pod and two Services, answer and audit. The lookups'
+ * arrays are allocated under injection, as the daemon's cache would. */
+struct webhook_fx {
+    char *body;
+    char *mutate_body;
+    struct views_pod *pod;
+    struct views_service *svcs[2];
+};
+
+static const char webhook_pod[] =
+    "{\"metadata\":{\"name\":\"web-0\",\"namespace\":\"shop\",\"labels\":"
+    "{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"ports\":[{\"name\":"
+    "\"http\",\"containerPort\":8080}]}]}}";
+static const char *const webhook_svcs[2] = {
+    "{\"metadata\":{\"name\":\"db\",\"namespace\":\"shop\"},\"spec\":{"
+    "\"selector\":{\"app\":\"db\"},\"ports\":[{\"port\":5432}]}}",
+    "{\"metadata\":{\"name\":\"web-leader\",\"namespace\":\"shop\","
+    "\"ownerReferences\":[{\"kind\":\"Service\",\"name\":\"web\",\"uid\":"
+    "\"3c1d9a7e-5b2f-4e80-a1c4-9f6e2d7b8a10\",\"controller\":true}]},"
+    "\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":8080}]}}",
+};
+
+static void webhook_teardown(void *ctx)
+{
+    struct webhook_fx *fx = ctx;
+    if (fx == NULL)
+        return;
+    free(fx->body);
+    free(fx->mutate_body);
+    views_release(fx->pod);
+    views_release(fx->svcs[0]);
+    views_release(fx->svcs[1]);
+    free(fx);
+}
+
+static int webhook_setup(void **ctx)
+{
+    static const char canonical[] = "\"zen-lead.io/enabled\": \"true\"";
+    static const char spaced[] = "\"zen-lead.io/enabled\": \" True \"";
+    struct webhook_fx *fx = calloc(1, sizeof(*fx));
+    *ctx = fx;
+    if (fx == NULL)
+        return 1;
+    fx->body = slurp(DATA "/admission/review-service-create.json");
+    char *at = fx->body != NULL ? strstr(fx->body, canonical) : NULL;
+    if (at == NULL)
+        return 1;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    if (buf_append(&b, fx->body, (size_t)(at - fx->body)) != ZL_OK ||
+        buf_puts(&b, spaced) != ZL_OK ||
+        buf_puts(&b, at + strlen(canonical)) != ZL_OK) {
+        buf_cleanup(&b);
+        return 1;
+    }
+    fx->mutate_body = buf_take(&b);
+    int rc = views_pod_parse(webhook_pod, strlen(webhook_pod), &fx->pod);
+    for (size_t i = 0; rc == ZL_OK && i < 2; i++)
+        rc = views_service_parse(webhook_svcs[i], strlen(webhook_svcs[i]),
+                                 &fx->svcs[i]);
+    return fx->mutate_body != NULL && rc == ZL_OK ? 0 : 1;
+}
+
+static enum zl_err webhook_pods(void *ctx, const char *ns,
+                                const struct views_map *selector,
+                                struct views_pod ***out, size_t *count)
+{
+    struct webhook_fx *fx = ctx;
+    (void)ns;
+    (void)selector;
+    *count = 0;
+    *out = malloc(sizeof(**out));
+    if (*out == NULL)
+        return ZL_ERR_NOMEM;
+    views_retain(fx->pod);
+    (*out)[(*count)++] = fx->pod;
+    return ZL_OK;
+}
+
+static enum zl_err webhook_services(void *ctx, const char *ns,
+                                    struct views_service ***out, size_t *count)
+{
+    struct webhook_fx *fx = ctx;
+    (void)ns;
+    *count = 0;
+    *out = malloc(2 * sizeof(**out));
+    if (*out == NULL)
+        return ZL_ERR_NOMEM;
+    for (size_t i = 0; i < 2; i++) {
+        views_retain(fx->svcs[i]);
+        (*out)[(*count)++] = fx->svcs[i];
+    }
+    return ZL_OK;
+}
+
+/* One hook on one body: decode, decide, answer, audit. */
+static enum zl_err webhook_once(struct webhook_fx *fx, const char *body,
+                                enum admit_hook hook, uint64_t *h)
+{
+    struct admit_config cfg = {"system:serviceaccount:zen-lead-system:c",
+                               ADMIT_NAMED_PORT_REJECT, ADMIT_LOOKUP_DENY};
+    struct admit_lookups lk = {fx, webhook_pods, webhook_services};
+    struct review_request req;
+    struct admit_decision d;
+    struct review_audit_annotation audit[AUDIT_ANNOTATION_COUNT];
+    struct audit_record rec;
+    char why[REVIEW_WHY_MAX];
+    size_t patch_len;
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    enum zl_err err = review_decode(body, strlen(body), &req, why);
+    if (err == ZL_OK)
+        err = admit_decide(hook, &req, &cfg, &lk, &d);
+    else
+        memset(&d, 0, sizeof(d));
+    if (err == ZL_OK) {
+        const char *patch = patch_text(&d.patch, &patch_len);
+        struct review_response resp = {
+            req.uid,
+            d.allowed,
+            d.code,
+            d.message,
+            (const char *const *)d.warnings,
+            d.warning_count,
+            patch,
+            patch_len,
+            audit,
+            audit_annotations(req.uid, d.rule, audit)};
+        err = review_encode(&resp, &out);
+    }
+    if (err == ZL_OK) {
+        audit_record_of(&rec, hook, &req, &d, 0, 0);
+        err = audit_render(&rec, &out);
+    }
+    if (err == ZL_OK)
+        *h = fnv_str(*h, out.data);
+    buf_cleanup(&out);
+    admit_decision_cleanup(&d);
+    review_cleanup(&req);
+    return err;
+}
+
+static int run_webhook(void *ctx, uint64_t *digest)
+{
+    struct webhook_fx *fx = ctx;
+    uint64_t h = 0;
+    enum zl_err err = webhook_once(fx, fx->body, ADMIT_VALIDATE, &h);
+    if (err == ZL_OK)
+        err = webhook_once(fx, fx->mutate_body, ADMIT_MUTATE, &h);
+    if (err == ZL_OK)
+        *digest = h;
     return (int)err;
 }
 
@@ -1051,6 +1207,7 @@ static const struct scenario all_scenarios[] = {
     {"watch", watch_setup, run_watch, text_teardown},
     {"serve", none_setup, run_serve, none_teardown},
     {"serve+tls", tls_setup, run_serve_tls, tls_teardown},
+    {"webhook", webhook_setup, run_webhook, webhook_teardown},
 };
 
 const struct scenario *scenarios_all(size_t *count)

@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* AdmissionReview v1 decode and encode. Decoding is strict about what the
+ * answer depends on (apiVersion, kind, uid, operation) and about field
+ * types; fields zen-lead does not read are not looked at. */
+#include "webhook/review.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+
+static const char *const op_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
+
+const char *review_operation_name(enum review_operation op)
+{
+    if ((size_t)op >= sizeof(op_names) / sizeof(op_names[0]))
+        return "UNKNOWN";
+    return op_names[op];
+}
+
+/* Decoding state: the refusal text goes to why. */
+struct dec {
+    char *why;
+};
+
+/* Explains a refusal as "<field> <what>". */
+static enum zl_err refuse(struct dec *d, enum zl_err err, const char *what,
+                          const char *field)
+{
+    snprintf(d->why, REVIEW_WHY_MAX, "%s %s", field, what);
+    return err;
+}
+
+/* *out is the member key of obj, NULL when absent or null. */
+static struct json_object *member(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
+        return NULL;
+    return v;
+}
+
+/* An optional string member: "" when absent or null. */
+static enum zl_err get_string(struct dec *d, struct json_object *obj,
+                              const char *key, const char *field,
+                              const char **out)
+{
+    struct json_object *v = member(obj, key);
+    *out = "";
+    if (v == NULL)
+        return ZL_OK;
+    if (!json_object_is_type(v, json_type_string))
+        return refuse(d, ZL_ERR_PARSE, "is not a string.", field);
+    if (strlen(json_object_get_string(v)) !=
+        (size_t)json_object_get_string_len(v))
+        return refuse(d, ZL_ERR_PARSE, "holds a NUL character.", field);
+    *out = json_object_get_string(v);
+    return ZL_OK;
+}
+
+/* An optional object member: NULL when absent or null. */
+static enum zl_err get_object(struct dec *d, struct json_object *obj,
+                              const char *key, const char *field,
+                              struct json_object **out)
+{
+    struct json_object *v = member(obj, key);
+    *out = NULL;
+    if (v == NULL)
+        return ZL_OK;
+    if (!json_object_is_type(v, json_type_object))
+        return refuse(d, ZL_ERR_PARSE, "is not an object.", field);
+    *out = v;
+    return ZL_OK;
+}
+
+static enum zl_err expect_exact(struct dec *d, struct json_object *root,
+                                const char *key, const char *want)
+{
+    const char *got;
+    enum zl_err err = get_string(d, root, key, key, &got);
+    if (err != ZL_OK)
+        return err;
+    if (strcmp(got, want) != 0) {
+        snprintf(d->why, REVIEW_WHY_MAX, "%s must be %s.", key, want);
+        return ZL_ERR_INVALID;
+    }
+    return ZL_OK;
+}
+
+static enum zl_err get_uid(struct dec *d, struct json_object *req,
+                           const char **out)
+{
+    enum zl_err err = get_string(d, req, "uid", "request.uid", out);
+    if (err != ZL_OK)
+        return err;
+    size_t n = strlen(*out);
+    if (n == 0)
+        return refuse(d, ZL_ERR_INVALID, "is missing.", "request.uid");
+    if (n > REVIEW_MAX_UID)
+        return refuse(d, ZL_ERR_INVALID, "is too long.", "request.uid");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)(*out)[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return refuse(d, ZL_ERR_INVALID,
+                          "holds a character other than printable ASCII.",
+                          "request.uid");
+    }
+    return ZL_OK;
+}
+
+/* request.kind and request.resource: three strings each. */
+static enum zl_err get_triple(struct dec *d, struct json_object *req,
+                              const char *key, const char *names[3],
+                              const char *out[3])
+{
+    char field[64];
+    struct json_object *obj;
+    snprintf(field, sizeof(field), "request.%s", key);
+    enum zl_err err = get_object(d, req, key, field, &obj);
+    for (size_t i = 0; err == ZL_OK && i < 3; i++) {
+        snprintf(field, sizeof(field), "request.%s.%s", key, names[i]);
+        err = get_string(d, obj, names[i], field, &out[i]);
+    }
+    return err;
+}
+
+static enum zl_err get_kinds(struct dec *d, struct json_object *req,
+                             struct review_request *out)
+{
+    const char *gvk_names[3] = {"group", "version", "kind"};
+    const char *gvr_names[3] = {"group", "version", "resource"};
+    const char *gvk[3], *gvr[3];
+    enum zl_err err = get_triple(d, req, "kind", gvk_names, gvk);
+    if (err == ZL_OK)
+        err = get_triple(d, req, "resource", gvr_names, gvr);
+    if (err != ZL_OK)
+        return err;
+    if (gvk[1][0] == '\0' || gvk[2][0] == '\0')
+        return refuse(d, ZL_ERR_INVALID, "needs a version and a kind.",
+                      "request.kind");
+    out->kind = (struct review_gvk){gvk[0], gvk[1], gvk[2]};
+    out->resource = (struct review_gvr){gvr[0], gvr[1], gvr[2]};
+    return ZL_OK;
+}
+
+static enum zl_err get_operation(struct dec *d, struct json_object *req,
+                                 enum review_operation *out)
+{
+    const char *op;
+    enum zl_err err = get_string(d, req, "operation", "request.operation", &op);
+    if (err != ZL_OK)
+        return err;
+    if (op[0] == '\0')
+        return refuse(d, ZL_ERR_INVALID, "is missing.", "request.operation");
+    for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
+        if (strcmp(op, op_names[i]) == 0) {
+            *out = (enum review_operation)i;
+            return ZL_OK;
+        }
+    }
+    return refuse(d, ZL_ERR_INVALID,
+                  "is none of CREATE, UPDATE, DELETE and CONNECT.",
+                  "request.operation");
+}
+
+static enum zl_err get_groups(struct dec *d, struct json_object *user,
+                              struct review_request *out)
+{
+    struct json_object *arr = member(user, "groups");
+    if (arr == NULL)
+        return ZL_OK;
+    if (!json_object_is_type(arr, json_type_array))
+        return refuse(d, ZL_ERR_PARSE, "is not an array.",
+                      "request.userInfo.groups");
+    size_t n = json_object_array_length(arr);
+    if (n > REVIEW_MAX_GROUPS)
+        return refuse(d, ZL_ERR_LIMIT, "has too many entries.",
+                      "request.userInfo.groups");
+    if (n == 0)
+        return ZL_OK;
+    out->groups = calloc(n, sizeof(*out->groups));
+    if (out->groups == NULL)
+        return ZL_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *g = json_object_array_get_idx(arr, i);
+        if (!json_object_is_type(g, json_type_string) ||
+            strlen(json_object_get_string(g)) !=
+                (size_t)json_object_get_string_len(g))
+            return refuse(d, ZL_ERR_PARSE, "holds a non-string.",
+                          "request.userInfo.groups");
+        out->groups[out->group_count++] = json_object_get_string(g);
+    }
+    return ZL_OK;
+}
+
+static enum zl_err get_user(struct dec *d, struct json_object *req,
+                            struct review_request *out)
+{
+    struct json_object *user;
+    enum zl_err err = get_object(d, req, "userInfo", "request.userInfo", &user);
+    if (err == ZL_OK)
+        err = get_string(d, user, "username", "request.userInfo.username",
+                         &out->username);
+    if (err == ZL_OK)
+        err = get_groups(d, user, out);
+    return err;
+}
+
+static enum zl_err get_dry_run(struct dec *d, struct json_object *req,
+                               bool *out)
+{
+    struct json_object *v = member(req, "dryRun");
+    *out = false;
+    if (v == NULL)
+        return ZL_OK;
+    if (!json_object_is_type(v, json_type_boolean))
+        return refuse(d, ZL_ERR_PARSE, "is not a boolean.", "request.dryRun");
+    *out = json_object_get_boolean(v);
+    return ZL_OK;
+}
+
+static enum zl_err decode_request(struct dec *d, struct json_object *req,
+                                  struct review_request *out)
+{
+    enum zl_err err = get_uid(d, req, &out->uid);
+    if (err == ZL_OK)
+        err = get_kinds(d, req, out);
+    if (err == ZL_OK)
+        err = get_string(d, req, "subResource", "request.subResource",
+                         &out->sub_resource);
+    if (err == ZL_OK)
+        err = get_string(d, req, "namespace", "request.namespace",
+                         &out->namespace_name);
+    if (err == ZL_OK)
+        err = get_string(d, req, "name", "request.name", &out->name);
+    if (err == ZL_OK)
+        err = get_operation(d, req, &out->operation);
+    if (err == ZL_OK)
+        err = get_user(d, req, out);
+    if (err == ZL_OK)
+        err = get_dry_run(d, req, &out->dry_run);
+    if (err == ZL_OK)
+        err = get_object(d, req, "object", "request.object", &out->object);
+    if (err == ZL_OK)
+        err = get_object(d, req, "oldObject", "request.oldObject",
+                         &out->old_object);
+    return err;
+}
+
+enum zl_err review_decode(const char *body, size_t body_len,
+                          struct review_request *out,
+                          char why[static REVIEW_WHY_MAX])
+{
+    struct dec d = {why};
+    struct json_object *req = NULL;
+    memset(out, 0, sizeof(*out));
+    why[0] = '\0';
+    enum zl_err err = json_parse_object(body, body_len, &out->root);
+    if (err != ZL_OK) {
+        snprintf(why, REVIEW_WHY_MAX, "The body is %s.",
+                 err == ZL_ERR_LIMIT ? "too large or too deeply nested"
+                                     : "not a JSON object");
+        goto out;
+    }
+    err = expect_exact(&d, out->root, "apiVersion", REVIEW_API_VERSION);
+    if (err == ZL_OK)
+        err = expect_exact(&d, out->root, "kind", REVIEW_KIND);
+    if (err == ZL_OK)
+        err = get_object(&d, out->root, "request", "request", &req);
+    if (err == ZL_OK && req == NULL)
+        err = refuse(&d, ZL_ERR_INVALID, "is missing.", "request");
+    if (err == ZL_OK)
+        err = decode_request(&d, req, out);
+out:
+    if (err == ZL_ERR_NOMEM)
+        snprintf(why, REVIEW_WHY_MAX, "Out of memory.");
+    if (err != ZL_OK)
+        review_cleanup(out);
+    return err;
+}
+
+void review_cleanup(struct review_request *req)
+{
+    if (req == NULL)
+        return;
+    json_object_put(req->root);
+    free(req->groups);
+    memset(req, 0, sizeof(*req));
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (1 to 4), 0 when invalid; *cp is
+ * its code point. Overlong forms, surrogates and values past U+10FFFF are
+ * invalid, as for Go's utf8.ValidString. */
+static size_t utf8_seq(const unsigned char *p, uint32_t *cp)
+{
+    size_t n;
+    uint32_t min;
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+    if ((p[0] & 0xe0) == 0xc0) {
+        n = 2, min = 0x80, *cp = p[0] & 0x1f;
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        n = 3, min = 0x800, *cp = p[0] & 0x0f;
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        n = 4, min = 0x10000, *cp = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        *cp = (*cp << 6) | (p[i] & 0x3f);
+    }
+    if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+size_t review_clean_warning(const char *text,
+                            char out[static REVIEW_WARNING_MAX + 1])
+{
+    const unsigned char *p = (const unsigned char *)text;
+    const size_t keep = REVIEW_WARNING_MAX - 3; /* room for "..." */
+    size_t len = 0, cut = 0;
+    while (*p != '\0') {
+        uint32_t cp = 0;
+        size_t n = utf8_seq(p, &cp);
+        bool plain = n > 0 && cp >= 0x20 && (cp < 0x7f || cp > 0x9f);
+        size_t width = plain ? n : 1;
+        if (len <= keep)
+            cut = len;
+        if (len + width > REVIEW_WARNING_MAX) {
+            memcpy(out + cut, "...", 3);
+            out[cut + 3] = '\0';
+            return cut + 3;
+        }
+        if (plain)
+            memcpy(out + len, p, n);
+        else
+            out[len] = n == 0 ? '?' : ' ';
+        len += width;
+        p += n == 0 ? 1 : n;
+    }
+    out[len] = '\0';
+    return len;
+}
+
+static bool alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+bool review_audit_key_valid(const char *key)
+{
+    size_t n = key != NULL ? strlen(key) : 0;
+    if (n == 0 || n > REVIEW_AUDIT_KEY_MAX || !alnum(key[0]) ||
+        !alnum(key[n - 1]))
+        return false;
+    for (size_t i = 1; i + 1 < n; i++)
+        if (!alnum(key[i]) && key[i] != '-' && key[i] != '_' && key[i] != '.')
+            return false;
+    return true;
+}
+
+static bool uid_valid(const char *uid)
+{
+    size_t n = uid != NULL ? strlen(uid) : 0;
+    if (n == 0 || n > REVIEW_MAX_UID)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)uid[i] <= 0x20 || (unsigned char)uid[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+static enum zl_err put_base64(struct buf *b, const char *data, size_t n)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = (const unsigned char *)data;
+    enum zl_err err = buf_reserve(b, (n + 2) / 3 * 4 + 2);
+    if (err == ZL_OK)
+        err = buf_putc(b, '"');
+    for (size_t i = 0; err == ZL_OK && i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        char q[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63], '=', '='};
+        if (i + 1 < n)
+            q[2] = tab[(v >> 6) & 63];
+        if (i + 2 < n)
+            q[3] = tab[v & 63];
+        err = buf_append(b, q, sizeof(q));
+    }
+    if (err == ZL_OK)
+        err = buf_putc(b, '"');
+    return err;
+}
+
+/* Writes the cleaned, deduplicated, bounded warnings as a JSON array. */
+static enum zl_err put_warnings(struct buf *b, const struct review_response *r)
+{
+    char(*kept)[REVIEW_WARNING_MAX + 1] = NULL;
+    size_t kept_count = 0, total = 0;
+    enum zl_err err = buf_puts(b, ",\"warnings\":[");
+    if (err == ZL_OK && r->warning_count > 0) {
+        kept = malloc(r->warning_count * sizeof(*kept));
+        if (kept == NULL)
+            err = ZL_ERR_NOMEM;
+    }
+    for (size_t i = 0; err == ZL_OK && i < r->warning_count; i++) {
+        size_t n = review_clean_warning(r->warnings[i], kept[kept_count]);
+        bool dup = n == 0;
+        for (size_t j = 0; !dup && j < kept_count; j++)
+            dup = strcmp(kept[j], kept[kept_count]) == 0;
+        if (dup || total + n + REVIEW_WARNING_OVERHEAD > REVIEW_WARNINGS_TOTAL)
+            continue;
+        total += n + REVIEW_WARNING_OVERHEAD;
+        if (kept_count > 0)
+            err = buf_putc(b, ',');
+        if (err == ZL_OK)
+            err = buf_put_json_string(b, kept[kept_count++]);
+    }
+    free(kept);
+    return err == ZL_OK ? buf_putc(b, ']') : err;
+}
+
+static enum zl_err put_audit(struct buf *b, const struct review_response *r)
+{
+    enum zl_err err = buf_puts(b, ",\"auditAnnotations\":{");
+    for (size_t i = 0; err == ZL_OK && i < r->audit_count; i++) {
+        if (i > 0)
+            err = buf_putc(b, ',');
+        if (err == ZL_OK)
+            err = buf_put_json_string(b, r->audit[i].key);
+        if (err == ZL_OK)
+            err = buf_putc(b, ':');
+        if (err == ZL_OK)
+            err = buf_put_json_string(
+                b, r->audit[i].value != NULL ? r->audit[i].value : "");
+    }
+    return err == ZL_OK ? buf_putc(b, '}') : err;
+}
+
+/* metav1.Status reason for a code, so kubectl says "Error from server
+ * (Forbidden)"; NULL for codes without one of ours. */
+static const char *reason_of(int code)
+{
+    switch (code) {
+    case 400:
+        return "BadRequest";
+    case 403:
+        return "Forbidden";
+    case 503:
+        return "ServiceUnavailable";
+    default:
+        return NULL;
+    }
+}
+
+static enum zl_err put_status(struct buf *b, const struct review_response *r)
+{
+    int code = r->code < 400 || r->code > 599 ? 400 : r->code;
+    const char *reason = reason_of(code);
+    enum zl_err err =
+        buf_printf(b, ",\"status\":{\"code\":%d,\"message\":", code);
+    if (err == ZL_OK)
+        err = buf_put_json_string(b, r->message != NULL ? r->message : "");
+    if (err == ZL_OK && reason != NULL)
+        err = buf_printf(b, ",\"reason\":\"%s\"", reason);
+    return err == ZL_OK ? buf_putc(b, '}') : err;
+}
+
+static enum zl_err check_response(const struct review_response *r)
+{
+    if (!uid_valid(r->uid) || (r->patch_len > 0 && r->patch == NULL))
+        return ZL_ERR_INVALID;
+    for (size_t i = 0; i < r->audit_count; i++)
+        if (!review_audit_key_valid(r->audit[i].key))
+            return ZL_ERR_INVALID;
+    for (size_t i = 0; i < r->warning_count; i++)
+        if (r->warnings[i] == NULL)
+            return ZL_ERR_INVALID;
+    return ZL_OK;
+}
+
+enum zl_err review_encode(const struct review_response *resp, struct buf *out)
+{
+    enum zl_err err = check_response(resp);
+    if (err == ZL_OK)
+        err = buf_puts(out, "{\"apiVersion\":\"" REVIEW_API_VERSION
+                            "\",\"kind\":\"" REVIEW_KIND
+                            "\",\"response\":{\"uid\":");
+    if (err == ZL_OK)
+        err = buf_put_json_string(out, resp->uid);
+    if (err == ZL_OK)
+        err = buf_printf(out, ",\"allowed\":%s",
+                         resp->allowed ? "true" : "false");
+    if (err == ZL_OK && !resp->allowed)
+        err = put_status(out, resp);
+    if (err == ZL_OK && resp->patch_len > 0) {
+        err = buf_puts(out, ",\"patchType\":\"JSONPatch\",\"patch\":");
+        if (err == ZL_OK)
+            err = put_base64(out, resp->patch, resp->patch_len);
+    }
+    if (err == ZL_OK && resp->warning_count > 0)
+        err = put_warnings(out, resp);
+    if (err == ZL_OK && resp->audit_count > 0)
+        err = put_audit(out, resp);
+    if (err == ZL_OK)
+        err = buf_puts(out, "}}");
+    return err;
+}
