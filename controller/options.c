@@ -16,7 +16,7 @@
 #define OPT(field) offsetof(struct options, field)
 
 static const struct config_key keys[] = {
-    FLAGS_COMMON_KEYS(struct options, common),
+    FLAGS_COMMON_KEYS(struct options),
     {.name = "namespace",
      .type = CONFIG_LIST,
      .offset = OPT(namespaces),

@@ -17,7 +17,7 @@ static const char *const failure_policies[] = {"allow", "deny", NULL};
 #define OPT(field) offsetof(struct whopts, field)
 
 static const struct config_key keys[] = {
-    FLAGS_COMMON_KEYS(struct whopts, common),
+    FLAGS_COMMON_KEYS(struct whopts),
     {.name = "port",
      .type = CONFIG_INT,
      .offset = OPT(port),

@@ -41,55 +41,55 @@ struct flags_common {
 extern const char *const FLAGS_LOG_LEVELS[];  /* debug|info|warn|error */
 extern const char *const FLAGS_LOG_FORMATS[]; /* json|text */
 
-/* The config_key entries of the common keys, for the daemon's table:
- * TYPE is the daemon's options struct and MEMBER its struct flags_common
- * member. */
-#define FLAGS_KEY_(T, M, f) offsetof(T, M.f)
-#define FLAGS_COMMON_KEYS(T, M)                                                \
+/* The config_key entries of the common keys, for the daemon's table: T is
+ * the daemon's options struct, whose struct flags_common member is named
+ * common. */
+#define FLAGS_KEY_(T, f) offsetof(T, common.f)
+#define FLAGS_COMMON_KEYS(T)                                                   \
     {.name = "help",                                                           \
      .type = CONFIG_BOOL,                                                      \
-     .offset = FLAGS_KEY_(T, M, help),                                         \
+     .offset = FLAGS_KEY_(T, help),                                            \
      .flag_only = true,                                                        \
      .help = "print this help and exit"},                                      \
         {.name = "version",                                                    \
          .type = CONFIG_BOOL,                                                  \
-         .offset = FLAGS_KEY_(T, M, version),                                  \
+         .offset = FLAGS_KEY_(T, version),                                     \
          .flag_only = true,                                                    \
          .help = "print the version and exit"},                                \
         {.name = "config",                                                     \
          .type = CONFIG_STRING,                                                \
-         .offset = FLAGS_KEY_(T, M, config),                                   \
+         .offset = FLAGS_KEY_(T, config),                                      \
          .flag_only = true,                                                    \
          .help = "YAML file with the same keys as the flags"},                 \
         {.name = "check-config",                                               \
          .type = CONFIG_BOOL,                                                  \
-         .offset = FLAGS_KEY_(T, M, check_config),                             \
+         .offset = FLAGS_KEY_(T, check_config),                                \
          .flag_only = true,                                                    \
          .help = "check the configuration, print it, exit"},                   \
         {.name = "kubeconfig",                                                 \
          .type = CONFIG_STRING,                                                \
-         .offset = FLAGS_KEY_(T, M, kubeconfig),                               \
+         .offset = FLAGS_KEY_(T, kubeconfig),                                  \
          .help = "kubeconfig file (else in-cluster, else $KUBECONFIG)"},       \
         {.name = "log-level",                                                  \
          .type = CONFIG_STRING,                                                \
-         .offset = FLAGS_KEY_(T, M, log_level),                                \
+         .offset = FLAGS_KEY_(T, log_level),                                   \
          .def = "info",                                                        \
          .choices = FLAGS_LOG_LEVELS,                                          \
          .help = "debug|info|warn|error"},                                     \
         {.name = "log-format",                                                 \
          .type = CONFIG_STRING,                                                \
-         .offset = FLAGS_KEY_(T, M, log_format),                               \
+         .offset = FLAGS_KEY_(T, log_format),                                  \
          .def = "json",                                                        \
          .choices = FLAGS_LOG_FORMATS,                                         \
          .help = "json|text"},                                                 \
         {.name = "metrics-bind-address",                                       \
          .type = CONFIG_STRING,                                                \
-         .offset = FLAGS_KEY_(T, M, metrics_bind_address),                     \
+         .offset = FLAGS_KEY_(T, metrics_bind_address),                        \
          .def = ":8080",                                                       \
          .help = "host:port of /metrics; \"0\" disables it"},                  \
     {                                                                          \
         .name = "health-probe-bind-address", .type = CONFIG_STRING,            \
-        .offset = FLAGS_KEY_(T, M, health_probe_bind_address), .def = ":8081", \
+        .offset = FLAGS_KEY_(T, health_probe_bind_address), .def = ":8081",    \
         .help = "host:port of /healthz and /readyz; \"0\" disables it"         \
     }
 
