@@ -36,7 +36,7 @@ struct lookup {
     struct informer *services;
     long stale_max_ms;
     int max_inflight;
-    bool started;
+    atomic_bool started; /* read by the lookups' threads */
     atomic_int inflight;
     _Atomic uint64_t hits;
     _Atomic uint64_t fallbacks;
@@ -97,7 +97,10 @@ static void count_lookup(struct lookup *lk, const char *resource,
 static enum zl_err make_clients(struct lookup *lk,
                                 const struct lookup_options *opt)
 {
-    struct client_options co = {.qps = opt->qps, .burst = opt->burst};
+    struct client_options co = {.qps = opt->qps,
+                                .burst = opt->burst,
+                                .observe = opt->observe,
+                                .observe_ctx = opt->observe_ctx};
     enum zl_err rc = client_new(opt->cfg, &co, &lk->client);
     if (rc != ZL_OK)
         return rc;
@@ -107,6 +110,8 @@ static enum zl_err make_clients(struct lookup *lk,
         .timeout_ms = opt->timeout_ms,
         .connect_timeout_ms = opt->timeout_ms,
         .max_retries = -1,
+        .observe = opt->observe,
+        .observe_ctx = opt->observe_ctx,
     };
     return client_new(opt->cfg, &dco, &lk->direct);
 }
@@ -153,7 +158,7 @@ enum zl_err lookup_start(struct lookup *lk)
 {
     enum zl_err rc = informer_loop_start(lk->loop);
     if (rc == ZL_OK)
-        lk->started = true;
+        atomic_store(&lk->started, true);
     return rc;
 }
 
@@ -161,8 +166,8 @@ void lookup_stop(struct lookup *lk)
 {
     if (lk == NULL || lk->loop == NULL)
         return;
+    atomic_store(&lk->started, false);
     informer_loop_stop(lk->loop);
-    lk->started = false;
 }
 
 void lookup_free(struct lookup *lk)
@@ -182,7 +187,7 @@ void lookup_free(struct lookup *lk)
 
 static bool cache_usable(const struct lookup *lk, const struct informer *inf)
 {
-    return lk->started && informer_has_synced(inf) &&
+    return atomic_load(&lk->started) && informer_has_synced(inf) &&
            informer_out_of_step_for_ms(inf) <= lk->stale_max_ms;
 }
 

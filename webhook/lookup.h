@@ -43,6 +43,11 @@ struct lookup_options {
      * zen_lead_webhook_lookup_duration_seconds{resource,source}. Borrowed;
      * must outlive the lookup. */
     struct metrics_registry *metrics;
+    /* Passed to both clients' client_options.observe (every API request:
+     * zen_lead_api_requests_total and its duration); may be NULL. */
+    void (*observe)(void *ctx, const char *verb, const char *resource,
+                    long http_code, double seconds);
+    void *observe_ctx;
 };
 
 struct lookup;

@@ -169,3 +169,42 @@ Test(lookup, stop_and_free_without_start)
     lookup_stop(lk);
     lookup_free(NULL);
 }
+
+struct observed {
+    int calls;
+    char verb[16];
+    char resource[16];
+    long code;
+};
+
+static void observe(void *ctx, const char *verb, const char *resource,
+                    long http_code, double seconds)
+{
+    struct observed *o = ctx;
+    (void)seconds;
+    o->calls++;
+    snprintf(o->verb, sizeof(o->verb), "%s", verb);
+    snprintf(o->resource, sizeof(o->resource), "%s", resource);
+    o->code = http_code;
+}
+
+Test(lookup, every_direct_request_is_observed_once)
+{
+    struct observed seen = {0};
+    struct lookup *other = NULL;
+    struct lookup_options o = {.cfg = &cfg,
+                               .timeout_ms = 1000,
+                               .observe = observe,
+                               .observe_ctx = &seen};
+    cr_assert_eq(lookup_new(&o, &other), ZL_OK);
+    struct views_kv kv = {"app", "web"};
+    struct views_map sel = {&kv, 1};
+    struct views_pod **pods = NULL;
+    size_t n = 0;
+    cr_expect_neq(lookup_pods(other, "ns", &sel, &pods, &n), ZL_OK);
+    cr_expect_eq(seen.calls, 1, "one attempt, no retry");
+    cr_expect_str_eq(seen.verb, "LIST");
+    cr_expect_str_eq(seen.resource, "pods");
+    cr_expect_eq(seen.code, 0, "no HTTP answer");
+    lookup_free(other);
+}
