@@ -57,7 +57,7 @@ static void print_config(const struct options *o)
            "health-probe-bind-address: %s\nleader-elect: %s\n"
            "leader-election-id: %s\nworkers: %lld\nqps: %lld\nburst: %lld\n"
            "namespaces:",
-           o->metrics_bind_address, o->health_probe_bind_address,
+           o->common.metrics_bind_address, o->common.health_probe_bind_address,
            o->leader_elect ? "true" : "false", o->leader_election_id,
            (long long)o->workers, (long long)o->qps, (long long)o->burst);
     for (size_t i = 0; i < o->namespaces.count; i++)
@@ -96,8 +96,9 @@ static bool caches_synced(void *ctx, struct buf *reason)
 static enum zl_err start_endpoints(struct endpoints *ep, struct runtime *rt,
                                    const struct options *o)
 {
-    struct serve_options mo = {.bind_address = o->metrics_bind_address};
-    struct serve_options ho = {.bind_address = o->health_probe_bind_address};
+    struct serve_options mo = {.bind_address = o->common.metrics_bind_address};
+    struct serve_options ho = {.bind_address =
+                                   o->common.health_probe_bind_address};
     ep->ready = (struct serve_check){caches_synced, rt};
     enum zl_err rc = serve_new(&mo, &ep->metrics);
     if (rc == ZL_OK)
@@ -116,8 +117,8 @@ static enum zl_err start_endpoints(struct endpoints *ep, struct runtime *rt,
         rc = serve_start(ep->health);
     if (rc != ZL_OK)
         log_error("cannot serve metrics on %s / probes on %s: %s",
-                  o->metrics_bind_address, o->health_probe_bind_address,
-                  zl_err_str(rc));
+                  o->common.metrics_bind_address,
+                  o->common.health_probe_bind_address, zl_err_str(rc));
     return rc;
 }
 
@@ -157,7 +158,7 @@ static int run(const struct options *opt)
     struct runtime *rt = NULL;
     struct endpoints ep = {0};
     int code = 1;
-    log_configure(opt->level, opt->format, NULL);
+    log_configure(opt->common.level, opt->common.format, NULL);
     if (install_signals() != 0 || pipe2(notify, O_CLOEXEC | O_NONBLOCK) != 0) {
         log_error("cannot set up signal handling: %s", strerror(errno));
         goto out;
@@ -184,16 +185,16 @@ int main(int argc, char **argv)
 {
     struct options opt;
     struct config_error err = {{0}};
-    enum options_action action;
+    enum flags_action action;
     int code = 0;
     if (options_load(argc, argv, &opt, &action, &err) != ZL_OK) {
         fprintf(stderr, PROGRAM ": %s\n", err.text);
         code = 2;
-    } else if (action == OPTIONS_HELP) {
+    } else if (action == FLAGS_HELP) {
         options_print_help(stdout, PROGRAM);
-    } else if (action == OPTIONS_VERSION) {
+    } else if (action == FLAGS_VERSION) {
         printf(PROGRAM " %s (commit %s)\n", ZL_VERSION, ZL_COMMIT);
-    } else if (action == OPTIONS_CHECK_CONFIG) {
+    } else if (action == FLAGS_CHECK_CONFIG) {
         print_config(&opt);
     } else {
         code = run(&opt);

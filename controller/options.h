@@ -11,28 +11,12 @@
 
 #include "base/config.h"
 #include "base/err.h"
-#include "base/log.h"
-
-/* What main should do once the options are read. */
-enum options_action {
-    OPTIONS_RUN = 0,
-    OPTIONS_HELP,
-    OPTIONS_VERSION,
-    OPTIONS_CHECK_CONFIG,
-};
+#include "base/flags.h"
 
 /* Every key; strings and lists are owned (options_cleanup frees them).
  * Durations are nanoseconds. */
 struct options {
-    bool help;
-    bool version;
-    bool check_config;
-    char *config;
-    char *kubeconfig;
-    char *log_level;
-    char *log_format;
-    char *metrics_bind_address;
-    char *health_probe_bind_address;
+    struct flags_common common; /* --help ... --health-probe-bind-address */
     struct config_list namespaces;
     bool leader_elect;
     char *leader_election_id;
@@ -43,9 +27,6 @@ struct options {
     int64_t qps;
     int64_t burst;
     int64_t workers;
-    /* Derived by options_load. */
-    enum log_level level;
-    enum log_format format;
 };
 
 /* Reads argv (argv[0] is the program) and the --config file into *out,
@@ -54,14 +35,11 @@ struct options {
  * or file key; the caller prints it and exits 2. ZL_ERR_INVALID, or
  * whatever config_load returns. Always call options_cleanup. */
 enum zl_err options_load(int argc, char *const *argv, struct options *out,
-                         enum options_action *action, struct config_error *err);
+                         enum flags_action *action, struct config_error *err);
 
 void options_cleanup(struct options *opt);
 
 /* Prints the usage text (--help). */
 void options_print_help(FILE *f, const char *program);
-
-/* True for a DNS-1123 label (a namespace name). */
-bool options_is_namespace(const char *name);
 
 #endif

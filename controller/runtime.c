@@ -392,7 +392,7 @@ static enum zl_err load_config(struct runtime *rt)
 {
     struct kubeconfig_error kerr = {{0}};
     enum zl_err rc =
-        kubeconfig_resolve(rt->opt->kubeconfig, NULL, &rt->cfg, &kerr);
+        kubeconfig_resolve(rt->opt->common.kubeconfig, NULL, &rt->cfg, &kerr);
     if (rc != ZL_OK) {
         log_error("kubeconfig: %s", kerr.text);
         return rc;

@@ -89,6 +89,8 @@ struct informer {
     _Atomic uint64_t watch_errors;
     _Atomic uint64_t events;
     _Atomic int64_t last_sync_ms;
+    _Atomic int64_t out_of_step_ms; /* monotonic ms, 0: in step */
+    _Atomic int64_t watch_since_ms; /* the running watch began; 0: none */
 };
 
 struct informer_loop {
@@ -215,6 +217,8 @@ static bool informer_write(void *ctx, const char *data, size_t len,
     inf->last_byte_ms = informer_now_ms();
     inf->http_code = http_code;
     if (inf->state == INFORMER_WATCHING && http_code == 200) {
+        if (atomic_load_explicit(&inf->out_of_step_ms, memory_order_relaxed))
+            atomic_store(&inf->out_of_step_ms, 0);
         enum zl_err err = watch_feed(&inf->dec, data, len);
         if (err != ZL_OK && err != ZL_ERR_CANCELLED)
             log_warn("informer %s: watch stream: %s", inf->res->plural,
@@ -228,6 +232,7 @@ static bool informer_write(void *ctx, const char *data, size_t len,
 
 static void informer_end_transfer(struct informer *inf)
 {
+    atomic_store(&inf->watch_since_ms, 0);
     client_stream_close(inf->stream);
     inf->stream = NULL;
 }
@@ -288,6 +293,8 @@ static enum zl_err informer_start_transfer(struct informer *inf, bool watch)
     if (err != ZL_OK)
         goto out;
     inf->state = watch ? INFORMER_WATCHING : INFORMER_LISTING;
+    if (watch)
+        atomic_store(&inf->watch_since_ms, inf->last_byte_ms);
     log_debug("informer %s: GET %s", inf->res->plural, path.data);
 out:
     buf_cleanup(&path);
@@ -303,10 +310,20 @@ static void informer_drop_items(struct informer *inf)
     inf->continue_token = NULL;
 }
 
+/* From now on the store may miss changes, until a list completes or a watch
+ * answers again; the first such moment is kept. */
+static void informer_out_of_step(struct informer *inf, int64_t now)
+{
+    int64_t none = 0;
+    atomic_compare_exchange_strong(&inf->out_of_step_ms, &none,
+                                   now > 0 ? now : 1);
+}
+
 /* After a failure: wait with backoff, then list or watch again. */
 static void informer_retry_later(struct informer *inf, const char *why)
 {
     int64_t now = informer_now_ms();
+    informer_out_of_step(inf, now);
     long delay =
         informer_backoff_next(&inf->backoff, now, informer_rand01(inf));
     log_warn("informer %s: %s; retrying in %ld ms", inf->res->plural, why,
@@ -317,6 +334,7 @@ static void informer_retry_later(struct informer *inf, const char *why)
 
 static void informer_relist_now(struct informer *inf)
 {
+    informer_out_of_step(inf, informer_now_ms());
     informer_drop_items(inf);
     inf->need_list = true;
     inf->state = INFORMER_IDLE;
@@ -420,6 +438,7 @@ static void informer_list_complete(struct informer *inf)
     atomic_fetch_add(&inf->lists, 1);
     atomic_store(&inf->last_sync_ms, informer_now_ms() - inf->list_started_ms);
     atomic_store(&inf->synced, true);
+    atomic_store(&inf->out_of_step_ms, 0);
     log_info("informer %s: listed %zu objects at resourceVersion %s in %lld "
              "ms",
              inf->res->plural, store_count(inf->store), inf->rv,
@@ -556,6 +575,7 @@ static int64_t informer_tick(struct informer *inf, int64_t now)
         if (paused || now - inf->last_byte_ms > inf->idle_max_ms) {
             informer_end_transfer(inf);
             if (paused) {
+                informer_out_of_step(inf, now);
                 inf->state = INFORMER_IDLE;
                 inf->next_at_ms = 0;
                 return now + INFORMER_LOOP_TICK_MS;
@@ -779,6 +799,22 @@ enum zl_err informer_wait_synced(const struct informer *inf, long timeout_ms)
         nanosleep(&ts, NULL);
     }
     return ZL_OK;
+}
+
+int64_t informer_out_of_step_for_ms(const struct informer *inf)
+{
+    int64_t since = atomic_load(&inf->out_of_step_ms);
+    if (since == 0)
+        return 0;
+    int64_t now = informer_now_ms();
+    /* A quiet watch sends nothing for up to a minute; one that began after
+     * the trouble and is still open past the connect timeout has been
+     * answered 200 (any other answer ends it) and is in step. */
+    int64_t watch = atomic_load(&inf->watch_since_ms);
+    if (watch != 0 && watch >= since &&
+        now - watch >= INFORMER_WATCH_CONNECTED_MS)
+        return 0;
+    return now - since > 0 ? now - since : 1;
 }
 
 void informer_get_stats(const struct informer *inf, struct informer_stats *out)

@@ -27,6 +27,9 @@
  * measurements (docs/internals/informer.md): 180 s leaves room for that. */
 #define INFORMER_IDLE_MAX_MS 180000
 #define INFORMER_MAX_EVENT ((size_t)4 << 20)
+/* A watch still open this long has connected (the client's default connect
+ * timeout, TLS included, is 5 s) and was answered 200. */
+#define INFORMER_WATCH_CONNECTED_MS 6000
 
 /* The loop thread and its client_multi. */
 struct informer_loop;
@@ -88,6 +91,13 @@ bool informer_has_synced(const struct informer *inf);
 /* Waits (polling every 10 ms) until synced or timeout_ms passed;
  * ZL_ERR_TIMEOUT then. For tests and start-up. */
 enum zl_err informer_wait_synced(const struct informer *inf, long timeout_ms);
+
+/* For how long (ms) the store may have been missing changes: since a list
+ * or watch failed, a relist began or the informer was paused, until a list
+ * completes, a watch sends data, or a watch begun since has stayed open
+ * INFORMER_WATCH_CONNECTED_MS. 0 when in step (and before the first list,
+ * which informer_has_synced tells). Any thread. */
+int64_t informer_out_of_step_for_ms(const struct informer *inf);
 
 /* Counters, readable from any thread. watch_restarts counts every new
  * watch after the first (clean close, error or relist): the value of

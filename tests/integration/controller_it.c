@@ -104,7 +104,7 @@ static void it_start(struct it *t)
     char metrics[] = "--metrics-bind-address=0";
     char probes[] = "--health-probe-bind-address=0";
     char *argv[] = {prog, kc, nsflag, metrics, probes, NULL};
-    enum options_action action;
+    enum flags_action action;
     struct config_error err;
     cr_assert_eq(options_load(5, argv, &t->opt, &action, &err), ZL_OK, "%s",
                  err.text);

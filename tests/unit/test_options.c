@@ -16,7 +16,7 @@
 
 static struct options opt;
 static struct config_error err;
-static enum options_action action;
+static enum flags_action action;
 
 static void teardown(void)
 {
@@ -49,9 +49,9 @@ static enum zl_err load_line(const char *line)
 Test(options, defaults_per_spec)
 {
     cr_assert_eq(load_line(""), ZL_OK, "%s", err.text);
-    cr_expect_eq(action, OPTIONS_RUN);
-    cr_expect_str_eq(opt.metrics_bind_address, ":8080");
-    cr_expect_str_eq(opt.health_probe_bind_address, ":8081");
+    cr_expect_eq(action, FLAGS_RUN);
+    cr_expect_str_eq(opt.common.metrics_bind_address, ":8080");
+    cr_expect_str_eq(opt.common.health_probe_bind_address, ":8081");
     cr_expect_not(opt.leader_elect, "off in the binary");
     cr_expect_str_eq(opt.leader_election_id, "zen-lead-controller");
     cr_expect_null(opt.leader_election_namespace);
@@ -61,8 +61,8 @@ Test(options, defaults_per_spec)
     cr_expect_eq(opt.qps, 50);
     cr_expect_eq(opt.burst, 100);
     cr_expect_eq(opt.namespaces.count, 0, "all namespaces");
-    cr_expect_eq(opt.format, LOG_FORMAT_JSON);
-    cr_expect_eq(opt.level, LOG_LEVEL_INFO);
+    cr_expect_eq(opt.common.format, LOG_FORMAT_JSON);
+    cr_expect_eq(opt.common.level, LOG_LEVEL_INFO);
 }
 
 Test(options, good_flags)
@@ -82,8 +82,8 @@ Test(options, good_flags)
     cr_expect_eq(opt.retry_period, 5 * SEC);
     cr_expect_eq(opt.qps, 5);
     cr_expect_eq(opt.workers, 2);
-    cr_expect_eq(opt.level, LOG_LEVEL_DEBUG);
-    cr_expect_eq(opt.format, LOG_FORMAT_TEXT);
+    cr_expect_eq(opt.common.level, LOG_LEVEL_DEBUG);
+    cr_expect_eq(opt.common.format, LOG_FORMAT_TEXT);
     cr_expect_str_eq(opt.leader_election_namespace, "ops");
 }
 
@@ -125,13 +125,13 @@ Test(options, actions)
 {
     static const struct {
         const char *line;
-        enum options_action want;
+        enum flags_action want;
     } cases[] = {
-        {"--help", OPTIONS_HELP},
-        {"--version", OPTIONS_VERSION},
-        {"--check-config", OPTIONS_CHECK_CONFIG},
-        {"--check-config --qps 3", OPTIONS_CHECK_CONFIG},
-        {"--workers 3", OPTIONS_RUN},
+        {"--help", FLAGS_HELP},
+        {"--version", FLAGS_VERSION},
+        {"--check-config", FLAGS_CHECK_CONFIG},
+        {"--check-config --qps 3", FLAGS_CHECK_CONFIG},
+        {"--workers 3", FLAGS_RUN},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         cr_assert_eq(load_line(cases[i].line), ZL_OK, "%s: %s", cases[i].line,

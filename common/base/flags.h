@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What both daemons' command lines share (SPEC section 6): the common keys
+ * as base/config table entries, the action they ask for (--help,
+ * --version, --check-config) and the checks of those keys. Each daemon
+ * embeds struct flags_common in its own options and adds its own keys. */
+#ifndef ZL_BASE_FLAGS_H
+#define ZL_BASE_FLAGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/config.h"
+#include "base/err.h"
+#include "base/log.h"
+
+/* What main should do once the options are read. */
+enum flags_action {
+    FLAGS_RUN = 0,
+    FLAGS_HELP,
+    FLAGS_VERSION,
+    FLAGS_CHECK_CONFIG,
+};
+
+/* The common keys; strings are owned by the daemon's options (its
+ * config_cleanup frees them). */
+struct flags_common {
+    bool help;
+    bool version;
+    bool check_config;
+    char *config;
+    char *kubeconfig;
+    char *log_level;
+    char *log_format;
+    char *metrics_bind_address;
+    char *health_probe_bind_address;
+    /* Derived by flags_finish. */
+    enum log_level level;
+    enum log_format format;
+};
+
+extern const char *const FLAGS_LOG_LEVELS[];  /* debug|info|warn|error */
+extern const char *const FLAGS_LOG_FORMATS[]; /* json|text */
+
+/* The config_key entries of the common keys, for the daemon's table: T is
+ * the daemon's options struct, whose struct flags_common member is named
+ * common. */
+#define FLAGS_KEY_(T, f) offsetof(T, common.f)
+#define FLAGS_COMMON_KEYS(T)                                                   \
+    {.name = "help",                                                           \
+     .type = CONFIG_BOOL,                                                      \
+     .offset = FLAGS_KEY_(T, help),                                            \
+     .flag_only = true,                                                        \
+     .help = "print this help and exit"},                                      \
+        {.name = "version",                                                    \
+         .type = CONFIG_BOOL,                                                  \
+         .offset = FLAGS_KEY_(T, version),                                     \
+         .flag_only = true,                                                    \
+         .help = "print the version and exit"},                                \
+        {.name = "config",                                                     \
+         .type = CONFIG_STRING,                                                \
+         .offset = FLAGS_KEY_(T, config),                                      \
+         .flag_only = true,                                                    \
+         .help = "YAML file with the same keys as the flags"},                 \
+        {.name = "check-config",                                               \
+         .type = CONFIG_BOOL,                                                  \
+         .offset = FLAGS_KEY_(T, check_config),                                \
+         .flag_only = true,                                                    \
+         .help = "check the configuration, print it, exit"},                   \
+        {.name = "kubeconfig",                                                 \
+         .type = CONFIG_STRING,                                                \
+         .offset = FLAGS_KEY_(T, kubeconfig),                                  \
+         .help = "kubeconfig file (else in-cluster, else $KUBECONFIG)"},       \
+        {.name = "log-level",                                                  \
+         .type = CONFIG_STRING,                                                \
+         .offset = FLAGS_KEY_(T, log_level),                                   \
+         .def = "info",                                                        \
+         .choices = FLAGS_LOG_LEVELS,                                          \
+         .help = "debug|info|warn|error"},                                     \
+        {.name = "log-format",                                                 \
+         .type = CONFIG_STRING,                                                \
+         .offset = FLAGS_KEY_(T, log_format),                                  \
+         .def = "json",                                                        \
+         .choices = FLAGS_LOG_FORMATS,                                         \
+         .help = "json|text"},                                                 \
+        {.name = "metrics-bind-address",                                       \
+         .type = CONFIG_STRING,                                                \
+         .offset = FLAGS_KEY_(T, metrics_bind_address),                        \
+         .def = ":8080",                                                       \
+         .help = "host:port of /metrics; \"0\" disables it"},                  \
+    {                                                                          \
+        .name = "health-probe-bind-address", .type = CONFIG_STRING,            \
+        .offset = FLAGS_KEY_(T, health_probe_bind_address), .def = ":8081",    \
+        .help = "host:port of /healthz and /readyz; \"0\" disables it"         \
+    }
+
+/* Tells whether a bind address is acceptable (the daemon passes its
+ * server's parser: base knows no sockets). */
+typedef bool (*flags_address_fn)(const char *text);
+
+/* After config_load: *action from --help / --version / --check-config
+ * (help and version skip the checks), else checks the two addresses with
+ * address_ok and derives level and format. ZL_ERR_INVALID with one line
+ * naming the flag in err. */
+enum zl_err flags_finish(struct flags_common *c, flags_address_fn address_ok,
+                         enum flags_action *action, struct config_error *err);
+
+/* Formats one line into err (printf style). */
+void flags_fail(struct config_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* True for a DNS-1123 label (a namespace or Lease name). */
+bool flags_is_dns_label(const char *name);
+
+#endif
