@@ -1032,6 +1032,9 @@ static int run_serve_tls(void *ctx, uint64_t *digest)
         serve_stop(s);
     }
     serve_free(s);
+    return (int)err;
+}
+
 /* The webhook core: decode a review, decide it with both hooks against a
  * namespace of one pod and two Services, answer and audit. The lookups'
  * arrays are allocated under injection, as the daemon's cache would. */
