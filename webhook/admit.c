@@ -226,25 +226,40 @@ static const char *rule_of(const struct annotations_problem *p, bool enabled)
 
 /* One sentence from a problem: its message, then its fix. The shared
  * message may end by saying which default the controller falls back to;
- * the webhook refuses instead, so that clause is left out. */
+ * the webhook refuses instead, so that clause is left out. A message that
+ * ends in a question ("...; did you mean X?") keeps it in parentheses. */
 static void sentence(const struct annotations_problem *p, char *out,
                      size_t out_len)
 {
     static const char fallback[] = "; the default (";
-    size_t m = strlen(p->message);
-    if (m > 0 && (p->message[m - 1] == '.' || p->message[m - 1] == '?'))
+    static const char applies[] = ") applies";
+    const char *msg = p->message;
+    size_t m = strlen(msg);
+    bool question = m > 0 && msg[m - 1] == '?';
+    if (m > 0 && (msg[m - 1] == '.' || question))
         m--;
-    const char *clause = strstr(p->message, fallback);
+    const char *clause = strstr(msg, fallback);
     if (p->severity == ANNOTATIONS_ERROR && clause != NULL &&
-        m >= sizeof(") applies") - 1 &&
-        memcmp(p->message + m - (sizeof(") applies") - 1), ") applies",
-               sizeof(") applies") - 1) == 0)
-        m = (size_t)(clause - p->message);
+        m >= sizeof(applies) - 1 &&
+        memcmp(msg + m - (sizeof(applies) - 1), applies, sizeof(applies) - 1) ==
+            0)
+        m = (size_t)(clause - msg);
+    const char *ask = question ? strstr(msg, "; ") : NULL;
+    if (ask != NULL && (size_t)(ask - msg) + 2 > m)
+        ask = NULL;
+    size_t head = ask != NULL ? (size_t)(ask - msg) : m;
     char first = p->fix[0];
     bool lower =
         first >= 'A' && first <= 'Z' && p->fix[1] >= 'a' && p->fix[1] <= 'z';
-    snprintf(out, out_len, "%.*s; %c%s", (int)m, p->message,
-             lower ? first - 'A' + 'a' : first, p->fix[0] ? p->fix + 1 : "");
+    if (ask != NULL)
+        snprintf(out, out_len, "%.*s (%.*s?); %c%s", (int)head, msg,
+                 (int)(m - head - 2), ask + 2,
+                 lower ? first - 'A' + 'a' : first,
+                 p->fix[0] ? p->fix + 1 : "");
+    else
+        snprintf(out, out_len, "%.*s; %c%s", (int)m, msg,
+                 lower ? first - 'A' + 'a' : first,
+                 p->fix[0] ? p->fix + 1 : "");
 }
 
 static enum zl_err report_problems(struct ctx *c,
