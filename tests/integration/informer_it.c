@@ -338,6 +338,26 @@ static int64_t harness(const char *script)
     return now_ms() - t0;
 }
 
+/* Samples informer_out_of_step_for_ms every 10 ms until told to stop and
+ * keeps the largest value. */
+struct step_sampler {
+    struct informer *inf;
+    atomic_bool stop;
+    _Atomic int64_t max_ms;
+};
+
+static void *sample_steps(void *arg)
+{
+    struct step_sampler *s = arg;
+    while (!atomic_load(&s->stop)) {
+        int64_t ms = informer_out_of_step_for_ms(s->inf);
+        if (ms > atomic_load(&s->max_ms))
+            atomic_store(&s->max_ms, ms);
+        sleep_ms(10);
+    }
+    return NULL;
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 Test(informer_it, syncs_2000_pods_and_follows_changes, .timeout = 600)
@@ -387,7 +407,15 @@ Test(informer_it, resumes_after_the_apiserver_restarts, .timeout = 600)
     it_start_informer(&t);
     cr_assert_eq(informer_wait_synced(t.inf, 60000), ZL_OK);
     wait_converged(&t, 10000);
+    cr_assert_eq(informer_out_of_step_for_ms(t.inf), 0, "in step when synced");
+    struct step_sampler sampler = {.inf = t.inf};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, sample_steps, &sampler), 0);
     int64_t restart_ms = harness("restart-apiserver");
+    atomic_store(&sampler.stop, true);
+    pthread_join(th, NULL);
+    cr_assert_gt(atomic_load(&sampler.max_ms), 0,
+                 "out of step while the API server was down");
     /* Changes right after the restart: the informer must pick them up
      * whether it resumes its watch or has to relist. */
     int64_t t0 = now_ms();
@@ -401,6 +429,14 @@ Test(informer_it, resumes_after_the_apiserver_restarts, .timeout = 600)
     struct informer_stats st;
     informer_get_stats(t.inf, &st);
     cr_assert_geq(st.watch_restarts, 1);
+    /* In step again: the watch sent the changes (or a relist completed). */
+    int64_t t1 = now_ms();
+    while (informer_out_of_step_for_ms(t.inf) != 0 && now_ms() - t1 < 15000)
+        sleep_ms(10);
+    cr_assert_eq(informer_out_of_step_for_ms(t.inf), 0,
+                 "in step again after the restart");
+    printf("informer_it: out of step for up to %lld ms during the restart\n",
+           (long long)atomic_load(&sampler.max_ms));
     printf("informer_it: apiserver restart took %lld ms; store converged "
            "%lld ms after it was back (%lld ms after the last write); "
            "watch restarts %llu, relists on 410 %llu\n",

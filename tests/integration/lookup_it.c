@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The webhook's lookups against a real API server (run by
- * tests/integration/run): answers from the API server before the caches
- * start, the same answers from the caches once synced (and following
- * changes through the watch), the fallback while a cache is out of step,
- * and the bound on a server that never answers. */
+ * tests/integration/run), as zen-lead-webhook with the RBAC of deploy/rbac:
+ * answers from the API server before the caches start, the same answers
+ * from the caches once synced (and following changes through the watch),
+ * the fallback while a cache is out of step, refusal without the RBAC, and
+ * the bound on a server that never answers. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -23,10 +24,21 @@
 #define TIMEOUT_MS 2000
 
 struct it {
-    struct kube_config cfg;
+    struct kube_config cfg;    /* admin: sets the scene */
+    struct kube_config wh_cfg; /* zen-lead-webhook: looks up */
     struct client *c;
     char ns[64];
 };
+
+static void load_env_config(const char *var, struct kube_config *out)
+{
+    struct kubeconfig_error err;
+    const char *path = getenv(var);
+    cr_assert(path != NULL && path[0] != '\0',
+              "%s is not set (run via tests/integration/run)", var);
+    cr_assert_eq(kubeconfig_load_file(path, NULL, out, &err), ZL_OK, "%s",
+                 err.text);
+}
 
 static void sleep_ms(long ms)
 {
@@ -89,11 +101,8 @@ static void it_open(struct it *t, const char *prefix)
 {
     memset(t, 0, sizeof(*t));
     log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, stderr);
-    struct kubeconfig_error err;
-    const char *path = getenv("KUBECONFIG");
-    cr_assert(path != NULL && path[0] != '\0', "KUBECONFIG is not set");
-    cr_assert_eq(kubeconfig_load_file(path, NULL, &t->cfg, &err), ZL_OK, "%s",
-                 err.text);
+    load_env_config("KUBECONFIG", &t->cfg);
+    load_env_config("ZL_IT_WEBHOOK_KUBECONFIG", &t->wh_cfg);
     struct client_options opt = {.qps = 0};
     cr_assert_eq(client_new(&t->cfg, &opt, &t->c), ZL_OK);
     snprintf(t->ns, sizeof(t->ns), "%s-%d-%lld", prefix, (int)getpid(),
@@ -123,6 +132,7 @@ static void it_close(struct it *t)
     client_response_cleanup(&r);
     client_free(t->c);
     kubeconfig_cleanup(&t->cfg);
+    kubeconfig_cleanup(&t->wh_cfg);
 }
 
 static struct lookup *new_lookup(struct kube_config *cfg, long stale_max_ms)
@@ -202,7 +212,7 @@ Test(lookup_it, answers_from_the_api_server_before_the_caches_start)
 {
     struct it t;
     it_open(&t, "zl-lookup-api");
-    struct lookup *lk = new_lookup(&t.cfg, 0);
+    struct lookup *lk = new_lookup(&t.wh_cfg, 0);
     char names[256];
     cr_assert_eq(pod_names(lk, t.ns, names, sizeof(names)), ZL_OK);
     cr_expect_str_eq(names, "web-0,web-1", "only app=web");
@@ -223,7 +233,7 @@ Test(lookup_it, answers_from_the_caches_once_synced_and_follows_changes)
 {
     struct it t;
     it_open(&t, "zl-lookup-cache");
-    struct lookup *lk = new_lookup(&t.cfg, 0);
+    struct lookup *lk = new_lookup(&t.wh_cfg, 0);
     cr_assert_eq(lookup_start(lk), ZL_OK);
     wait_synced(lk);
     cr_expect(lookup_healthy(lk));
@@ -255,7 +265,7 @@ Test(lookup_it, answers_from_the_caches_once_synced_and_follows_changes)
                 (long long)(now_ms() - t1));
 
     /* The API server's answer is the same. */
-    struct lookup *direct = new_lookup(&t.cfg, 0);
+    struct lookup *direct = new_lookup(&t.wh_cfg, 0);
     char direct_names[256];
     cr_assert_eq(pod_names(direct, t.ns, direct_names, sizeof(direct_names)),
                  ZL_OK);
@@ -269,7 +279,7 @@ Test(lookup_it, falls_back_while_a_cache_is_out_of_step)
 {
     struct it t;
     it_open(&t, "zl-lookup-stale");
-    struct lookup *lk = new_lookup(&t.cfg, 200);
+    struct lookup *lk = new_lookup(&t.wh_cfg, 200);
     cr_assert_eq(lookup_start(lk), ZL_OK);
     wait_synced(lk);
     lookup_test_pause(lk, true);
@@ -306,6 +316,25 @@ Test(lookup_it, falls_back_while_a_cache_is_out_of_step)
     lookup_get_stats(lk, &after);
     cr_expect_eq(after.cache_hits, before.cache_hits + 1);
     lookup_free(lk);
+    it_close(&t);
+}
+
+Test(lookup_it, an_identity_without_the_rbac_is_forbidden)
+{
+    struct it t;
+    it_open(&t, "zl-lookup-rbac");
+    struct kube_config nobody;
+    memset(&nobody, 0, sizeof(nobody));
+    load_env_config("ZL_IT_SA_KUBECONFIG", &nobody);
+    struct lookup *lk = new_lookup(&nobody, 0);
+    char names[256];
+    cr_expect_eq(pod_names(lk, t.ns, names, sizeof(names)), ZL_ERR_FORBIDDEN);
+    struct views_service **svcs = NULL;
+    size_t n = 0;
+    cr_expect_eq(lookup_services(lk, t.ns, &svcs, &n), ZL_ERR_FORBIDDEN);
+    cr_expect_null(svcs);
+    lookup_free(lk);
+    kubeconfig_cleanup(&nobody);
     it_close(&t);
 }
 

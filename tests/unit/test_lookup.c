@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The lookups' contract without an API server: option checks, state
  * before start, answers that need no request, the failure codes and
- * counters when the server cannot be reached (a closed loopback port), and
- * the metric families. Cache and fallback answers against a real API
+ * counters when the server cannot be reached (a closed loopback port, a
+ * listener that never answers), the bound on LISTs at once, and the metric
+ * families. Cache and fallback answers against a real API
  * server are in tests/integration/lookup_it.c. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,4 +209,59 @@ Test(lookup, every_direct_request_is_observed_once)
     cr_expect_str_eq(seen.resource, "pods");
     cr_expect_eq(seen.code, 0, "no HTTP answer");
     lookup_free(other);
+}
+
+struct blocked {
+    struct lookup *lk;
+    enum zl_err rc;
+};
+
+static void *lookup_in_thread(void *arg)
+{
+    struct blocked *b = arg;
+    struct views_kv kv = {"app", "web"};
+    struct views_map sel = {&kv, 1};
+    struct views_pod **pods = NULL;
+    size_t n = 0;
+    b->rc = lookup_pods(b->lk, "ns", &sel, &pods, &n);
+    return NULL;
+}
+
+Test(lookup, lists_beyond_the_inflight_bound_fail_at_once)
+{
+    /* A listener that never accepts: a LIST there waits for its timeout. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(listen(fd, 4), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char server[64];
+    snprintf(server, sizeof(server), "https://127.0.0.1:%d", ntohs(a.sin_port));
+    struct kube_config hole = {.server = strdup(server),
+                               .insecure_skip_tls_verify = true};
+    struct lookup_options o = {
+        .cfg = &hole, .timeout_ms = 1500, .max_inflight = 1};
+    struct blocked b = {0};
+    cr_assert_eq(lookup_new(&o, &b.lk), ZL_OK);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, lookup_in_thread, &b), 0);
+    struct timespec ts = {0, 300 * 1000000L};
+    nanosleep(&ts, NULL); /* the thread's LIST is waiting now */
+    struct views_service **svcs = NULL;
+    size_t n = 0;
+    int64_t t0 = clock_mono_ns();
+    cr_expect_eq(lookup_services(b.lk, "ns", &svcs, &n), ZL_ERR_TRANSIENT);
+    int64_t ms = (clock_mono_ns() - t0) / CLOCK_NS_PER_MS;
+    cr_expect_lt(ms, 100, "refused at once: %lld ms", (long long)ms);
+    pthread_join(th, NULL);
+    cr_expect_eq(b.rc, ZL_ERR_TIMEOUT, "%s", zl_err_str(b.rc));
+    struct lookup_stats st;
+    lookup_get_stats(b.lk, &st);
+    cr_expect_eq(st.fallbacks, 2);
+    cr_expect_eq(st.fallback_failures, 2);
+    lookup_free(b.lk);
+    kubeconfig_cleanup(&hole);
+    close(fd);
 }
