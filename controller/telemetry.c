@@ -2,17 +2,15 @@
 /* Registration and update of the controller's metric families. */
 #include "controller/telemetry.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/clock.h"
+#include "base/procmetrics.h"
 #include "kube/informer.h"
 #include "kube/workqueue.h"
 
@@ -33,11 +31,6 @@ enum fam {
     F_QUEUE_DEPTH,
     F_QUEUE_RETRIES,
     F_IS_LEADER,
-    F_BUILD_INFO,
-    F_RSS,
-    F_CPU,
-    F_FDS,
-    F_START_TIME,
     F_COUNT
 };
 
@@ -148,31 +141,6 @@ static const struct def defs[F_COUNT] = {
      {0},
      METRICS_GAUGE,
      0},
-    {"zen_lead_build_info",
-     "Version and commit, value 1.",
-     2,
-     {"version", "commit"},
-     METRICS_GAUGE,
-     0},
-    {"process_resident_memory_bytes",
-     "Resident memory size in bytes.",
-     0,
-     {0},
-     METRICS_GAUGE,
-     0},
-    {"process_cpu_seconds_total",
-     "User and system CPU time in seconds.",
-     0,
-     {0},
-     METRICS_COUNTER,
-     0},
-    {"process_open_fds", "Open file descriptors.", 0, {0}, METRICS_GAUGE, 0},
-    {"process_start_time_seconds",
-     "Start time since the epoch in seconds.",
-     0,
-     {0},
-     METRICS_GAUGE,
-     0},
 };
 
 static const double fast_buckets[] = {
@@ -184,8 +152,8 @@ static const double slow_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
 struct telemetry {
     struct metrics_registry *reg;
     struct metrics_family *f[F_COUNT];
-    pthread_mutex_t mu; /* guards the last_* figures below */
-    double last_cpu;
+    struct procmetrics *proc;
+    pthread_mutex_t mu; /* guards last_restarts */
     uint64_t last_restarts[TELEMETRY_MAX_INFORMERS];
 };
 
@@ -206,11 +174,6 @@ static enum zl_err register_one(struct telemetry *t, enum fam i)
                             d->label_count, b, bn, &t->f[i]);
 }
 
-static double now_unix_s(void)
-{
-    return (double)clock_real_ns() / (double)CLOCK_NS_PER_S;
-}
-
 enum zl_err telemetry_new(const char *version, const char *commit,
                           struct telemetry **out)
 {
@@ -228,9 +191,9 @@ enum zl_err telemetry_new(const char *version, const char *commit,
         if (rc != ZL_OK)
             goto out;
     }
-    const char *bi[] = {version, commit};
-    metrics_set(t->f[F_BUILD_INFO], bi, 1);
-    metrics_set(t->f[F_START_TIME], NULL, now_unix_s());
+    rc = procmetrics_new(t->reg, version, commit, &t->proc);
+    if (rc != ZL_OK)
+        goto out;
     *out = t;
     return ZL_OK;
 out:
@@ -243,6 +206,7 @@ void telemetry_free(struct telemetry *t)
 {
     if (t == NULL)
         return;
+    procmetrics_free(t->proc);
     metrics_registry_free(t->reg);
     pthread_mutex_destroy(&t->mu);
     free(t);
@@ -333,39 +297,6 @@ void telemetry_set_is_leader(struct telemetry *t, bool leader)
     metrics_set(t->f[F_IS_LEADER], NULL, leader ? 1 : 0);
 }
 
-static double rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (f == NULL)
-        return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return (double)resident * (double)sysconf(_SC_PAGESIZE);
-}
-
-static double open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    double n = 0;
-    if (d == NULL)
-        return 0;
-    while (readdir(d) != NULL)
-        n++;
-    closedir(d);
-    return n > 3 ? n - 3 : 0; /* ".", ".." and the DIR's own fd */
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return 0;
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 static void refresh_watches(struct telemetry *t,
                             struct informer *const *informers, size_t n)
 {
@@ -389,16 +320,10 @@ void telemetry_refresh(struct telemetry *t, struct informer *const *informers,
 {
     pthread_mutex_lock(&t->mu);
     refresh_watches(t, informers, informer_count);
-    double cpu = cpu_seconds();
-    if (cpu > t->last_cpu) {
-        metrics_add(t->f[F_CPU], NULL, cpu - t->last_cpu);
-        t->last_cpu = cpu;
-    }
     pthread_mutex_unlock(&t->mu);
     if (queue != NULL)
         metrics_set(t->f[F_QUEUE_DEPTH], NULL, (double)workqueue_len(queue));
-    metrics_set(t->f[F_RSS], NULL, rss_bytes());
-    metrics_set(t->f[F_FDS], NULL, open_fds());
+    procmetrics_refresh(t->proc);
 }
 
 enum zl_err telemetry_render(struct telemetry *t, struct buf *out)
