@@ -177,7 +177,7 @@ static enum zl_err parse_bool(struct annotations_result *r, const char *key,
                  "%s is \"%s\", which is neither true nor false, so the "
                  "Service is not opted in.",
                  key, q);
-        return add_problem(r, ANNOTATIONS_WARNING, key, REASON_ANNOTATION, msg,
+        return add_problem(r, ANNOTATIONS_ERROR, key, REASON_ANNOTATION, msg,
                            "Set it to \"true\" to opt in or \"false\" to opt "
                            "out.");
     }

@@ -76,7 +76,8 @@ struct annotations_result {
  * are problems; ZL_ERR_NOMEM only when allocation fails (out is then
  * empty). The caller frees with annotations_result_cleanup.
  * Problems, in key order, then the leader name:
- * - enabled neither true nor false: WARNING, InvalidAnnotation, not enabled;
+ * - enabled neither true nor false: ERROR, InvalidAnnotation, not enabled
+ *   (the webhook rejects it: whoever wrote "yes" meant to opt in);
  * - sticky neither true nor false, a duration that is not a Go duration, is
  *   negative or above 24h: ERROR, InvalidAnnotation, default kept;
  * - a controller-owned key, or an unknown zen-lead.io/ key (with "did you
