@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -29,6 +30,10 @@
 
 #define SERVE_MAX_REASON 1024
 #define SERVE_STOP_FLUSH_MS 1000
+/* After a stop, requests clients had already sent (on connections open
+ * before it) go on arriving while the I/O thread reads them: the stop
+ * waits until none has begun for this long. */
+#define SERVE_STOP_SETTLE_MS 100
 #define SERVE_REAP_INTERVAL_MS 250
 #define SERVE_ALLOW_MAX (SERVE_MAX_ROUTES * (SERVE_MAX_METHOD + 2) + 8)
 
@@ -58,6 +63,7 @@ struct serve {
     pthread_cond_t idle;             /* active dropped to 0 */
     pthread_cond_t work;             /* a request queued, or stopping */
     unsigned active;                 /* requests begun, not completed */
+    uint64_t begun;                  /* requests begun since the start */
     struct request_state *queue;     /* suspended, waiting for a worker */
     struct request_state *queue_end; /* last of them */
     bool stopping;                   /* queued requests get 503 */
@@ -563,6 +569,7 @@ static struct request_state *request_state_new(struct serve *s)
     buf_init(&rs->resp.body, SERVE_MAX_RESPONSE_BODY);
     pthread_mutex_lock(&s->mu);
     s->active++;
+    s->begun++;
     pthread_mutex_unlock(&s->mu);
     return rs;
 }
@@ -1025,6 +1032,31 @@ static void wait_idle(struct serve *s, int64_t wait_ms, const char *then)
     pthread_mutex_unlock(&s->mu);
 }
 
+static uint64_t begun(struct serve *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->begun;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* Answers every request in flight, and those that arrive on open
+ * connections meanwhile, until none has begun for SERVE_STOP_SETTLE_MS
+ * or wait_ms have passed. */
+static void drain_requests(struct serve *s, int64_t wait_ms)
+{
+    int64_t deadline = clock_mono_ns() + wait_ms * CLOCK_NS_PER_MS;
+    for (;;) {
+        uint64_t before = begun(s);
+        struct timespec pause = {0, SERVE_STOP_SETTLE_MS * 1000L * 1000L};
+        nanosleep(&pause, NULL);
+        int64_t left_ms = (deadline - clock_mono_ns()) / CLOCK_NS_PER_MS;
+        wait_idle(s, left_ms > 0 ? left_ms : 0, "queued ones are answered 503");
+        if (begun(s) == before || clock_mono_ns() >= deadline)
+            return;
+    }
+}
+
 void serve_stop(struct serve *s)
 {
     if (s == NULL || s->daemon == NULL)
@@ -1033,7 +1065,7 @@ void serve_stop(struct serve *s)
      * refused at once; it may only be closed after MHD_stop_daemon. */
     if (MHD_quiesce_daemon(s->daemon) != MHD_INVALID_SOCKET)
         shutdown(s->listen_fd, SHUT_RDWR);
-    wait_idle(s, (int64_t)s->timeout_s * 1000, "queued ones are answered 503");
+    drain_requests(s, (int64_t)s->timeout_s * 1000);
     join_workers(s, s->threads);
     /* Answers the workers gave last (503 included) are sent by the
      * libmicrohttpd thread: give them a moment before closing. */

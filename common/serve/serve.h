@@ -176,8 +176,10 @@ int serve_port(const struct serve *s);
  * server (out is then zeroed). */
 enum zl_err serve_tls_state(struct serve *s, struct serve_tls_status *out);
 
-/* Stops accepting at once, lets requests in flight finish and be sent
- * (waiting at most timeout_s; requests still queued then are answered 503;
+/* Stops accepting at once, lets requests in flight finish and be sent,
+ * including those that arrive on connections already open, until none has
+ * begun for 100 ms (waiting at most timeout_s; requests still queued then
+ * are answered 503;
  * a handler already running is always waited for; then at most 1 s more
  * for the last answers to go out), then closes every connection and joins
  * the threads. Idempotent; does nothing for a server never started. */
