@@ -45,7 +45,7 @@ refused() {
 # audited JQ-CONDITION: an audit line since the test began for this
 # namespace matches the condition (waits 5 s).
 audited() {
-    wait_for 5 bash -c 'tail -n +"$1" "$2" | jq -e --arg ns "$3" "select(.namespace == \$ns and ($4))" >/dev/null' \
+    wait_for 5 bash -c 'tail -n +"$1" "$2" | jq -s -e --arg ns "$3" "any(.[]; .namespace == \$ns and ($4))" >/dev/null' \
         _ "$((AUDIT_MARK + 1))" "$WH_AUDIT" "$NS" "$1"
 }
 
@@ -155,5 +155,5 @@ audited() {
     refused "$(svc_doc aud '{"zen-lead.io/enabled": "nope"}')" "zen-lead.io/enabled"
     kubectl -n "$NS" apply -f - >/dev/null <<<"$(svc_doc aud '{"zen-lead.io/enabled": "true"}')"
     audited '.name == "aud" and .allowed == false and .rule == "V1" and (.uid | length) > 0'
-    audited '.name == "aud" and .allowed == true and (.uid | length) > 0 and (.latency_ms | type) == "number"'
+    audited '.name == "aud" and .allowed == true and (.uid | length) > 0 and (.latencyMs | type) == "number"'
 }

@@ -76,7 +76,8 @@ wh_register() {
     ca=$(base64 -w0 <"$WH_TLS/ca.crt")
     kubectl create --dry-run=client -o json -f "$WH_CONFIGS" |
         jq --arg base "https://127.0.0.1:$port" --arg ca "$ca" '
-            .items[].webhooks[].clientConfig |= {url: ($base + .service.path), caBundle: $ca}' |
+            (if .kind == "List" then .items[] else . end)
+            | .webhooks[].clientConfig |= {url: ($base + .service.path), caBundle: $ca}' |
         kubectl apply -f - >/dev/null
 }
 

@@ -290,7 +290,12 @@ static void wa_judge(struct wa_xfer *x, CURLcode cc, const struct wa_opts *o,
 {
     long code = 0;
     curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
-    if (cc == CURLE_COULDNT_CONNECT && o->allow_refused) {
+    /* After a stop: the connection was refused, or closed before the
+     * request could be sent (handshake or first write): the server never
+     * had it. A request sent and not answered is lost, and counted bad. */
+    bool not_sent = cc == CURLE_COULDNT_CONNECT ||
+                    cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SEND_ERROR;
+    if (not_sent && o->allow_refused) {
         t->refused++;
     } else if (cc != CURLE_OK) {
         t->bad++;
@@ -391,7 +396,7 @@ static int wa_load_mode(const struct wa_opts *o, double seconds)
     }
     curl_multi_cleanup(m);
     printf("whabuse load: %ld sent, %ld answered, %ld refused by policy, "
-           "%ld connection refused, %ld bad\n",
+           "%ld never reached the server, %ld bad\n",
            t.sent, t.ok, t.rejected, t.refused, t.bad);
     return t.bad == 0 && t.rejected == 0 ? 0 : 1;
 }
