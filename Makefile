@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration e2e demo cluster-up cluster-down smoke bench bench-quick test clean
+	integration e2e e2e-webhook demo cluster-up cluster-down smoke bench bench-quick test clean
 
 all: build
 
@@ -59,6 +59,14 @@ integration: build
 
 e2e: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/controller/run
+	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
+		ZL_WEBHOOK_BIN=$(abspath $(BUILD))/webhook/zen-lead-webhook \
+		ZL_WHABUSE_BIN=$(abspath $(BUILD))/tests/webhook/whabuse e2e/webhook/run
+
+e2e-webhook: build
+	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
+		ZL_WEBHOOK_BIN=$(abspath $(BUILD))/webhook/zen-lead-webhook \
+		ZL_WHABUSE_BIN=$(abspath $(BUILD))/tests/webhook/whabuse e2e/webhook/run
 
 demo: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/demo

@@ -172,3 +172,13 @@ requests_still() {
     audited '.name == "aud" and .allowed == false and .rule == "V1" and (.uid | length) > 0'
     audited '.name == "aud" and .allowed == true and (.uid | length) > 0 and (.latencyMs | type) == "number"'
 }
+
+@test "deleting the source: the garbage collector removes the leader objects past the tamper guard" {
+    kubectl -n "$NS" apply -f - >/dev/null <<<"$(svc_doc gc '{"zen-lead.io/enabled": "true"}')"
+    pods_up "$NS" gc 2 app=gc
+    wait_slice "$NS" gc-leader-ipv4 "gc-0 true"
+    kubectl -n "$NS" delete service gc >/dev/null
+    wait_for 30 gone "$NS" service gc-leader
+    wait_slice "$NS" gc-leader-ipv4 gone 30
+    audited '.name == "gc-leader" and .operation == "DELETE" and .allowed == true and (.user | endswith("generic-garbage-collector"))'
+}
