@@ -171,6 +171,18 @@ requests_still() {
     kubectl -n "$NS" apply -f - >/dev/null <<<"$(svc_doc aud '{"zen-lead.io/enabled": "true"}')"
     audited '.name == "aud" and .allowed == false and .rule == "V1" and (.uid | length) > 0'
     audited '.name == "aud" and .allowed == true and (.uid | length) > 0 and (.latencyMs | type) == "number"'
+    # As many lines as decisions the webhook counted (undecodable bodies
+    # are not decisions): none is missing, none is extra.
+    wait_for 5 audit_matches_decisions
+}
+
+# audit_matches_decisions: the audit log has one line per decision counted.
+audit_matches_decisions() {
+    local decided lines
+    decided=$(ctl_metrics webhook | awk '/^zen_lead_webhook_requests_total\{/ && !/operation="invalid"/ { s += $NF } END { print s + 0 }')
+    lines=$(wh_audit_count)
+    echo "decisions $decided, audit lines $lines"
+    [ "$decided" -eq "$lines" ]
 }
 
 @test "deleting the source: the garbage collector removes the leader objects past the tamper guard" {
