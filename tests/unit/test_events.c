@@ -227,7 +227,10 @@ Test(events, recorder_never_blocks_and_counts_drops, .timeout = 30)
     for (int i = 0; i < 100; i++)
         events_record(r, &obj, EVENTS_WARNING, "NoReadyPods", "try %d", i);
     double ms = (double)(clock_mono_ns() - t0) / (double)CLOCK_NS_PER_MS;
-    cr_assert_lt(ms, 100.0, "recording 100 events took %.1f ms", ms);
+    /* A recorder that waited for its writes (2 tries 10 ms apart, each
+     * refused) would need over 2 s for 100; the bound leaves room for
+     * valgrind on a busy machine. The drops below show no wait either. */
+    cr_assert_lt(ms, 1000.0, "recording 100 events took %.1f ms", ms);
     cr_assert_geq(events_dropped(r), 95);
     cr_assert_eq(events_flush(r, 10000), ZL_OK);
     cr_assert_eq(events_dropped(r), 100);
