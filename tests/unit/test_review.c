@@ -288,8 +288,8 @@ Test(review, encodes_audit_annotations_and_refuses_invalid_keys)
                          "rule-",
                          "a b",
                          "rule\n",
-                         "a234567890123456789012345678901234567890123456789012"
-                         "345678901234"};
+                         ("a234567890123456789012345678901234567890123456789012"
+                          "345678901234")};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct review_audit_annotation one = {bad[i], "x"};
         r.audit = &one;
