@@ -6,43 +6,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/signals.h"
 #include "controller/options.h"
 #include "controller/runtime.h"
 #include "serve/serve.h"
 
 #define PROGRAM "zen-lead-controller"
 #define STEP_MS 100 /* how often start-up progress is looked at */
-
-static int signal_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    char c = (char)sig;
-    ssize_t n = write(signal_pipe[1], &c, 1);
-    (void)n;
-    errno = saved;
-}
-
-static int install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
-        sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
-        return -1;
-    signal(SIGPIPE, SIG_IGN);
-    return 0;
-}
 
 static void drain(int fd)
 {
@@ -130,9 +106,9 @@ static void stop_endpoints(struct endpoints *ep)
 }
 
 /* Runs until a signal (0) or a lost Lease (1). */
-static int run_loop(struct runtime *rt, int notify_fd)
+static int run_loop(struct runtime *rt, int signal_fd, int notify_fd)
 {
-    struct pollfd fds[2] = {{.fd = signal_pipe[0], .events = POLLIN},
+    struct pollfd fds[2] = {{.fd = signal_fd, .events = POLLIN},
                             {.fd = notify_fd, .events = POLLIN}};
     for (;;) {
         int n = poll(fds, 2, STEP_MS);
@@ -159,7 +135,8 @@ static int run(const struct options *opt)
     struct endpoints ep = {0};
     int code = 1;
     log_configure(opt->common.level, opt->common.format, NULL);
-    if (install_signals() != 0 || pipe2(notify, O_CLOEXEC | O_NONBLOCK) != 0) {
+    int signal_fd = signals_install();
+    if (signal_fd < 0 || pipe2(notify, O_CLOEXEC | O_NONBLOCK) != 0) {
         log_error("cannot set up signal handling: %s", strerror(errno));
         goto out;
     }
@@ -167,7 +144,7 @@ static int run(const struct options *opt)
     if (runtime_new(opt, ZL_VERSION, notify[1], &rt) != ZL_OK ||
         start_endpoints(&ep, rt, opt) != ZL_OK || runtime_start(rt) != ZL_OK)
         goto out;
-    code = run_loop(rt, notify[0]);
+    code = run_loop(rt, signal_fd, notify[0]);
     runtime_stop(rt); /* drain and release the Lease before probes go */
 out:
     stop_endpoints(&ep);
@@ -175,9 +152,8 @@ out:
     for (int i = 0; i < 2; i++) {
         if (notify[i] >= 0)
             close(notify[i]);
-        if (signal_pipe[i] >= 0)
-            close(signal_pipe[i]);
     }
+    signals_close();
     return code;
 }
 

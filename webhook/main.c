@@ -4,17 +4,14 @@
  * /metrics on plain ports, and on SIGTERM or SIGINT stops accepting,
  * answers what is in flight and exits 0. Bad flags or configuration: one
  * line on stderr, exit 2. */
-#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/signals.h"
 #include "kube/kubeconfig.h"
 #include "serve/serve.h"
 #include "webhook/auditlog.h"
@@ -28,30 +25,6 @@
  * server blocks its thread for up to --lookup-timeout. */
 #define WH_THREADS 8u
 #define WH_TIMEOUT_S 10u /* a request must arrive whole within this */
-
-static int signal_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    char c = (char)sig;
-    ssize_t n = write(signal_pipe[1], &c, 1);
-    (void)n;
-    errno = saved;
-}
-
-static int install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
-        sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
-        return -1;
-    signal(SIGPIPE, SIG_IGN);
-    return 0;
-}
 
 /* Everything the daemon runs. */
 struct webhook {
@@ -226,9 +199,9 @@ static void stop(struct webhook *w)
     kubeconfig_cleanup(&w->cfg);
 }
 
-static int wait_signal(void)
+static int wait_signal(int fd)
 {
-    struct pollfd p = {.fd = signal_pipe[0], .events = POLLIN};
+    struct pollfd p = {.fd = fd, .events = POLLIN};
     for (;;) {
         int n = poll(&p, 1, -1);
         if (n < 0 && errno != EINTR)
@@ -245,17 +218,16 @@ static int run(const struct whopts *opt)
     struct webhook w = {.opt = opt};
     int code = 1;
     log_configure(opt->common.level, opt->common.format, NULL);
-    if (install_signals() != 0) {
+    int signal_fd = signals_install();
+    if (signal_fd < 0) {
         log_error("cannot set up signal handling: %s", strerror(errno));
         return 1;
     }
     log_info(PROGRAM " %s starting", ZL_VERSION);
     if (start(&w) == ZL_OK)
-        code = wait_signal();
+        code = wait_signal(signal_fd);
     stop(&w);
-    for (int i = 0; i < 2; i++)
-        if (signal_pipe[i] >= 0)
-            close(signal_pipe[i]);
+    signals_close();
     if (code == 0)
         log_info("stopped");
     return code;
