@@ -60,7 +60,8 @@ struct wh_load {
     double p50_ms;
     double p99_ms;
     long requests;
-    long errors; /* socket errors and non-2xx answers */
+    long errors;       /* socket errors and non-2xx answers */
+    double cpu_us_req; /* the server's CPU time (user + system) a request */
 };
 
 struct wh_result {
@@ -75,6 +76,8 @@ struct wh_result {
     long cached_anon_kib;
     long nginx_rss_kib;
     double create_s;
+    double load_before; /* 1-minute load average before and after the load */
+    double load_after;
     size_t review_bytes;
     size_t answer_bytes;
 };
@@ -180,10 +183,9 @@ static int wh_parse(int argc, char **argv, struct wh_opts *o)
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1)
         if (wh_parse_one(c, o) != 0)
             return -1;
-    bool bad = optind != argc || o->kubeconfig == NULL ||
-               o->webhook == NULL || o->duration_s < 1 || o->runs < 1 ||
-               o->runs > WH_MAX_RUNS || o->pods < 0 ||
-               o->pods > WH_PODS_PER_NS * WH_MAX_NS;
+    bool bad = optind != argc || o->kubeconfig == NULL || o->webhook == NULL ||
+               o->duration_s < 1 || o->runs < 1 || o->runs > WH_MAX_RUNS ||
+               o->pods < 0 || o->pods > WH_PODS_PER_NS * WH_MAX_NS;
     return bad ? -1 : 0;
 }
 
@@ -326,6 +328,23 @@ static enum zl_err wh_create_bulk(struct wh *w)
     return started == 0 || atomic_load(&w->errors) != 0 ? ZL_ERR_IO : ZL_OK;
 }
 
+/* Idle means no pod in the cluster: waits (up to 10 minutes) for what an
+ * earlier run left to be deleted, or the caches would hold it. */
+static enum zl_err wh_wait_no_pods(struct wh *w)
+{
+    long pods = -1;
+    for (int k = 0; k < 600; k++) {
+        if (bk_count(w->b, BK_POD, NULL, &pods) != ZL_OK)
+            return ZL_ERR_IO;
+        if (pods == 0)
+            return ZL_OK;
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "webhook: %ld pods still there\n", pods);
+    return ZL_ERR_TIMEOUT;
+}
+
 /* The bench namespace with the Service's WH_APP_PODS pods. */
 static enum zl_err wh_create_app(struct wh *w)
 {
@@ -435,9 +454,16 @@ static enum zl_err wh_capture_answer(struct wh *w)
     wh_path(w, "webhook-nginx/validate", answer);
     snprintf(url, sizeof(url), "https://127.0.0.1:%s/validate",
              w->port[WH_WEBHOOK]);
-    const char *argv[] = {"/usr/bin/curl", "-sSfk", "-o", answer, "-H",
-                          "Content-Type: application/json", "--data-binary",
-                          review, url, NULL};
+    const char *argv[] = {"/usr/bin/curl",
+                          "-sSfk",
+                          "-o",
+                          answer,
+                          "-H",
+                          "Content-Type: application/json",
+                          "--data-binary",
+                          review,
+                          url,
+                          NULL};
     if (wh_exec(argv, "/dev/null") != 0)
         return ZL_ERR_IO;
     long n = wh_read_file(answer, text, sizeof(text));
@@ -569,8 +595,8 @@ static enum zl_err wh_wait_https(const char *port, const char *review)
 {
     char url[64];
     snprintf(url, sizeof(url), "https://127.0.0.1:%s/validate", port);
-    const char *argv[] = {"/usr/bin/curl", "-sSfk", "-o",  "/dev/null",
-                          "--data-binary", review,  url,   NULL};
+    const char *argv[] = {"/usr/bin/curl", "-sSfk", "-o", "/dev/null",
+                          "--data-binary", review,  url,  NULL};
     for (int i = 0; i < 100; i++) {
         if (wh_exec(argv, "/dev/null") == 0)
             return ZL_OK;
@@ -674,20 +700,25 @@ static enum zl_err wh_wrk(struct wh *w, enum wh_target t, int conns,
     wh_path(w, "webhook-post.lua", lua);
     wh_path(w, name, log);
     unlink(log);
-    const char *argv[] = {w->o.wrk, "-t1",  c_arg, d_arg, "--latency",
-                          "-s",     lua,    url,   NULL};
+    const char *argv[] = {w->o.wrk, "-t1", c_arg, d_arg, "--latency",
+                          "-s",     lua,   url,   NULL};
+    long ticks = benchproc_cpu_ticks(&w->proc[t]);
     if (wh_exec(argv, log) != 0 || wh_read_file(log, text, sizeof(text)) < 0)
         return ZL_ERR_IO;
+    ticks = benchproc_cpu_ticks(&w->proc[t]) - ticks;
     enum zl_err rc = wh_parse_wrk(text, out);
+    if (out->requests > 0)
+        out->cpu_us_req = (double)ticks * 1e6 / (double)sysconf(_SC_CLK_TCK) /
+                          (double)out->requests;
     if (rc != ZL_OK || out->errors != 0 || out->requests == 0) {
         fprintf(stderr, "webhook: wrk against %s: %ld errors, see %s\n",
                 wh_target_names[t], out->errors, log);
         return rc != ZL_OK ? rc : ZL_ERR_IO;
     }
     printf("[%5.0f s] %-7s %2d connections (%s): %8.0f requests/s, p50 %.3f "
-           "ms, p99 %.3f ms\n",
+           "ms, p99 %.3f ms, %.1f us CPU a request\n",
            wh_since(w->t_start), wh_target_names[t], conns, tag, out->rps,
-           out->p50_ms, out->p99_ms);
+           out->p50_ms, out->p99_ms, out->cpu_us_req);
     return ZL_OK;
 }
 
@@ -732,21 +763,33 @@ static void wh_medians(struct wh *w)
     double rps[WH_MAX_RUNS];
     double p50[WH_MAX_RUNS];
     double p99[WH_MAX_RUNS];
+    double cpu[WH_MAX_RUNS];
     for (int t = 0; t < WH_TARGETS; t++)
         for (int c = 0; c < w->o.n_counts; c++) {
             for (int k = 0; k < w->o.runs; k++) {
                 rps[k] = w->r.run[t][c][k].rps;
                 p50[k] = w->r.run[t][c][k].p50_ms;
                 p99[k] = w->r.run[t][c][k].p99_ms;
+                cpu[k] = w->r.run[t][c][k].cpu_us_req;
             }
             struct wh_load *m = &w->r.med[t][c];
             m->rps = wh_median(rps, w->o.runs);
             m->p50_ms = wh_median(p50, w->o.runs);
             m->p99_ms = wh_median(p99, w->o.runs);
+            m->cpu_us_req = wh_median(cpu, w->o.runs);
             m->requests = 0;
             for (int k = 0; k < w->o.runs; k++)
                 m->requests += w->r.run[t][c][k].requests;
         }
+}
+
+/* The 1-minute load average (other work on the machine); -1 unknown. */
+static double wh_loadavg(void)
+{
+    char text[128];
+    return wh_read_file("/proc/loadavg", text, sizeof(text)) > 0
+               ? strtod(text, NULL)
+               : -1;
 }
 
 /* runs x counts x {webhook, nginx}, the two alternating. */
@@ -754,6 +797,7 @@ static enum zl_err wh_load_all(struct wh *w)
 {
     char tag[16];
     enum zl_err rc = ZL_OK;
+    w->r.load_before = wh_loadavg();
     for (int k = 0; rc == ZL_OK && k < w->o.runs; k++)
         for (int c = 0; rc == ZL_OK && c < w->o.n_counts; c++) {
             int conns = w->o.counts[c];
@@ -762,6 +806,7 @@ static enum zl_err wh_load_all(struct wh *w)
             if (rc == ZL_OK)
                 rc = wh_wrk(w, WH_NGINX, conns, tag, &w->r.run[WH_NGINX][c][k]);
         }
+    w->r.load_after = wh_loadavg();
     if (rc == ZL_OK)
         wh_medians(w);
     return rc;
@@ -810,31 +855,35 @@ static bool wh_targets_met(const struct wh *w)
 static void wh_print_table(const struct wh *w)
 {
     printf("\nmedian of %d run(s) of %d s, wrk -t1 (wrk shares the %ld CPUs "
-           "with the server under test)\n",
-           w->o.runs, w->o.duration_s, sysconf(_SC_NPROCESSORS_ONLN));
-    printf("| connections | webhook req/s | p50 ms | p99 ms | nginx req/s | "
-           "p50 ms | p99 ms | webhook / nginx |\n|---|---|---|---|---|---|---|"
-           "---|\n");
+           "with the server under test; load average %.2f before, %.2f "
+           "after)\n",
+           w->o.runs, w->o.duration_s, sysconf(_SC_NPROCESSORS_ONLN),
+           w->r.load_before, w->r.load_after);
+    printf("| connections | webhook req/s | p50 ms | p99 ms | CPU us/req | "
+           "nginx req/s | p50 ms | p99 ms | CPU us/req | webhook / nginx "
+           "|\n|---|---|---|---|---|---|---|---|---|---|\n");
     for (int c = 0; c < w->o.n_counts; c++) {
         const struct wh_load *h = &w->r.med[WH_WEBHOOK][c];
         const struct wh_load *n = &w->r.med[WH_NGINX][c];
-        printf("| %d | %.0f | %.3f | %.3f | %.0f | %.3f | %.3f | %.0f %% |\n",
-               w->o.counts[c], h->rps, h->p50_ms, h->p99_ms, n->rps, n->p50_ms,
-               n->p99_ms, 100.0 * h->rps / (n->rps > 0 ? n->rps : 1));
+        printf("| %d | %.0f | %.3f | %.3f | %.1f | %.0f | %.3f | %.3f | %.1f "
+               "| %.0f %% |\n",
+               w->o.counts[c], h->rps, h->p50_ms, h->p99_ms, h->cpu_us_req,
+               n->rps, n->p50_ms, n->p99_ms, n->cpu_us_req,
+               100.0 * h->rps / (n->rps > 0 ? n->rps : 1));
     }
     if (w->r.cached.requests > 0)
         printf("webhook with %d more pods cached, %d connections: %.0f "
-               "requests/s, p50 %.3f ms, p99 %.3f ms\n",
-               w->o.pods, WH_TARGET_CONNS, w->r.cached.rps,
-               w->r.cached.p50_ms, w->r.cached.p99_ms);
+               "requests/s, p50 %.3f ms, p99 %.3f ms, %.1f us CPU a request\n",
+               w->o.pods, WH_TARGET_CONNS, w->r.cached.rps, w->r.cached.p50_ms,
+               w->r.cached.p99_ms, w->r.cached.cpu_us_req);
 }
 
 static void wh_json_load(FILE *f, const struct wh_load *l)
 {
     fprintf(f,
             "{\"requests_per_s\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-            "\"requests\":%ld}",
-            l->rps, l->p50_ms, l->p99_ms, l->requests);
+            "\"requests\":%ld,\"cpu_us_per_request\":%.2f}",
+            l->rps, l->p50_ms, l->p99_ms, l->requests, l->cpu_us_req);
 }
 
 static void wh_json_target(FILE *f, const struct wh *w, int t)
@@ -870,9 +919,11 @@ static void wh_write_json(const struct wh *w, bool met)
     fprintf(f,
             "{\"bench\":\"webhook\",\"date\":\"%s\",\"quick\":%s,"
             "\"duration_s\":%d,\"runs\":%d,\"cpus\":%ld,\"wrk_threads\":1,"
+            "\"loadavg_before\":%.2f,\"loadavg_after\":%.2f,"
             "\"review_bytes\":%zu,\"answer_bytes\":%zu,",
             date, w->o.quick ? "true" : "false", w->o.duration_s, w->o.runs,
-            sysconf(_SC_NPROCESSORS_ONLN), r->review_bytes, r->answer_bytes);
+            sysconf(_SC_NPROCESSORS_ONLN), r->load_before, r->load_after,
+            r->review_bytes, r->answer_bytes);
     for (int t = 0; t < WH_TARGETS; t++)
         wh_json_target(f, w, t);
     fprintf(f,
@@ -902,6 +953,8 @@ static enum zl_err wh_prepare(struct wh *w)
     wh_path(w, "webhook-nginx", dir);
     mkdir(dir, 0755);
     enum zl_err rc = bk_open(w->o.kubeconfig, &w->b);
+    if (rc == ZL_OK)
+        rc = wh_wait_no_pods(w);
     if (rc == ZL_OK)
         rc = wh_certs(w);
     if (rc == ZL_OK)
