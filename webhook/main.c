@@ -6,6 +6,7 @@
  * line on stderr, exit 2. */
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ struct webhook {
     struct serve_tls tls;
     struct serve *https, *metrics_srv, *health;
     struct serve_check ready;
+    atomic_bool stopping;
 };
 
 static void handle_metrics(void *ctx, const struct serve_request *req,
@@ -62,6 +64,10 @@ static bool is_ready(void *ctx, struct buf *reason)
 {
     struct webhook *w = ctx;
     struct serve_tls_status st;
+    if (atomic_load(&w->stopping)) {
+        buf_puts(reason, "shutting down");
+        return false;
+    }
     if (serve_tls_state(w->https, &st) != ZL_OK || !st.loaded) {
         buf_puts(reason, "no serving certificate loaded");
         return false;
@@ -185,15 +191,19 @@ static enum zl_err start(struct webhook *w)
     return rc;
 }
 
-/* In order: stop accepting admissions and answer those in flight, then
- * the caches, then the probes (so /healthz answers until the end). */
+/* In order: /readyz turns 503, admissions stop being accepted and those
+ * in flight are answered (their handlers use the caches, the audit log
+ * and the metrics), then the probe and metrics servers stop (their
+ * handlers read the TLS server and the caches), and only then is
+ * anything freed. */
 static void stop(struct webhook *w)
 {
-    serve_free(w->https);
-    w->https = NULL;
-    lookup_free(w->lookup);
+    atomic_store(&w->stopping, true);
+    serve_stop(w->https);
     serve_free(w->metrics_srv);
     serve_free(w->health);
+    serve_free(w->https);
+    lookup_free(w->lookup);
     auditlog_close(w->audit);
     whmetrics_free(w->metrics);
     kubeconfig_cleanup(&w->cfg);
