@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
 	integration e2e e2e-webhook demo cluster-up cluster-down smoke bench bench-quick test clean
