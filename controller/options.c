@@ -119,8 +119,8 @@ static enum zl_err check_lease(const struct options *opt,
     int64_t p = opt->retry_period;
     if (d > r && (double)r > LEASE_JITTER * (double)p)
         return ZL_OK;
-    flags_fail(err, "--lease-duration, --renew-deadline, --retry-period: need "
-                    "lease-duration > renew-deadline > 1.2 x retry-period");
+    config_fail(err, "--lease-duration, --renew-deadline, --retry-period: need "
+                     "lease-duration > renew-deadline > 1.2 x retry-period");
     return ZL_ERR_INVALID;
 }
 
@@ -131,7 +131,7 @@ static enum zl_err check_all(struct options *opt, struct config_error *err)
         rc = check_lease(opt, err);
     const char *id = opt->leader_election_id;
     if (rc == ZL_OK && (id == NULL || !flags_is_dns_label(id))) {
-        flags_fail(err, "--leader-election-id: must be a DNS-1123 label");
+        config_fail(err, "--leader-election-id: must be a DNS-1123 label");
         rc = ZL_ERR_INVALID;
     }
     return rc;

@@ -120,8 +120,8 @@ static enum zl_err check_port(const struct whopts *opt, const char *flag,
     if (serve_parse_address(address, &a) != ZL_OK || a.disabled ||
         a.port != opt->port)
         return ZL_OK;
-    flags_fail(err, "--port: %lld is also the port of --%s",
-               (long long)opt->port, flag);
+    config_fail(err, "--port: %lld is also the port of --%s",
+                (long long)opt->port, flag);
     return ZL_ERR_INVALID;
 }
 
@@ -135,12 +135,12 @@ static enum zl_err check_required(const struct whopts *opt,
                         : empty(opt->audit_log)         ? "audit-log"
                                                         : NULL;
     if (tls != NULL)
-        flags_fail(err,
-                   "--%s: required (the API server calls webhooks over "
-                   "TLS only)",
-                   tls);
+        config_fail(err,
+                    "--%s: required (the API server calls webhooks over "
+                    "TLS only)",
+                    tls);
     else if (other != NULL)
-        flags_fail(err, "--%s: must not be empty", other);
+        config_fail(err, "--%s: must not be empty", other);
     return tls != NULL || other != NULL ? ZL_ERR_INVALID : ZL_OK;
 }
 

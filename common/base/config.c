@@ -22,15 +22,16 @@ struct raw_entry {
     uint32_t count;
 };
 
-static void set_error(struct config_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_error(struct config_error *err, const char *fmt, ...)
+void config_fail(struct config_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->text, sizeof(err->text), fmt, ap);
     va_end(ap);
+    for (char *c = err->text; *c != '\0'; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = ' ';
+    }
 }
 
 static const struct config_key *find_key(const struct config_schema *schema,
@@ -134,8 +135,8 @@ static enum zl_err set_value(const struct config_key *key, const char *text,
     enum zl_err rc = ZL_OK;
 
     if (strlen(text) > CONFIG_MAX_VALUE) {
-        set_error(err, "%s: value is longer than %d bytes", where,
-                  CONFIG_MAX_VALUE);
+        config_fail(err, "%s: value is longer than %d bytes", where,
+                    CONFIG_MAX_VALUE);
         return ZL_ERR_LIMIT;
     }
     switch (key->type) {
@@ -147,8 +148,8 @@ static enum zl_err set_value(const struct config_key *key, const char *text,
                 snprintf(allowed + used, sizeof(allowed) - used, "%s%s",
                          used ? ", " : "", *c);
             }
-            set_error(err, "%s: \"%s\" is not one of: %s", where, text,
-                      allowed);
+            config_fail(err, "%s: \"%s\" is not one of: %s", where, text,
+                        allowed);
             return ZL_ERR_INVALID;
         }
         char *copy = strdup(text);
@@ -161,36 +162,36 @@ static enum zl_err set_value(const struct config_key *key, const char *text,
     }
     case CONFIG_BOOL:
         if (parse_bool(text, field(out, key)) != ZL_OK) {
-            set_error(err, "%s: \"%s\" is not true or false", where, text);
+            config_fail(err, "%s: \"%s\" is not true or false", where, text);
             return ZL_ERR_INVALID;
         }
         return ZL_OK;
     case CONFIG_INT:
         rc = parse_int(text, &num);
         if (rc != ZL_OK) {
-            set_error(err, "%s: \"%s\" is not a whole number", where, text);
+            config_fail(err, "%s: \"%s\" is not a whole number", where, text);
             return ZL_ERR_INVALID;
         }
         break;
     case CONFIG_DURATION:
         rc = duration_parse(text, &num);
         if (rc != ZL_OK) {
-            set_error(err,
-                      "%s: \"%s\" is not a duration (examples: 500ms, 15s, "
-                      "1m30s)",
-                      where, text);
+            config_fail(err,
+                        "%s: \"%s\" is not a duration (examples: 500ms, 15s, "
+                        "1m30s)",
+                        where, text);
             return ZL_ERR_INVALID;
         }
         break;
     case CONFIG_LIST:
         rc = list_append(field(out, key), text);
         if (rc == ZL_ERR_LIMIT)
-            set_error(err, "%s: more than %d values", where, CONFIG_MAX_LIST);
+            config_fail(err, "%s: more than %d values", where, CONFIG_MAX_LIST);
         return rc;
     }
     if (num < key->min || num > key->max) {
         describe_range(key, range, sizeof(range));
-        set_error(err, "%s: \"%s\" is out of range (%s)", where, text, range);
+        config_fail(err, "%s: \"%s\" is out of range (%s)", where, text, range);
         return ZL_ERR_INVALID;
     }
     *(int64_t *)field(out, key) = num;
@@ -261,17 +262,17 @@ static enum zl_err check_file(const char *path, struct config_error *err)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        set_error(err, "%s: cannot read config file: %s", path,
-                  strerror(errno));
+        config_fail(err, "%s: cannot read config file: %s", path,
+                    strerror(errno));
         return ZL_ERR_IO;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_error(err, "%s: config file is not a regular file", path);
+        config_fail(err, "%s: config file is not a regular file", path);
         return ZL_ERR_IO;
     }
     if (st.st_size > CONFIG_MAX_FILE) {
-        set_error(err, "%s: config file is larger than %d bytes", path,
-                  CONFIG_MAX_FILE);
+        config_fail(err, "%s: config file is larger than %d bytes", path,
+                    CONFIG_MAX_FILE);
         return ZL_ERR_LIMIT;
     }
     return ZL_OK;
@@ -352,7 +353,7 @@ static enum zl_err find_config_flag(int argc, char *const *argv,
             *path = argv[i] + 9;
         } else if (strcmp(argv[i], "--config") == 0) {
             if (i + 1 >= argc) {
-                set_error(err, "--config: needs a file name");
+                config_fail(err, "--config: needs a file name");
                 return ZL_ERR_INVALID;
             }
             *path = argv[++i];
@@ -370,8 +371,8 @@ static enum zl_err apply_flags(const struct config_schema *schema, void *out,
     for (int i = 1; rc == ZL_OK && i < argc; i++) {
         const char *arg = argv[i];
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-            set_error(err, "unexpected argument \"%s\" (flags start with --)",
-                      arg);
+            config_fail(err, "unexpected argument \"%s\" (flags start with --)",
+                        arg);
             rc = ZL_ERR_INVALID;
             break;
         }
@@ -380,8 +381,8 @@ static enum zl_err apply_flags(const struct config_schema *schema, void *out,
         size_t name_len = eq != NULL ? (size_t)(eq - name) : strlen(name);
         const struct config_key *key = find_key(schema, name, name_len);
         if (key == NULL) {
-            set_error(err, "--%.*s: unknown flag (see --help)", (int)name_len,
-                      name);
+            config_fail(err, "--%.*s: unknown flag (see --help)", (int)name_len,
+                        name);
             rc = ZL_ERR_INVALID;
             break;
         }
@@ -390,7 +391,7 @@ static enum zl_err apply_flags(const struct config_schema *schema, void *out,
             value = "true";
         } else if (value == NULL) {
             if (i + 1 >= argc) {
-                set_error(err, "--%s: needs a value", key->name);
+                config_fail(err, "--%s: needs a value", key->name);
                 rc = ZL_ERR_INVALID;
                 break;
             }
@@ -422,7 +423,7 @@ enum zl_err config_load(const struct config_schema *schema, void *out, int argc,
     if (rc == ZL_OK)
         rc = apply_flags(schema, out, argc, argv, err);
     if (rc == ZL_ERR_NOMEM && err->text[0] == '\0')
-        set_error(err, "out of memory while loading the configuration");
+        config_fail(err, "out of memory while loading the configuration");
     return rc;
 }
 

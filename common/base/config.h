@@ -54,6 +54,12 @@ struct config_error {
     char text[CONFIG_ERROR_MAX]; /* one line, no trailing newline */
 };
 
+/* Formats err->text and keeps it one line: every control character of the
+ * result (a newline in a quoted YAML value echoed back, say) becomes a
+ * space. */
+void config_fail(struct config_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Fills out (a zeroed struct laid out as the schema says) from defaults,
  * then the YAML file named by the flag --config (or --config=FILE) when
  * argv has it, then the flags argv[1..argc-1]. On error out holds whatever was

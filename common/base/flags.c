@@ -3,20 +3,10 @@
 #include "base/flags.h"
 
 #include <ctype.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 const char *const FLAGS_LOG_LEVELS[] = {"debug", "info", "warn", "error", NULL};
 const char *const FLAGS_LOG_FORMATS[] = {"json", "text", NULL};
-
-void flags_fail(struct config_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->text, sizeof(err->text), fmt, ap);
-    va_end(ap);
-}
 
 bool flags_is_dns_label(const char *name)
 {
@@ -38,10 +28,10 @@ static enum zl_err check_address(const char *flag, const char *value,
 {
     if (value != NULL && address_ok(value))
         return ZL_OK;
-    flags_fail(err,
-               "--%s: \"%s\" is not :PORT, IPV4:PORT, [IPV6]:PORT (numeric "
-               "hosts) or 0",
-               flag, value != NULL ? value : "");
+    config_fail(err,
+                "--%s: \"%s\" is not :PORT, IPV4:PORT, [IPV6]:PORT (numeric "
+                "hosts) or 0",
+                flag, value != NULL ? value : "");
     return ZL_ERR_INVALID;
 }
 
@@ -63,13 +53,13 @@ enum zl_err flags_finish(struct flags_common *c, flags_address_fn address_ok,
         rc = check_address("health-probe-bind-address",
                            c->health_probe_bind_address, address_ok, err);
     if (rc == ZL_OK && log_level_parse(c->log_level, &c->level) != ZL_OK) {
-        flags_fail(err, "--log-level: \"%s\" is not debug|info|warn|error",
-                   c->log_level != NULL ? c->log_level : "");
+        config_fail(err, "--log-level: \"%s\" is not debug|info|warn|error",
+                    c->log_level != NULL ? c->log_level : "");
         rc = ZL_ERR_INVALID;
     }
     if (rc == ZL_OK && log_format_parse(c->log_format, &c->format) != ZL_OK) {
-        flags_fail(err, "--log-format: \"%s\" is not json|text",
-                   c->log_format != NULL ? c->log_format : "");
+        config_fail(err, "--log-format: \"%s\" is not json|text",
+                    c->log_format != NULL ? c->log_format : "");
         rc = ZL_ERR_INVALID;
     }
     if (rc == ZL_OK && c->check_config)

@@ -104,10 +104,6 @@ typedef bool (*flags_address_fn)(const char *text);
 enum zl_err flags_finish(struct flags_common *c, flags_address_fn address_ok,
                          enum flags_action *action, struct config_error *err);
 
-/* Formats one line into err (printf style). */
-void flags_fail(struct config_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* True for a DNS-1123 label (a namespace or Lease name). */
 bool flags_is_dns_label(const char *name);
 

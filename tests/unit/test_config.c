@@ -179,6 +179,11 @@ static const struct bad_case bad_cases[] = {
     {{"--log-level=loud"},
      ZL_ERR_INVALID,
      "--log-level: \"loud\" is not one of: debug, info, warn, error"},
+    /* A value with control characters (a quoted YAML value over lines)
+     * is echoed on one line. */
+    {{"--log-level=lo\nud\t!"},
+     ZL_ERR_INVALID,
+     "--log-level: \"lo ud !\" is not one of: debug, info, warn, error"},
     {{"--verbose"}, ZL_ERR_INVALID, "--verbose: unknown flag (see --help)"},
     {{"positional"},
      ZL_ERR_INVALID,
