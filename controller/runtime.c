@@ -480,6 +480,13 @@ enum zl_err runtime_start(struct runtime *rt)
     if (rc != ZL_OK)
         return rc;
     rt->started = true;
+    /* The writes ride the watches' connection, which never goes idle: the
+     * first failover after a quiet spell needs no new handshake. The
+     * Lease and the Events keep their own connections, so neither waits
+     * behind the loop. */
+    rc = informer_loop_carry(rt->loop, rt->client);
+    if (rc != ZL_OK)
+        return rc;
     telemetry_set_is_leader(rt->tel, false);
     if (rt->lease != NULL)
         return lease_start(rt->lease);

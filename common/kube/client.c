@@ -4,7 +4,9 @@
  * TLS sessions are shared between all handles through one CURLSH. The
  * connection cache itself is not shared: libcurl 7.88 documents that as
  * unsafe across threads. Streams are easy handles of their own on an event
- * loop's multi handle. This is the only file of the tree that uses curl. */
+ * loop's multi handle; a client can also hand its requests to such a loop
+ * (client_use_multi), so they ride the HTTP/2 connection its watches keep
+ * busy. This is the only file of the tree that uses curl. */
 #include "kube/client.h"
 
 #include <curl/curl.h>
@@ -59,6 +61,8 @@ struct client {
     atomic_bool cancelled;
     pthread_mutex_t rand_mu;
     uint64_t rand_state;
+    pthread_mutex_t multi_mu;   /* guards multi */
+    struct client_multi *multi; /* client_use_multi; NULL: own connections */
 };
 
 /* One attempt's transfer state, seen by the curl callbacks. */
@@ -173,6 +177,7 @@ enum zl_err client_new(struct kube_config *cfg,
     c->opt.user_agent = NULL;
     pthread_mutex_init(&c->pool_mu, NULL);
     pthread_mutex_init(&c->rand_mu, NULL);
+    pthread_mutex_init(&c->multi_mu, NULL);
     c->rand_state = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)c;
     atomic_init(&c->cancelled, false);
     if (ratelimit_init(&c->limiter, c->opt.qps, c->opt.burst,
@@ -205,6 +210,7 @@ void client_free(struct client *c)
         ratelimit_cleanup(&c->limiter);
     pthread_mutex_destroy(&c->pool_mu);
     pthread_mutex_destroy(&c->rand_mu);
+    pthread_mutex_destroy(&c->multi_mu);
     free(c->user_agent);
     free(c);
 }
@@ -662,6 +668,8 @@ static long http_version_of(long curl_version)
     }
 }
 
+static CURLcode perform_transfer(struct client *c, CURL *h);
+
 /* Runs one attempt; *cr is curl's result. */
 static enum zl_err attempt(struct client *c, const struct request *rq,
                            struct client_response *resp, CURLcode *cr,
@@ -679,7 +687,7 @@ static enum zl_err attempt(struct client *c, const struct request *rq,
         goto out;
     buf_reset(&resp->body);
     resp->body.max = c->opt.max_body;
-    *cr = curl_easy_perform(h);
+    *cr = perform_transfer(c, h);
     resp->http_code = 0;
     if (*cr == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->http_code);
@@ -1011,12 +1019,36 @@ enum zl_err client_stream_reserve(struct client *c, int64_t *delay_ns)
     return ZL_OK;
 }
 
-/* The curl multi handle of one event loop. */
+/* What a transfer on a multi is, first member of both kinds, so the
+ * CURLINFO_PRIVATE pointer says which one ended. */
+enum client_transfer_kind { CLIENT_KIND_STREAM = 1, CLIENT_KIND_REQUEST };
+
+/* A request handed to a loop (client_use_multi). It lives on the waiting
+ * thread's stack; the loop touches it only under the multi's lock until
+ * done is set. */
+struct client_queued {
+    enum client_transfer_kind kind;
+    struct client_queued *next;
+    CURL *easy;
+    CURLcode result;
+    bool run_here; /* the loop closed before taking it: run it locally */
+    bool done;
+};
+
+/* The curl multi handle of one event loop, and the requests handed to it. */
 struct client_multi {
     CURLM *multi;
+    pthread_mutex_t mu;
+    pthread_cond_t done_cv;        /* a queued request was done */
+    pthread_cond_t idle_cv;        /* the last waiter left a closed multi */
+    struct client_queued *pending; /* handed over, not yet on multi */
+    struct client_queued *running; /* on multi (loop thread only) */
+    int waiters;                   /* threads waiting for a request */
+    bool closed;                   /* client_multi_close */
 };
 
 struct client_stream {
+    enum client_transfer_kind kind;
     struct client_multi *m;
     CURL *easy;
     struct curl_slist *headers; /* carries the bearer token */
@@ -1041,6 +1073,9 @@ enum zl_err client_multi_new(struct client_multi **out)
         free(m);
         return ZL_ERR_NOMEM;
     }
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->done_cv, NULL);
+    pthread_cond_init(&m->idle_cv, NULL);
     *out = m;
     return ZL_OK;
 }
@@ -1049,8 +1084,126 @@ void client_multi_free(struct client_multi *m)
 {
     if (m == NULL)
         return;
+    client_multi_close(m);
     curl_multi_cleanup(m->multi);
+    pthread_cond_destroy(&m->done_cv);
+    pthread_cond_destroy(&m->idle_cv);
+    pthread_mutex_destroy(&m->mu);
     free(m);
+}
+
+/* ---- requests on a loop -----------------------------------------------------
+ */
+
+void client_use_multi(struct client *c, struct client_multi *m)
+{
+    pthread_mutex_lock(&c->multi_mu);
+    c->multi = m;
+    pthread_mutex_unlock(&c->multi_mu);
+}
+
+/* Marks q done (m->mu held) and wakes its thread. */
+static void queued_done(struct client_multi *m, struct client_queued *q,
+                        CURLcode result, bool run_here)
+{
+    q->result = result;
+    q->run_here = run_here;
+    q->done = true;
+    pthread_cond_broadcast(&m->done_cv);
+}
+
+/* Hands h to the loop of c's multi and waits for it; false when the client
+ * has no multi or it is closed (the caller runs h itself). */
+static bool perform_on_multi(struct client *c, CURL *h, CURLcode *cr)
+{
+    struct client_queued q = {.kind = CLIENT_KIND_REQUEST, .easy = h};
+    pthread_mutex_lock(&c->multi_mu);
+    struct client_multi *m = c->multi;
+    if (m == NULL) {
+        pthread_mutex_unlock(&c->multi_mu);
+        return false;
+    }
+    pthread_mutex_lock(&m->mu);
+    pthread_mutex_unlock(&c->multi_mu);
+    if (m->closed || curl_easy_setopt(h, CURLOPT_PRIVATE, &q) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L) != CURLE_OK) {
+        pthread_mutex_unlock(&m->mu);
+        return false;
+    }
+    q.next = m->pending;
+    m->pending = &q;
+    m->waiters++;
+    curl_multi_wakeup(m->multi);
+    while (!q.done)
+        pthread_cond_wait(&m->done_cv, &m->mu);
+    if (--m->waiters == 0 && m->closed)
+        pthread_cond_broadcast(&m->idle_cv);
+    pthread_mutex_unlock(&m->mu);
+    *cr = q.result;
+    return !q.run_here;
+}
+
+static CURLcode perform_transfer(struct client *c, CURL *h)
+{
+    CURLcode cr = CURLE_OK;
+    if (perform_on_multi(c, h, &cr))
+        return cr;
+    return curl_easy_perform(h);
+}
+
+/* Puts the requests handed over since the last call on the multi (loop
+ * thread). */
+static void take_pending(struct client_multi *m)
+{
+    pthread_mutex_lock(&m->mu);
+    struct client_queued *q = m->pending;
+    m->pending = NULL;
+    while (q != NULL) {
+        struct client_queued *next = q->next;
+        if (curl_multi_add_handle(m->multi, q->easy) == CURLM_OK) {
+            q->next = m->running;
+            m->running = q;
+        } else {
+            queued_done(m, q, CURLE_OK, true);
+        }
+        q = next;
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* A request on the multi ended (loop thread). */
+static void request_ended(struct client_multi *m, struct client_queued *q,
+                          CURLcode result)
+{
+    curl_multi_remove_handle(m->multi, q->easy);
+    pthread_mutex_lock(&m->mu);
+    struct client_queued **p = &m->running;
+    while (*p != NULL && *p != q)
+        p = &(*p)->next;
+    if (*p == q)
+        *p = q->next;
+    queued_done(m, q, result, false);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void client_multi_close(struct client_multi *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->closed = true;
+    for (struct client_queued *q = m->pending, *next; q != NULL; q = next) {
+        next = q->next;
+        queued_done(m, q, CURLE_OK, true);
+    }
+    m->pending = NULL;
+    for (struct client_queued *q = m->running, *next; q != NULL; q = next) {
+        next = q->next;
+        curl_multi_remove_handle(m->multi, q->easy);
+        queued_done(m, q, CURLE_ABORTED_BY_CALLBACK, false);
+    }
+    m->running = NULL;
+    while (m->waiters > 0)
+        pthread_cond_wait(&m->idle_cv, &m->mu);
+    pthread_mutex_unlock(&m->mu);
 }
 
 /* What a finished transfer's curl result means for its stream. */
@@ -1070,16 +1223,22 @@ int client_multi_perform(struct client_multi *m)
     int running = 0;
     int queued = 0;
     int done = 0;
+    take_pending(m);
     curl_multi_perform(m->multi, &running);
     CURLMsg *msg;
     while ((msg = curl_multi_info_read(m->multi, &queued)) != NULL) {
-        struct client_stream *s = NULL;
+        enum client_transfer_kind *kind = NULL;
         if (msg->msg != CURLMSG_DONE ||
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                              (char **)&s) != CURLE_OK ||
-            s == NULL)
+                              (char **)&kind) != CURLE_OK ||
+            kind == NULL)
             continue;
         CURLcode cr = msg->data.result; /* msg dies with the handle */
+        if (*kind == CLIENT_KIND_REQUEST) {
+            request_ended(m, (struct client_queued *)kind, cr);
+            continue;
+        }
+        struct client_stream *s = (struct client_stream *)kind;
         if (s->http_code == 0)
             curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
         struct client_stream_result r = {stream_error(cr), s->http_code,
@@ -1129,6 +1288,7 @@ static enum zl_err set_stream(struct client_stream *s, long low_speed_time_s)
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream_data));
     bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_WRITEDATA, s));
     bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_PRIVATE, s));
+    bad |= setopt_failed(curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L));
     return bad ? ZL_ERR_NOMEM : ZL_OK;
 }
 
@@ -1143,7 +1303,8 @@ enum zl_err client_stream_open(struct client *c, struct client_multi *m,
     struct client_stream *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return ZL_ERR_NOMEM;
-    *s = (struct client_stream){.m = m,
+    *s = (struct client_stream){.kind = CLIENT_KIND_STREAM,
+                                .m = m,
                                 .on_data = opt->on_data,
                                 .on_done = opt->on_done,
                                 .ctx = opt->ctx};

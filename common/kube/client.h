@@ -232,6 +232,24 @@ void client_multi_wait(struct client_multi *m, long timeout_ms);
 /* Ends a client_multi_wait early; from any thread. */
 void client_multi_wakeup(struct client_multi *m);
 
+/* From now on c's requests (client_request and all that builds on it) are
+ * handed to the loop of m and sent there as HTTP/2 streams beside its
+ * watches, on the connection those keep busy; the calling thread waits for
+ * the answer as before. Without this each request thread keeps a connection
+ * of its own, which the API server closes after 90 s without a request, so
+ * the first write after a quiet spell (a failover, typically) pays a new
+ * TCP and TLS handshake; client-go shares one connection the same way. The
+ * thread of client_multi_perform must be running (a request from that
+ * thread itself would wait forever). m == NULL: back to own connections;
+ * requests already handed over still finish. From any thread. */
+void client_use_multi(struct client *c, struct client_multi *m);
+
+/* Takes no more requests on m: those not yet started run on their own
+ * connection instead, those in flight end cancelled; returns once no
+ * thread waits on m. Call it on the loop thread when the loop ends (it
+ * stops calling client_multi_perform); client_multi_free calls it too. */
+void client_multi_close(struct client_multi *m);
+
 /* Takes a token of the client's rate limiter for a stream without waiting
  * for it: *delay_ns says how long from now the stream may start (0: at
  * once). The token is the caller's from then on. ZL_ERR_CANCELLED after

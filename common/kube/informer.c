@@ -100,6 +100,9 @@ struct informer_loop {
     bool joined;
     atomic_bool stop;
     struct informer *head;
+    pthread_mutex_t carried_mu;
+    struct client *carried[INFORMER_LOOP_MAX_CARRIED]; /* informer_loop_carry */
+    size_t carried_count;
 };
 
 static int64_t informer_now_ms(void)
@@ -646,6 +649,7 @@ static void *informer_loop_main(void *arg)
             wait = INFORMER_LOOP_TICK_MS;
         client_multi_wait(l->multi, (long)wait);
     }
+    client_multi_close(l->multi); /* requests still handed over */
     for (struct informer *inf = l->head; inf != NULL; inf = inf->next) {
         informer_end_transfer(inf);
         informer_drop_items(inf);
@@ -666,6 +670,7 @@ enum zl_err informer_loop_new(struct informer_loop **out)
         return err;
     }
     atomic_init(&l->stop, false);
+    pthread_mutex_init(&l->carried_mu, NULL);
     *out = l;
     return ZL_OK;
 }
@@ -679,10 +684,35 @@ enum zl_err informer_loop_start(struct informer_loop *l)
     return ZL_OK;
 }
 
+enum zl_err informer_loop_carry(struct informer_loop *l, struct client *c)
+{
+    assert(l->started);
+    pthread_mutex_lock(&l->carried_mu);
+    enum zl_err rc = ZL_ERR_LIMIT;
+    if (!l->joined && l->carried_count < INFORMER_LOOP_MAX_CARRIED) {
+        l->carried[l->carried_count++] = c;
+        client_use_multi(c, l->multi);
+        rc = ZL_OK;
+    }
+    pthread_mutex_unlock(&l->carried_mu);
+    return rc;
+}
+
+/* Hands the carried clients back to their own connections. */
+static void informer_loop_uncarry(struct informer_loop *l)
+{
+    pthread_mutex_lock(&l->carried_mu);
+    for (size_t i = 0; i < l->carried_count; i++)
+        client_use_multi(l->carried[i], NULL);
+    l->carried_count = 0;
+    pthread_mutex_unlock(&l->carried_mu);
+}
+
 void informer_loop_stop(struct informer_loop *l)
 {
     if (!l->started || l->joined)
         return;
+    informer_loop_uncarry(l);
     atomic_store(&l->stop, true);
     client_multi_wakeup(l->multi);
     pthread_join(l->thread, NULL);
@@ -696,6 +726,7 @@ void informer_loop_free(struct informer_loop *l)
     informer_loop_stop(l);
     assert(l->head == NULL);
     client_multi_free(l->multi);
+    pthread_mutex_destroy(&l->carried_mu);
     free(l);
 }
 

@@ -45,6 +45,14 @@ enum zl_err informer_loop_start(struct informer_loop *l);
  * called any more. Returns after the thread has ended. Idempotent. */
 void informer_loop_stop(struct informer_loop *l);
 
+/* Sends c's requests over the loop's connection from now on
+ * (client_use_multi) until the loop stops, which hands them back to c's
+ * own connections first. Call after informer_loop_start; at most
+ * INFORMER_LOOP_MAX_CARRIED clients (ZL_ERR_LIMIT). Never for a client
+ * that the loop's handlers call. */
+#define INFORMER_LOOP_MAX_CARRIED 4
+enum zl_err informer_loop_carry(struct informer_loop *l, struct client *c);
+
 /* Frees the loop; stops it first. Informers must be freed before. NULL is
  * a no-op. */
 void informer_loop_free(struct informer_loop *l);

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -963,4 +964,139 @@ Test(client, put_query_escapes_values_and_skips_empty_ones)
     cr_assert_str_eq(b.data, "/api/v1/pods?labelSelector=app%3Da%2Ctier%20in"
                              "%20%28db%29&resourceVersion=12%2F3~4");
     buf_cleanup(&b);
+}
+
+/* ---- requests handed to a loop (client_use_multi) ------------------------ */
+
+struct loop {
+    struct client_multi *m;
+    pthread_t th;
+    atomic_bool stop;
+};
+
+/* What an event loop does: perform, wait; close the multi at its end. */
+static void *loop_main(void *arg)
+{
+    struct loop *l = arg;
+    while (!atomic_load(&l->stop))
+        if (client_multi_perform(l->m) == 0)
+            client_multi_wait(l->m, 10);
+    client_multi_close(l->m);
+    return NULL;
+}
+
+static void loop_start(struct loop *l)
+{
+    atomic_store(&l->stop, false);
+    cr_assert_eq(pthread_create(&l->th, NULL, loop_main, l), 0);
+}
+
+static void loop_stop(struct loop *l)
+{
+    atomic_store(&l->stop, true);
+    client_multi_wakeup(l->m);
+    pthread_join(l->th, NULL);
+}
+
+struct bg_get {
+    struct client *c;
+    struct client_response r;
+    enum zl_err rc;
+    atomic_bool done;
+};
+
+static void *bg_get_main(void *arg)
+{
+    struct bg_get *g = arg;
+    g->rc = client_get(g->c, &CLIENT_PODS, "rec", "p", &g->r);
+    atomic_store(&g->done, true);
+    return NULL;
+}
+
+static void bg_get_start(struct bg_get *g, struct client *c, pthread_t *th)
+{
+    g->c = c;
+    client_response_init(&g->r);
+    atomic_store(&g->done, false);
+    cr_assert_eq(pthread_create(th, NULL, bg_get_main, g), 0);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+Test(client, a_request_on_a_multi_waits_for_its_loop_and_keeps_retries)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 503}, {.fixture = "pods-page1"}};
+    fx_start(&f, steps, 2, NULL);
+    struct loop l = {0};
+    cr_assert_eq(client_multi_new(&l.m), ZL_OK);
+    client_use_multi(f.c, l.m);
+    struct bg_get g;
+    pthread_t th;
+    bg_get_start(&g, f.c, &th);
+    sleep_ms(200);
+    cr_assert_not(atomic_load(&g.done), "ran without the loop");
+    cr_assert_eq(f.rp.count, 0);
+    loop_start(&l);
+    pthread_join(th, NULL);
+    cr_assert_eq(g.rc, ZL_OK, "%s", g.r.status.message);
+    cr_assert_eq(g.r.http_code, 200);
+    cr_assert_eq(g.r.attempts, 2, "the 503 was retried");
+    cr_assert(strstr(g.r.body.data, "\"kind\": \"PodList\"") != NULL);
+    client_response_cleanup(&g.r);
+    loop_stop(&l);
+    client_multi_free(l.m);
+    fx_stop(&f);
+}
+
+Test(client, a_request_not_taken_when_the_loop_closes_runs_on_its_own)
+{
+    struct fx f;
+    const struct step steps[] = {{.fixture = "pods-page1"}, {.code = 404}};
+    fx_start(&f, steps, 2, NULL);
+    struct client_multi *m = NULL;
+    cr_assert_eq(client_multi_new(&m), ZL_OK);
+    client_use_multi(f.c, m);
+    struct bg_get g;
+    pthread_t th;
+    bg_get_start(&g, f.c, &th);
+    sleep_ms(100); /* handed over; no loop takes it */
+    client_multi_close(m);
+    pthread_join(th, NULL);
+    cr_assert_eq(g.rc, ZL_OK, "%s", g.r.status.message);
+    cr_assert_eq(g.r.http_code, 200);
+    client_response_cleanup(&g.r);
+    /* Closed: the next request does not wait either. */
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
+                 ZL_ERR_NOTFOUND);
+    client_multi_free(m);
+    fx_stop(&f);
+}
+
+Test(client, a_request_in_flight_when_the_loop_ends_is_cancelled)
+{
+    struct fx f;
+    const struct step steps[] = {{.code = 200, .delay_ms = 1500}};
+    fx_start(&f, steps, 1, NULL);
+    struct loop l = {0};
+    cr_assert_eq(client_multi_new(&l.m), ZL_OK);
+    client_use_multi(f.c, l.m);
+    loop_start(&l);
+    struct bg_get g;
+    pthread_t th;
+    bg_get_start(&g, f.c, &th);
+    sleep_ms(300); /* sent, the answer is 1.5 s away */
+    int64_t t0 = clock_mono_ns();
+    loop_stop(&l);
+    pthread_join(th, NULL);
+    cr_assert_eq(g.rc, ZL_ERR_CANCELLED, "%s", zl_err_str(g.rc));
+    cr_expect(since_ms(t0) < 1000, "did not wait for the answer");
+    client_response_cleanup(&g.r);
+    client_use_multi(f.c, NULL);
+    client_multi_free(l.m);
+    fx_stop(&f);
 }
