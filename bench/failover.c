@@ -43,6 +43,7 @@ struct fo_trigger_stats {
     double *samples[FO_SERIES];
     size_t n;
     int failed;
+    size_t first; /* rounds whose leader slice change came before tb */
     struct benchstat s[FO_SERIES];
 };
 
@@ -185,6 +186,11 @@ static void fo_record(struct fo *f, enum round_trigger trig,
     st->samples[FO_T1_TS][i] = fo_ms(r->t1, r->ts);
     st->samples[FO_TB_TS][i] = fo_ms(r->tb, r->ts);
     st->samples[FO_REQ][i] = fo_ms(r->t0, r->ts);
+    /* One watch carries both slices in the order etcd committed them, and
+     * each probe fires at its event's decode time: t1 < tb means zen-lead's
+     * write landed first. */
+    if (r->t1 < r->tb)
+        st->first++;
 }
 
 static enum zl_err fo_run_trigger(struct fo *f, enum round_trigger trig)
@@ -249,6 +255,11 @@ static void fo_print(const struct fo *f)
                    benchstat_ratio(st->s[FO_T1_TS].p99, st->s[FO_TB_TS].p99),
                    benchstat_ratio(st->s[FO_T1_T0].p50, st->s[FO_TB_T0].p50),
                    benchstat_ratio(st->s[FO_T1_T0].p99, st->s[FO_TB_T0].p99));
+        if (c)
+            printf("  zen-lead's slice landed first in %zu of %zu rounds "
+                   "(%.0f %%)\n",
+                   st->first, st->n,
+                   st->n ? 100.0 * (double)st->first / (double)st->n : 0.0);
     }
     if (c)
         printf("max endpoints ever seen in a zen-lead slice: %d\n",
@@ -284,6 +295,8 @@ static void fo_json_trigger(FILE *out, const struct fo *f, int t)
         fprintf(out, ",\"ratio_ts\":{\"p50\":%.3f,\"p99\":%.3f}",
                 benchstat_ratio(st->s[FO_T1_TS].p50, st->s[FO_TB_TS].p50),
                 benchstat_ratio(st->s[FO_T1_TS].p99, st->s[FO_TB_TS].p99));
+    if (f->env.controller)
+        fprintf(out, ",\"zenlead_first\":%zu", st->first);
     fprintf(out, ",\"samples_tb_ts\":[");
     for (size_t i = 0; i < st->n; i++)
         fprintf(out, "%s%.3f", i ? "," : "", st->samples[FO_TB_TS][i]);

@@ -45,7 +45,8 @@ static struct json_object *parent_of(struct json_object *root, const char *path,
         cr_assert_not_null(o, "no %s in %s", seg, path);
         seg = dot + 1;
     }
-    snprintf(last, n, "%s", seg);
+    cr_assert_lt(strlen(seg), n, "path segment too long: %s", path);
+    memcpy(last, seg, strlen(seg) + 1);
     return o;
 }
 
