@@ -208,11 +208,15 @@ dp_start_proxy() {
     dp_proxy_config
     e2e_bg kube-proxy ip netns exec "$DP_NODE_NS" "$DP_ZLC" proxy \
         --config "$DP_DIR/proxy.yaml" --v=2 || return 1
-    if ! wait_for 60 dp_proxy_healthy; then
-        dp_log "kube-proxy not healthy after 60 s:"
-        tail -n 30 "$DP_DIR/kube-proxy.log" >&2
-        return 1
-    fi
+    local deadline=$((SECONDS + 60))
+    until dp_proxy_healthy 2>/dev/null; do
+        if ! e2e_alive kube-proxy || [ $SECONDS -ge $deadline ]; then
+            dp_log "kube-proxy exited or is not healthy after 60 s:"
+            tail -n 30 "$DP_DIR/kube-proxy.log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
 }
 
 # dp_create_node: the Node kube-proxy runs as: Ready, InternalIP the bridge.
