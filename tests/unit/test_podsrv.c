@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The dataplane's pod server on loopback: the exact answer, a head split
- * across writes, thousands of short connections, a silent client closed at
- * its deadline while others are served, oversized heads and bad options. */
+ * across writes, thousands of short connections, hundreds open at once, a
+ * silent client closed at its deadline while others are served, oversized
+ * heads and bad options. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -115,8 +116,9 @@ Test(podsrv, answers_a_head_sent_in_pieces_and_lax_line_ends)
     start(&r, 0);
     int fd = dial(podsrv_port(r.srv));
     struct timespec pause = {0, 20 * 1000 * 1000};
-    for (size_t i = 0; GET[i] != '\0'; i += 5) {
-        size_t n = strlen(GET + i) < 5 ? strlen(GET + i) : 5;
+    size_t len = strlen(GET);
+    for (size_t i = 0; i < len; i += 5) {
+        size_t n = len - i < 5 ? len - i : 5;
         cr_assert(eq(sz, (size_t)send(fd, GET + i, n, 0), n));
         nanosleep(&pause, NULL);
     }
@@ -146,6 +148,28 @@ Test(podsrv, serves_thousands_of_short_connections)
     struct podsrv_stats st = finish(&r);
     cr_expect(eq(u64, st.served, 3000));
     cr_expect(eq(u64, st.timed_out, 0));
+}
+
+Test(podsrv, serves_hundreds_of_connections_open_at_once)
+{
+    enum { OPEN = 300 };
+    struct running r;
+    static int fds[OPEN];
+    char buf[1024];
+    int bad = 0;
+    start(&r, 0);
+    for (int i = 0; i < OPEN; i++)
+        fds[i] = dial(podsrv_port(r.srv));
+    /* Answered in the reverse order of connection. */
+    for (int i = OPEN - 1; i >= 0; i--) {
+        if (send(fds[i], GET, strlen(GET), 0) != (ssize_t)strlen(GET) ||
+            read_all(fds[i], buf, sizeof(buf)) != (ssize_t)strlen(WANT) ||
+            strcmp(buf, WANT) != 0)
+            bad++;
+        close(fds[i]);
+    }
+    cr_expect(eq(int, bad, 0));
+    cr_expect(eq(u64, finish(&r).served, OPEN));
 }
 
 Test(podsrv, closes_a_silent_client_at_its_deadline_and_serves_others)
