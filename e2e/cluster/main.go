@@ -16,7 +16,7 @@
 //	                             dials from the root namespace (kube-proxy in a
 //	                             namespace reaching the API server on loopback)
 //	zl-cluster conntrack-flush --netns NS
-//	                             flush the conntrack table of NS via netlink
+//	                             flush the IPv4 conntrack entries of NS via netlink
 //	zl-cluster webhook ...       throwaway TLS admission webhook for smoke tests
 //	kubectl ARGS                 (argv[0] == "kubectl", via symlink) kubectl
 //

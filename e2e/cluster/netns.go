@@ -5,7 +5,8 @@ package main
 // Helpers for the network-namespace dataplane of e2e/dataplane: a relay
 // that lets a process inside a named network namespace reach the API
 // server on the root namespace's loopback, and a conntrack flush for a
-// namespace (the machine has no conntrack CLI).
+// namespace (IPv4 entries, what the dataplane uses; the machine has no
+// conntrack CLI).
 
 import (
 	"flag"
