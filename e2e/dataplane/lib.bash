@@ -18,7 +18,7 @@
 # only what this run recorded in $DP_DIR. The root namespace is snapshotted
 # before setup and compared after teardown (dp_check_root).
 #
-# Env: ZL_DP_ID (default: random, 6 hex digits)  run id
+# Env: ZL_DP_ID (default: random; 1-6 hex digits)  run id
 #      ZL_DP_MODE (default nftables)  kube-proxy mode: nftables | iptables
 #      ZL_DP_MIN_SYNC (default: kube-proxy's own, 1s)  its minSyncPeriod
 #      ZL_PODSRV_BIN (default build/bench/zl-podsrv)  the pod server
@@ -31,6 +31,12 @@ if [ -z "${ZL_DP_ID:-}" ]; then
 fi
 export ZL_DP_ID
 DP_ID=$ZL_DP_ID
+# Hex only, at most 6 digits: it goes into link names (15 characters at
+# most) and MAC addresses.
+if ! [[ $DP_ID =~ ^[0-9a-f]{1,6}$ ]]; then
+    printf 'dataplane: ZL_DP_ID must be 1 to 6 hex digits, not "%s"\n' "$DP_ID" >&2
+    return 1
+fi
 DP_DIR="$ZL_RUN_DIR/dataplane-$DP_ID"
 # The controller helpers keep their process files here too.
 E2E_DIR=$DP_DIR
@@ -131,10 +137,19 @@ dp_in() {
     ip netns exec "$ns" "$@"
 }
 
+# dp_mac N: a locally administered MAC address of this run.
+dp_mac() {
+    local id
+    id=$(printf '%6s' "$DP_ID" | tr ' ' 0)
+    printf '02:%s:%s:%s:00:%02x\n' "${id:0:2}" "${id:2:2}" "${id:4:2}" "$1"
+}
+
 # dp_node_links: the node's bridge, client link and drop sink.
 dp_node_links() {
     local n=$DP_NODE_NS c=$DP_CLIENT_NS
-    ip -n "$n" link add "$DP_BRIDGE" type bridge &&
+    # A fixed address: else the bridge takes its lowest port's, which
+    # changes as pods join, under the neighbours' caches.
+    ip -n "$n" link add "$DP_BRIDGE" address "$(dp_mac 1)" type bridge &&
         ip -n "$n" addr add "$DP_NODE_IP/24" dev "$DP_BRIDGE" &&
         ip -n "$n" link set "$DP_BRIDGE" up || return 1
     ip -n "$n" link add "$DP_CLIENT_LINK" type veth peer name "$DP_CLIENT_PEER" netns "$c" &&
