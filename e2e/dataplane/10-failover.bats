@@ -4,7 +4,8 @@
 # its ClusterIP answering from the pods and the leader Service's ClusterIP
 # from exactly the pod the leader slice names; then the leader dies (its
 # link down, NotReady as a kubelet would report a crash) and the leader
-# ClusterIP answers the new leader within seconds. Run through
+# ClusterIP answers the new leader within seconds; it comes back, and the
+# leadership stays where it is (sticky). Run through
 # e2e/dataplane/run (cluster, controller, kube-proxy in network namespaces).
 
 setup_file() {
@@ -123,4 +124,25 @@ src_without() {
         echo "source still answers: $got"
         return 1
     fi
+}
+
+# src_includes IP POD: POD is among 24 answers from the source ClusterIP.
+src_includes() {
+    local got
+    got=$(answers 24 "$1")
+    grep -qx -e "$2" <<<"$got" || { echo "source answers only: $got"; return 1; }
+}
+
+@test "the old leader recovers: the source ClusterIP answers from it again, the leader stays (sticky)" {
+    old=$(kubectl -n "$NS" get pods -o json | jq -r '[.items[] | select(any(.status.conditions[];
+        .type == "Ready" and .status == "False")) | .metadata.name] | first // empty')
+    [ -n "$old" ] || { echo "no NotReady pod left by the previous test"; false; }
+    leader=$(leader_pod)
+    dp_pod_link_set "$NS" "$old" up
+    k8s_set_pod_ready "$NS" "$old" true
+    src=$(cluster_ip web)
+    wait_for 10 src_includes "$src" "$old"
+    [ "$(leader_pod)" = "$leader" ]
+    got=$(answers 12 "$(cluster_ip web-leader)")
+    [ "$got" = "$leader" ] || { echo "leader ClusterIP answered: $got (leader slice: $leader)"; false; }
 }
