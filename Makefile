@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration e2e e2e-webhook demo cluster-up cluster-down smoke bench bench-quick test clean
+	integration e2e e2e-webhook e2e-dataplane demo cluster-up cluster-down smoke bench bench-quick test clean
 
 all: build
 
@@ -62,11 +62,18 @@ e2e: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
 		ZL_WEBHOOK_BIN=$(abspath $(BUILD))/webhook/zen-lead-webhook \
 		ZL_WHABUSE_BIN=$(abspath $(BUILD))/tests/webhook/whabuse e2e/webhook/run
+	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
+		ZL_PODSRV_BIN=$(abspath $(BUILD))/bench/zl-podsrv e2e/dataplane/run
 
 e2e-webhook: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
 		ZL_WEBHOOK_BIN=$(abspath $(BUILD))/webhook/zen-lead-webhook \
 		ZL_WHABUSE_BIN=$(abspath $(BUILD))/tests/webhook/whabuse e2e/webhook/run
+
+# kube-proxy in network namespaces in front of zl-podsrv pods (needs root).
+e2e-dataplane: build
+	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
+		ZL_PODSRV_BIN=$(abspath $(BUILD))/bench/zl-podsrv e2e/dataplane/run
 
 demo: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/demo

@@ -11,6 +11,7 @@ import (
 	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
 	apiserverapp "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	kcmapp "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxyapp "k8s.io/kubernetes/cmd/kube-proxy/app"
 
 	// Same side-effect imports as the upstream mains.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
@@ -41,4 +42,9 @@ func runKubectl(args []string) int {
 		kubectlutil.CheckErr(err)
 	}
 	return 0
+}
+
+func runProxy(args []string) int {
+	os.Args = append([]string{"kube-proxy"}, args...)
+	return cli.Run(proxyapp.NewProxyCommand())
 }

@@ -9,6 +9,14 @@
 //	                             kube-controller-manager; writes D/kubeconfig
 //	zl-cluster apiserver ARGS    kube-apiserver (k8s.io/kubernetes/cmd/kube-apiserver)
 //	zl-cluster kcm ARGS          kube-controller-manager
+//	zl-cluster proxy ARGS        kube-proxy (k8s.io/kubernetes/cmd/kube-proxy),
+//	                             for the network-namespace dataplane
+//	zl-cluster relay --netns NS --listen A:P --to A:P
+//	                             TCP relay: listens inside network namespace NS,
+//	                             dials from the root namespace (kube-proxy in a
+//	                             namespace reaching the API server on loopback)
+//	zl-cluster conntrack-flush --netns NS
+//	                             flush the IPv4 conntrack entries of NS via netlink
 //	zl-cluster webhook ...       throwaway TLS admission webhook for smoke tests
 //	kubectl ARGS                 (argv[0] == "kubectl", via symlink) kubectl
 //
@@ -26,7 +34,7 @@ import (
 )
 
 func usage() {
-	fmt.Fprintf(os.Stderr, "usage: %s run|apiserver|kcm|kubectl|webhook [ARGS]\n", filepath.Base(os.Args[0]))
+	fmt.Fprintf(os.Stderr, "usage: %s run|apiserver|kcm|proxy|relay|conntrack-flush|kubectl|webhook [ARGS]\n", filepath.Base(os.Args[0]))
 	os.Exit(2)
 }
 
@@ -46,6 +54,12 @@ func main() {
 		os.Exit(runAPIServer(rest))
 	case "kcm":
 		os.Exit(runKCM(rest))
+	case "proxy":
+		os.Exit(runProxy(rest))
+	case "relay":
+		os.Exit(runRelay(rest))
+	case "conntrack-flush":
+		os.Exit(runConntrackFlush(rest))
 	case "kubectl":
 		os.Exit(runKubectl(rest))
 	case "webhook":
