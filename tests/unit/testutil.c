@@ -90,6 +90,18 @@ struct json_object *testutil_json(const char *text)
     return json_tokener_parse(text);
 }
 
+struct json_object *testutil_load_json(const char *rel)
+{
+    char *text = testutil_read(rel, NULL);
+    if (text == NULL)
+        return NULL;
+    struct json_object *obj = testutil_json(text);
+    free(text);
+    if (obj == NULL)
+        fprintf(stderr, "testutil: %s is not JSON\n", rel);
+    return obj;
+}
+
 int testutil_json_equal(const char *label, struct json_object *a,
                         struct json_object *b)
 {

@@ -21,6 +21,10 @@ void testutil_free_names(char **names, size_t count);
 /* Parses JSON text; NULL on error. */
 struct json_object *testutil_json(const char *text);
 
+/* Reads tests/data/<rel> and parses it as JSON (the caller puts the
+ * value); NULL, and a message on stderr, when it is missing or not JSON. */
+struct json_object *testutil_load_json(const char *rel);
+
 /* Returns 1 when a and b are equal JSON values; otherwise prints both
  * (pretty) to stderr under the given label and returns 0. */
 int testutil_json_equal(const char *label, struct json_object *a,
