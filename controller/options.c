@@ -86,19 +86,19 @@ static enum zl_err check_namespaces(const struct options *opt,
 {
     for (size_t i = 0; i < opt->namespaces.count; i++) {
         if (!flags_is_dns_label(opt->namespaces.items[i])) {
-            snprintf(err->text, sizeof(err->text),
-                     "--namespace: \"%s\" is not a namespace name (DNS-1123 "
-                     "label)",
-                     opt->namespaces.items[i]);
+            config_fail(err,
+                        "--namespace: \"%s\" is not a namespace name "
+                        "(DNS-1123 label)",
+                        opt->namespaces.items[i]);
             return ZL_ERR_INVALID;
         }
     }
     const char *ns = opt->leader_election_namespace;
     if (ns != NULL && !flags_is_dns_label(ns)) {
-        snprintf(err->text, sizeof(err->text),
-                 "--leader-election-namespace: \"%s\" is not a namespace "
-                 "name",
-                 ns);
+        config_fail(err,
+                    "--leader-election-namespace: \"%s\" is not a namespace "
+                    "name",
+                    ns);
         return ZL_ERR_INVALID;
     }
     return ZL_OK;

@@ -175,6 +175,25 @@ Test(options, yaml_file_errors)
     }
 }
 
+Test(options, a_namespace_with_a_newline_is_refused_in_one_line)
+{
+    static const char *const files[] = {
+        "namespace: [\"a\\nb\"]\n",
+        "leader-election-namespace: \"a\\nb\"\n",
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+        char *path = write_file(files[i]);
+        char line[256];
+        snprintf(line, sizeof(line), "--config=%s", path);
+        cr_expect_eq(load_line(line), ZL_ERR_INVALID, "%s", files[i]);
+        cr_expect(strstr(err.text, "namespace: \"a b\" is not") != NULL, "%s",
+                  err.text);
+        cr_expect(strchr(err.text, '\n') == NULL, "one line: %s", err.text);
+        unlink(path);
+        free(path);
+    }
+}
+
 Test(options, addresses)
 {
     static const struct {
