@@ -3,8 +3,6 @@
 #include "controller/options.h"
 
 #include <stddef.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "base/duration.h"
 #include "kube/lease.h"
@@ -83,30 +81,24 @@ static const struct config_key keys[] = {
 
 static const struct config_schema schema = {keys, sizeof(keys) / sizeof(*keys)};
 
-static bool address_ok(const char *text)
-{
-    struct serve_address a;
-    return serve_parse_address(text, &a) == ZL_OK;
-}
-
 static enum zl_err check_namespaces(const struct options *opt,
                                     struct config_error *err)
 {
     for (size_t i = 0; i < opt->namespaces.count; i++) {
         if (!flags_is_dns_label(opt->namespaces.items[i])) {
-            snprintf(err->text, sizeof(err->text),
-                     "--namespace: \"%s\" is not a namespace name (DNS-1123 "
-                     "label)",
-                     opt->namespaces.items[i]);
+            config_fail(err,
+                        "--namespace: \"%s\" is not a namespace name "
+                        "(DNS-1123 label)",
+                        opt->namespaces.items[i]);
             return ZL_ERR_INVALID;
         }
     }
     const char *ns = opt->leader_election_namespace;
     if (ns != NULL && !flags_is_dns_label(ns)) {
-        snprintf(err->text, sizeof(err->text),
-                 "--leader-election-namespace: \"%s\" is not a namespace "
-                 "name",
-                 ns);
+        config_fail(err,
+                    "--leader-election-namespace: \"%s\" is not a namespace "
+                    "name",
+                    ns);
         return ZL_ERR_INVALID;
     }
     return ZL_OK;
@@ -124,8 +116,9 @@ static enum zl_err check_lease(const struct options *opt,
     return ZL_ERR_INVALID;
 }
 
-static enum zl_err check_all(struct options *opt, struct config_error *err)
+static enum zl_err check_all(void *p, struct config_error *err)
 {
+    const struct options *opt = p;
     enum zl_err rc = check_namespaces(opt, err);
     if (rc == ZL_OK)
         rc = check_lease(opt, err);
@@ -137,17 +130,20 @@ static enum zl_err check_all(struct options *opt, struct config_error *err)
     return rc;
 }
 
+static const struct flags_program cmdline = {
+    .schema = &schema,
+    .size = sizeof(struct options),
+    .summary = "Keeps <service>-leader Services routed to exactly one Ready "
+               "pod of every Service\nannotated zen-lead.io/enabled: "
+               "\"true\".\n",
+    .address_ok = serve_address_ok,
+    .check = check_all,
+};
+
 enum zl_err options_load(int argc, char *const *argv, struct options *out,
                          enum flags_action *action, struct config_error *err)
 {
-    memset(out, 0, sizeof(*out));
-    *action = FLAGS_RUN;
-    enum zl_err rc = config_load(&schema, out, argc, argv, err);
-    if (rc == ZL_OK)
-        rc = flags_finish(&out->common, address_ok, action, err);
-    if (rc == ZL_OK && (*action == FLAGS_RUN || *action == FLAGS_CHECK_CONFIG))
-        rc = check_all(out, err);
-    return rc;
+    return flags_load(&cmdline, out, &out->common, argc, argv, action, err);
 }
 
 void options_cleanup(struct options *opt)
@@ -157,11 +153,5 @@ void options_cleanup(struct options *opt)
 
 void options_print_help(FILE *f, const char *program)
 {
-    fprintf(f,
-            "Usage: %s [flags]\n"
-            "Keeps <service>-leader Services routed to exactly one Ready pod "
-            "of every Service\nannotated zen-lead.io/enabled: \"true\".\n\n"
-            "Flags (a --config YAML file takes the same keys; flags win):\n",
-            program);
-    config_print_help(&schema, f);
+    flags_print_help(&cmdline, f, program);
 }

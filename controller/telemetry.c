@@ -4,13 +4,13 @@
 
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/clock.h"
 #include "base/procmetrics.h"
+#include "kube/apimetrics.h"
 #include "kube/informer.h"
 #include "kube/workqueue.h"
 
@@ -25,8 +25,6 @@ enum fam {
     F_WITHOUT_ENDPOINTS,
     F_PORT_FAILURES,
     F_ENDPOINT_WRITE_ERRORS,
-    F_API_REQUESTS,
-    F_API_DURATION,
     F_WATCH_RESTARTS,
     F_QUEUE_DEPTH,
     F_QUEUE_RETRIES,
@@ -105,18 +103,6 @@ static const struct def defs[F_COUNT] = {
      {0},
      METRICS_COUNTER,
      0},
-    {"zen_lead_api_requests_total",
-     "Kubernetes API requests by verb, resource and HTTP code.",
-     3,
-     {"verb", "resource", "code"},
-     METRICS_COUNTER,
-     0},
-    {"zen_lead_api_request_duration_seconds",
-     "Kubernetes API request latency.",
-     2,
-     {"verb", "resource"},
-     METRICS_HISTOGRAM,
-     1},
     {"zen_lead_watch_restarts_total",
      "Watches started after the first, by resource.",
      1,
@@ -152,6 +138,7 @@ static const double slow_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
 struct telemetry {
     struct metrics_registry *reg;
     struct metrics_family *f[F_COUNT];
+    struct apimetrics api;
     struct procmetrics *proc;
     pthread_mutex_t mu; /* guards last_restarts */
     uint64_t last_restarts[TELEMETRY_MAX_INFORMERS];
@@ -191,6 +178,10 @@ enum zl_err telemetry_new(const char *version, const char *commit,
         if (rc != ZL_OK)
             goto out;
     }
+    rc = apimetrics_register(&t->api, t->reg, fast_buckets,
+                             sizeof(fast_buckets) / sizeof(*fast_buckets));
+    if (rc != ZL_OK)
+        goto out;
     rc = procmetrics_new(t->reg, version, commit, &t->proc);
     if (rc != ZL_OK)
         goto out;
@@ -220,12 +211,8 @@ struct metrics_registry *telemetry_registry(struct telemetry *t)
 void telemetry_observe_api(void *ctx, const char *verb, const char *resource,
                            long http_code, double seconds)
 {
-    struct telemetry *t = ctx;
-    char code[16];
-    snprintf(code, sizeof(code), "%ld", http_code);
-    const char *rv[] = {verb, resource, code};
-    metrics_inc(t->f[F_API_REQUESTS], rv);
-    metrics_observe(t->f[F_API_DURATION], rv, seconds);
+    const struct telemetry *t = ctx;
+    apimetrics_observe(&t->api, verb, resource, http_code, seconds);
 }
 
 void telemetry_reconciled(struct telemetry *t, const char *result,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "webhook/audit.h"
 #include "zenlead/annotations.h"
 #include "zenlead/ownership.h"
 #include "zenlead/ports.h"
@@ -557,4 +558,25 @@ void admit_decision_cleanup(struct admit_decision *d)
         free(d->warnings[i]);
     patch_cleanup(&d->patch);
     memset(d, 0, sizeof(*d));
+}
+
+enum zl_err admit_encode(const struct review_request *req,
+                         const struct admit_decision *d, struct buf *out)
+{
+    struct review_audit_annotation ann[AUDIT_ANNOTATION_COUNT];
+    size_t patch_len = 0;
+    const char *patch = patch_text(&d->patch, &patch_len);
+    struct review_response r = {
+        .uid = req->uid,
+        .allowed = d->allowed,
+        .code = d->code,
+        .message = d->message,
+        .warnings = (const char *const *)d->warnings,
+        .warning_count = d->warning_count,
+        .patch = patch,
+        .patch_len = patch_len,
+        .audit = ann,
+        .audit_count = audit_annotations(req->uid, d->rule, ann),
+    };
+    return review_encode(&r, out);
 }

@@ -125,6 +125,14 @@ enum zl_err admit_decide(enum admit_hook hook, const struct review_request *req,
 
 void admit_decision_cleanup(struct admit_decision *d);
 
+/* Appends to out the AdmissionReview answer the API server gets for d, a
+ * decision on req (both borrowed): req's uid, allowed, code, message and
+ * warnings, the patch when d has one, and the auditAnnotations
+ * audit_annotations gives (the uid; the rule when one was hit). Errors of
+ * review_encode (out may then hold part of the answer). */
+enum zl_err admit_encode(const struct review_request *req,
+                         const struct admit_decision *d, struct buf *out);
+
 /* "validate" / "mutate", for logs and metrics labels. */
 const char *admit_hook_name(enum admit_hook hook);
 

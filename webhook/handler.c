@@ -36,23 +36,8 @@ static enum zl_err encode(const struct review_request *req,
                           const struct admit_decision *d,
                           struct serve_response *resp)
 {
-    struct review_audit_annotation ann[AUDIT_ANNOTATION_COUNT];
-    size_t patch_len = 0;
-    const char *patch = patch_text(&d->patch, &patch_len);
-    struct review_response r = {
-        .uid = req->uid,
-        .allowed = d->allowed,
-        .code = d->code,
-        .message = d->message,
-        .warnings = (const char *const *)d->warnings,
-        .warning_count = d->warning_count,
-        .patch = patch,
-        .patch_len = patch_len,
-        .audit = ann,
-        .audit_count = audit_annotations(req->uid, d->rule, ann),
-    };
     resp->content_type = HANDLER_JSON;
-    return review_encode(&r, &resp->body);
+    return admit_encode(req, d, &resp->body);
 }
 
 static void audit(const struct handler_deps *deps, enum admit_hook hook,

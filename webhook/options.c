@@ -100,12 +100,6 @@ static const struct config_key keys[] = {
 
 static const struct config_schema schema = {keys, sizeof(keys) / sizeof(*keys)};
 
-static bool address_ok(const char *text)
-{
-    struct serve_address a;
-    return serve_parse_address(text, &a) == ZL_OK;
-}
-
 static bool empty(const char *s)
 {
     return s == NULL || s[0] == '\0';
@@ -156,8 +150,9 @@ static void derive(struct whopts *opt)
                               : WHOPTS_LOOKUP_ALLOW;
 }
 
-static enum zl_err check_all(struct whopts *opt, struct config_error *err)
+static enum zl_err check_all(void *p, struct config_error *err)
 {
+    struct whopts *opt = p;
     enum zl_err rc = check_required(opt, err);
     if (rc == ZL_OK)
         rc = check_port(opt, "metrics-bind-address",
@@ -170,17 +165,20 @@ static enum zl_err check_all(struct whopts *opt, struct config_error *err)
     return rc;
 }
 
+static const struct flags_program cmdline = {
+    .schema = &schema,
+    .size = sizeof(struct whopts),
+    .summary = "Validates and normalizes zen-lead annotations on Services and "
+               "guards the\nobjects zen-lead manages (AdmissionReview v1 on "
+               "POST /validate and /mutate).\n",
+    .address_ok = serve_address_ok,
+    .check = check_all,
+};
+
 enum zl_err whopts_load(int argc, char *const *argv, struct whopts *out,
                         enum flags_action *action, struct config_error *err)
 {
-    memset(out, 0, sizeof(*out));
-    *action = FLAGS_RUN;
-    enum zl_err rc = config_load(&schema, out, argc, argv, err);
-    if (rc == ZL_OK)
-        rc = flags_finish(&out->common, address_ok, action, err);
-    if (rc == ZL_OK && (*action == FLAGS_RUN || *action == FLAGS_CHECK_CONFIG))
-        rc = check_all(out, err);
-    return rc;
+    return flags_load(&cmdline, out, &out->common, argc, argv, action, err);
 }
 
 void whopts_cleanup(struct whopts *opt)
@@ -190,14 +188,7 @@ void whopts_cleanup(struct whopts *opt)
 
 void whopts_print_help(FILE *f, const char *program)
 {
-    fprintf(f,
-            "Usage: %s [flags]\n"
-            "Validates and normalizes zen-lead annotations on Services and "
-            "guards the\nobjects zen-lead manages (AdmissionReview v1 on "
-            "POST /validate and /mutate).\n\n"
-            "Flags (a --config YAML file takes the same keys; flags win):\n",
-            program);
-    config_print_help(&schema, f);
+    flags_print_help(&cmdline, f, program);
 }
 
 void whopts_print(FILE *f, const struct whopts *o)

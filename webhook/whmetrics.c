@@ -4,18 +4,16 @@
 
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/procmetrics.h"
+#include "kube/apimetrics.h"
 
 enum wm_fam {
     WM_REQUESTS,
     WM_DURATION,
     WM_CERT_EXPIRY,
     WM_TLS_RELOADS,
-    WM_API_REQUESTS,
-    WM_API_DURATION,
     WM_COUNT
 };
 
@@ -49,16 +47,6 @@ static const struct wm_def wm_defs[WM_COUNT] = {
      METRICS_COUNTER,
      1,
      {"result"}},
-    {"zen_lead_api_requests_total",
-     "Kubernetes API requests by verb, resource and HTTP code.",
-     METRICS_COUNTER,
-     3,
-     {"verb", "resource", "code"}},
-    {"zen_lead_api_request_duration_seconds",
-     "Kubernetes API request latency.",
-     METRICS_HISTOGRAM,
-     2,
-     {"verb", "resource"}},
 };
 
 /* Admission answers take microseconds to milliseconds; the API server
@@ -70,6 +58,7 @@ static const double wm_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
 struct whmetrics {
     struct metrics_registry *reg;
     struct metrics_family *f[WM_COUNT];
+    struct apimetrics api;
     struct procmetrics *proc;
     pthread_mutex_t mu; /* guards the last_* counts */
     uint64_t last_reloads, last_failures;
@@ -108,6 +97,9 @@ enum zl_err whmetrics_new(const char *version, const char *commit,
     if (rc == ZL_OK)
         rc = wm_register(m);
     if (rc == ZL_OK)
+        rc = apimetrics_register(&m->api, m->reg, wm_buckets,
+                                 sizeof(wm_buckets) / sizeof(*wm_buckets));
+    if (rc == ZL_OK)
         rc = procmetrics_new(m->reg, version, commit, &m->proc);
     if (rc != ZL_OK) {
         whmetrics_free(m);
@@ -144,12 +136,8 @@ void whmetrics_request(struct whmetrics *m, const char *hook,
 void whmetrics_observe_api(void *ctx, const char *verb, const char *resource,
                            long http_code, double seconds)
 {
-    struct whmetrics *m = ctx;
-    char code[16];
-    snprintf(code, sizeof(code), "%ld", http_code);
-    const char *l[] = {verb, resource, code};
-    metrics_inc(m->f[WM_API_REQUESTS], l);
-    metrics_observe(m->f[WM_API_DURATION], l, seconds);
+    const struct whmetrics *m = ctx;
+    apimetrics_observe(&m->api, verb, resource, http_code, seconds);
 }
 
 void whmetrics_tls(struct whmetrics *m, const struct serve_tls_status *st)

@@ -35,8 +35,9 @@ static enum zl_err check_address(const char *flag, const char *value,
     return ZL_ERR_INVALID;
 }
 
-enum zl_err flags_finish(struct flags_common *c, flags_address_fn address_ok,
-                         enum flags_action *action, struct config_error *err)
+/* *action from the action flags, then the checks of the common keys. */
+static enum zl_err finish(struct flags_common *c, flags_address_fn address_ok,
+                          enum flags_action *action, struct config_error *err)
 {
     *action = FLAGS_RUN;
     if (c->help) {
@@ -65,4 +66,29 @@ enum zl_err flags_finish(struct flags_common *c, flags_address_fn address_ok,
     if (rc == ZL_OK && c->check_config)
         *action = FLAGS_CHECK_CONFIG;
     return rc;
+}
+
+enum zl_err flags_load(const struct flags_program *prog, void *out,
+                       struct flags_common *common, int argc, char *const *argv,
+                       enum flags_action *action, struct config_error *err)
+{
+    memset(out, 0, prog->size);
+    *action = FLAGS_RUN;
+    enum zl_err rc = config_load(prog->schema, out, argc, argv, err);
+    if (rc == ZL_OK)
+        rc = finish(common, prog->address_ok, action, err);
+    if (rc == ZL_OK && prog->check != NULL &&
+        (*action == FLAGS_RUN || *action == FLAGS_CHECK_CONFIG))
+        rc = prog->check(out, err);
+    return rc;
+}
+
+void flags_print_help(const struct flags_program *prog, FILE *f,
+                      const char *program)
+{
+    fprintf(f,
+            "Usage: %s [flags]\n%s\n"
+            "Flags (a --config YAML file takes the same keys; flags win):\n",
+            program, prog->summary);
+    config_print_help(prog->schema, f);
 }

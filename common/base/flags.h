@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/config.h"
 #include "base/err.h"
@@ -33,7 +34,7 @@ struct flags_common {
     char *log_format;
     char *metrics_bind_address;
     char *health_probe_bind_address;
-    /* Derived by flags_finish. */
+    /* Derived by flags_load. */
     enum log_level level;
     enum log_format format;
 };
@@ -97,12 +98,37 @@ extern const char *const FLAGS_LOG_FORMATS[]; /* json|text */
  * server's parser: base knows no sockets). */
 typedef bool (*flags_address_fn)(const char *text);
 
-/* After config_load: *action from --help / --version / --check-config
- * (help and version skip the checks), else checks the two addresses with
- * address_ok and derives level and format. ZL_ERR_INVALID with one line
- * naming the flag in err. */
-enum zl_err flags_finish(struct flags_common *c, flags_address_fn address_ok,
-                         enum flags_action *action, struct config_error *err);
+/* A daemon's checks across its own keys; opt is its options struct.
+ * ZL_ERR_INVALID with one line naming the flags in err. */
+typedef enum zl_err (*flags_check_fn)(void *opt, struct config_error *err);
+
+/* What sets one daemon's command line apart: its table (which holds
+ * FLAGS_COMMON_KEYS), the size of its options struct, the line or two
+ * --help prints under "Usage:" (ending in a newline), its bind-address
+ * parser and its checks across keys (NULL: none). */
+struct flags_program {
+    const struct config_schema *schema;
+    size_t size;
+    const char *summary;
+    flags_address_fn address_ok;
+    flags_check_fn check;
+};
+
+/* Zeroes out (prog->size bytes) and reads argv (argv[0] is the program)
+ * and the --config file into it with config_load. Then *action from
+ * --help / --version / --check-config: help and version skip the checks;
+ * otherwise the two addresses of common (out's struct flags_common member)
+ * are checked with prog->address_ok, level and format derived, and
+ * prog->check run. On error err holds one line naming the flag or file
+ * key. ZL_ERR_INVALID, or whatever config_load returns. The caller frees
+ * out with config_cleanup(prog->schema, out) in every case. */
+enum zl_err flags_load(const struct flags_program *prog, void *out,
+                       struct flags_common *common, int argc, char *const *argv,
+                       enum flags_action *action, struct config_error *err);
+
+/* Prints the usage text (--help): usage line, prog->summary, the keys. */
+void flags_print_help(const struct flags_program *prog, FILE *f,
+                      const char *program);
 
 /* True for a DNS-1123 label (a namespace or Lease name). */
 bool flags_is_dns_label(const char *name);

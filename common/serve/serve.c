@@ -180,6 +180,12 @@ enum zl_err serve_parse_address(const char *text, struct serve_address *out)
     return err;
 }
 
+bool serve_address_ok(const char *text)
+{
+    struct serve_address a;
+    return serve_parse_address(text, &a) == ZL_OK;
+}
+
 /* ---- Lifecycle --------------------------------------------------------- */
 
 static enum zl_err check_options(const struct serve_options *opt)

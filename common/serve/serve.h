@@ -143,6 +143,10 @@ struct serve;
  * Pure. ZL_ERR_PARSE for anything else (out is then zeroed). */
 enum zl_err serve_parse_address(const char *text, struct serve_address *out);
 
+/* True when serve_parse_address accepts text (a flags_address_fn, for the
+ * daemons' bind-address flags). */
+bool serve_address_ok(const char *text);
+
 /* Makes a server from opt (copied; bind_address required). No socket is
  * opened until serve_start; with tls the pair is read here. ZL_ERR_PARSE
  * for a bad address or a certificate or key that cannot be used (not PEM,

@@ -1140,10 +1140,8 @@ static enum zl_err webhook_once(struct webhook_fx *fx, const char *body,
     struct admit_lookups lk = {fx, webhook_pods, webhook_services};
     struct review_request req;
     struct admit_decision d;
-    struct review_audit_annotation audit[AUDIT_ANNOTATION_COUNT];
     struct audit_record rec;
     char why[REVIEW_WHY_MAX];
-    size_t patch_len;
     struct buf out;
     buf_init(&out, 1 << 20);
     enum zl_err err = review_decode(body, strlen(body), &req, why);
@@ -1151,21 +1149,8 @@ static enum zl_err webhook_once(struct webhook_fx *fx, const char *body,
         err = admit_decide(hook, &req, &cfg, &lk, &d);
     else
         memset(&d, 0, sizeof(d));
-    if (err == ZL_OK) {
-        const char *patch = patch_text(&d.patch, &patch_len);
-        struct review_response resp = {
-            req.uid,
-            d.allowed,
-            d.code,
-            d.message,
-            (const char *const *)d.warnings,
-            d.warning_count,
-            patch,
-            patch_len,
-            audit,
-            audit_annotations(req.uid, d.rule, audit)};
-        err = review_encode(&resp, &out);
-    }
+    if (err == ZL_OK)
+        err = admit_encode(&req, &d, &out);
     if (err == ZL_OK) {
         audit_record_of(&rec, hook, &req, &d, 0, 0);
         err = audit_render(&rec, &out);

@@ -138,26 +138,11 @@ static void check_decision(const struct admit_decision *d, enum admit_hook h)
 static void check_outputs(const struct review_request *r,
                           const struct admit_decision *d, enum admit_hook h)
 {
-    struct review_audit_annotation audit[AUDIT_ANNOTATION_COUNT];
     struct audit_record rec;
-    size_t patch_len;
-    const char *patch = patch_text(&d->patch, &patch_len);
-    struct review_response resp = {
-        .uid = r->uid,
-        .allowed = d->allowed,
-        .code = d->code,
-        .message = d->message,
-        .warnings = (const char *const *)d->warnings,
-        .warning_count = d->warning_count,
-        .patch = patch,
-        .patch_len = patch_len,
-        .audit = audit,
-        .audit_count = audit_annotations(r->uid, d->rule, audit),
-    };
     struct buf out;
     struct json_object *obj = NULL;
     buf_init(&out, (size_t)16 << 20);
-    enum zl_err err = review_encode(&resp, &out);
+    enum zl_err err = admit_encode(r, d, &out);
     assert(err == ZL_OK);
     assert(json_parse_object(out.data, out.len, &obj) == ZL_OK);
     json_object_put(obj);

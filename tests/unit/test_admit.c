@@ -23,11 +23,8 @@
 
 static struct json_object *load(const char *rel)
 {
-    char *text = testutil_read(rel, NULL);
-    cr_assert_not_null(text);
-    struct json_object *obj = testutil_json(text);
-    free(text);
-    cr_assert_not_null(obj, "%s is not JSON", rel);
+    struct json_object *obj = testutil_load_json(rel);
+    cr_assert_not_null(obj, "%s", rel);
     return obj;
 }
 
@@ -294,26 +291,17 @@ static void check_decision(const char *name, struct json_object *want,
         check_patch(name, get(want, "patch"), d);
 }
 
-/* The answer the daemon would send for this decision parses back as a
- * review with the same uid and decision. */
+/* The answer the daemon sends for this decision parses back as a review
+ * with the same uid and decision, a patch only from mutation, and the
+ * auditAnnotations naming the uid and the rule hit. */
 static void check_answer(const char *name, const struct review_request *req,
                          const struct admit_decision *d, enum admit_hook hook)
 {
     struct buf out;
     size_t patch_len;
-    const char *patch = patch_text(&d->patch, &patch_len);
-    struct review_response resp = {
-        .uid = req->uid,
-        .allowed = d->allowed,
-        .code = d->code,
-        .message = d->message,
-        .warnings = (const char *const *)d->warnings,
-        .warning_count = d->warning_count,
-        .patch = patch,
-        .patch_len = hook == ADMIT_MUTATE ? patch_len : 0,
-    };
+    patch_text(&d->patch, &patch_len);
     buf_init(&out, 1 << 20);
-    cr_assert_eq(review_encode(&resp, &out), ZL_OK, "%s", name);
+    cr_assert_eq(admit_encode(req, d, &out), ZL_OK, "%s", name);
     struct json_object *got = testutil_json(out.data);
     cr_assert_not_null(got, "%s: %s", name, out.data);
     struct json_object *r = get(got, "response");
@@ -321,6 +309,9 @@ static void check_answer(const char *name, const struct review_request *req,
     cr_assert_eq(json_object_get_boolean(get(r, "allowed")), d->allowed);
     cr_assert_eq(get(r, "patch") != NULL, hook == ADMIT_MUTATE && patch_len > 0,
                  "%s", name);
+    struct json_object *ann = get(r, "auditAnnotations");
+    cr_assert_str_eq(get_str(ann, "request-uid", ""), req->uid, "%s", name);
+    cr_assert_str_eq(get_str(ann, "rule", ""), d->rule, "%s", name);
     json_object_put(got);
     buf_cleanup(&out);
 }

@@ -14,11 +14,8 @@
 
 static struct json_object *load(const char *rel)
 {
-    char *text = testutil_read(rel, NULL);
-    cr_assert_not_null(text);
-    struct json_object *obj = testutil_json(text);
-    free(text);
-    cr_assert_not_null(obj, "%s is not JSON", rel);
+    struct json_object *obj = testutil_load_json(rel);
+    cr_assert_not_null(obj, "%s", rel);
     return obj;
 }
 

@@ -15,12 +15,9 @@
 
 static struct json_object *load(const char *rel)
 {
-    char *text = testutil_read(rel, NULL);
-    cr_assert_not_null(text);
-    struct json_object *root = testutil_json(text);
-    free(text);
-    cr_assert_not_null(root, "%s is not JSON", rel);
-    return root;
+    struct json_object *obj = testutil_load_json(rel);
+    cr_assert_not_null(obj, "%s", rel);
+    return obj;
 }
 
 static const char *str_of(struct json_object *obj, const char *key,

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/duration.h"
 #include "controller/options.h"
+#include "testutil.h"
 
 #define SEC CLOCK_NS_PER_S
 
@@ -25,25 +26,13 @@ static void teardown(void)
 
 TestSuite(options, .fini = teardown);
 
-/* Splits a space-separated command line into a writable argv. */
+/* Loads the options of a command line (the program, then line). */
 static enum zl_err load_line(const char *line)
 {
-    static char buf[2048];
-    static char *argv[64];
-    int argc = 0;
-    snprintf(buf, sizeof(buf), "zen-lead-controller %s", line);
-    for (char *p = buf; *p != '\0' && argc < 63;) {
-        while (*p == ' ')
-            *p++ = '\0';
-        if (*p == '\0')
-            break;
-        argv[argc++] = p;
-        while (*p != '\0' && *p != ' ')
-            p++;
-    }
-    argv[argc] = NULL;
+    static struct testutil_argv args;
+    testutil_argv(&args, "zen-lead-controller", line);
     options_cleanup(&opt);
-    return options_load(argc, argv, &opt, &action, &err);
+    return options_load(args.argc, args.argv, &opt, &action, &err);
 }
 
 Test(options, defaults_per_spec)
@@ -144,13 +133,9 @@ Test(options, actions)
 
 static char *write_file(const char *text)
 {
-    static char path[] = "/tmp/zl-options-XXXXXX";
-    char *p = strdup(path);
-    int fd = mkstemp(p);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return p;
+    char *path = testutil_write_temp("options", text);
+    cr_assert_not_null(path);
+    return path;
 }
 
 Test(options, yaml_file_under_flags)
@@ -190,6 +175,25 @@ Test(options, yaml_file_errors)
     }
 }
 
+Test(options, a_namespace_with_a_newline_is_refused_in_one_line)
+{
+    static const char *const files[] = {
+        "namespace: [\"a\\nb\"]\n",
+        "leader-election-namespace: \"a\\nb\"\n",
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+        char *path = write_file(files[i]);
+        char line[256];
+        snprintf(line, sizeof(line), "--config=%s", path);
+        cr_expect_eq(load_line(line), ZL_ERR_INVALID, "%s", files[i]);
+        cr_expect(strstr(err.text, "namespace: \"a b\" is not") != NULL, "%s",
+                  err.text);
+        cr_expect(strchr(err.text, '\n') == NULL, "one line: %s", err.text);
+        unlink(path);
+        free(path);
+    }
+}
+
 Test(options, addresses)
 {
     static const struct {
@@ -209,4 +213,29 @@ Test(options, addresses)
         cr_expect_eq(load_line(line) == ZL_OK, cases[i].ok, "%s: %s",
                      cases[i].text, err.text);
     }
+}
+
+Test(options, help_says_what_and_names_every_key)
+{
+    static const char *const keys[] = {
+        "namespace", "leader-elect",   "leader-election-id",
+        "qps",       "lease-duration", "metrics-bind-address",
+        "workers",   "check-config",   "health-probe-bind-address",
+    };
+    char *help = NULL;
+    size_t help_len = 0;
+    FILE *f = open_memstream(&help, &help_len);
+    options_print_help(f, "zen-lead-controller");
+    fclose(f);
+    const char *head = "Usage: zen-lead-controller [flags]\nKeeps "
+                       "<service>-leader Services";
+    cr_expect(strncmp(help, head, strlen(head)) == 0, "%s", help);
+    cr_expect(strstr(help, "\"true\".\n\nFlags (a --config YAML file") != NULL,
+              "%s", help);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+        char flag[64];
+        snprintf(flag, sizeof(flag), "\n  --%s ", keys[i]);
+        cr_expect(strstr(help, flag) != NULL, "help names %s", flag);
+    }
+    free(help);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "testutil.h"
 #include "webhook/options.h"
 
 #define MS CLOCK_NS_PER_MS
@@ -25,26 +26,14 @@ static void teardown(void)
 
 TestSuite(whopts, .fini = teardown);
 
-/* Splits a space-separated command line into a writable argv. */
+/* Loads the options of a command line (the program, then line). */
 static enum zl_err load_line(const char *line)
 {
-    static char buf[2048];
-    static char *argv[64];
-    int argc = 0;
-    snprintf(buf, sizeof(buf), "zen-lead-webhook %s", line);
-    for (char *p = buf; *p != '\0' && argc < 63;) {
-        while (*p == ' ')
-            *p++ = '\0';
-        if (*p == '\0')
-            break;
-        argv[argc++] = p;
-        while (*p != '\0' && *p != ' ')
-            p++;
-    }
-    argv[argc] = NULL;
+    static struct testutil_argv args;
+    testutil_argv(&args, "zen-lead-webhook", line);
     whopts_cleanup(&opt);
     err.text[0] = '\0';
-    return whopts_load(argc, argv, &opt, &action, &err);
+    return whopts_load(args.argc, args.argv, &opt, &action, &err);
 }
 
 Test(whopts, defaults_per_spec)
@@ -197,12 +186,9 @@ Test(whopts, actions)
 
 static char *write_file(const char *text)
 {
-    char *p = strdup("/tmp/zl-whopts-XXXXXX");
-    int fd = mkstemp(p);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return p;
+    char *path = testutil_write_temp("whopts", text);
+    cr_assert_not_null(path);
+    return path;
 }
 
 Test(whopts, yaml_file_under_flags)

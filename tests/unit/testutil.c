@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *testutil_read(const char *rel, size_t *len_out)
 {
@@ -89,6 +90,18 @@ struct json_object *testutil_json(const char *text)
     return json_tokener_parse(text);
 }
 
+struct json_object *testutil_load_json(const char *rel)
+{
+    char *text = testutil_read(rel, NULL);
+    if (text == NULL)
+        return NULL;
+    struct json_object *obj = testutil_json(text);
+    free(text);
+    if (obj == NULL)
+        fprintf(stderr, "testutil: %s is not JSON\n", rel);
+    return obj;
+}
+
 int testutil_json_equal(const char *label, struct json_object *a,
                         struct json_object *b)
 {
@@ -99,4 +112,43 @@ int testutil_json_equal(const char *label, struct json_object *a,
             json_object_to_json_string_ext(a, flags),
             json_object_to_json_string_ext(b, flags));
     return 0;
+}
+
+int testutil_argv(struct testutil_argv *a, const char *program,
+                  const char *line)
+{
+    a->argc = 0;
+    snprintf(a->text, sizeof(a->text), "%s %s", program, line);
+    for (char *p = a->text; *p != '\0' && a->argc < TESTUTIL_ARGV_MAX - 1;) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        a->argv[a->argc++] = p;
+        while (*p != '\0' && *p != ' ')
+            p++;
+    }
+    a->argv[a->argc] = NULL;
+    return a->argc;
+}
+
+char *testutil_write_temp(const char *tag, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/tmp/zl-%s-XXXXXX", tag);
+    int fd = mkstemp(path);
+    size_t len = strlen(text);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+        fprintf(stderr, "testutil: cannot write %s\n", path);
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
+        return NULL;
+    }
+    close(fd);
+    char *copy = strdup(path);
+    if (copy == NULL)
+        unlink(path);
+    return copy;
 }
