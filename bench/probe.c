@@ -53,13 +53,10 @@ static const char *const modes[] = {"naive", "guided", NULL};
 
 #define OPT(field) offsetof(struct probe_opts, field)
 #define DURATION_KEY(n, f, d, lo, hi, h)                                       \
-    {.name = n,                                                                \
-     .type = CONFIG_DURATION,                                                  \
-     .offset = OPT(f),                                                         \
-     .def = d,                                                                 \
-     .min = lo,                                                                \
-     .max = hi,                                                                \
-     .help = h}
+    {                                                                          \
+        .name = n, .type = CONFIG_DURATION, .offset = OPT(f), .def = d,        \
+        .min = lo, .max = hi, .help = h                                        \
+    }
 
 static const struct config_key keys[] = {
     {.name = "help",
@@ -212,9 +209,9 @@ static void fill_loop(struct probe *p)
     l->connect_timeout_ns = o->connect_timeout;
     l->attempt_timeout_ns = o->attempt_timeout;
     l->backoff = (struct probe_backoff){o->backoff_base, o->backoff_cap};
-    p->seed = o->seed != 0 ? (uint64_t)o->seed
-                           : (uint64_t)clock_real_ns() ^
-                                 ((uint64_t)getpid() << 32);
+    p->seed = o->seed != 0
+                  ? (uint64_t)o->seed
+                  : (uint64_t)clock_real_ns() ^ ((uint64_t)getpid() << 32);
     l->seed = p->seed;
     l->stop_fd = -1;
 }
@@ -259,7 +256,7 @@ static void on_done(void *ctx, const struct probe_request *r)
     struct probe *p = ctx;
     if (probe_summary_add(&p->summary, r) != ZL_OK && p->write_rc == ZL_OK)
         fprintf(stderr, PROGRAM ": out of memory: the largest gap is "
-                        "partial\n");
+                                "partial\n");
     buf_reset(&p->line);
     if (p->out != NULL && probe_request_json(r, &p->line) == ZL_OK)
         write_line(p);
@@ -277,13 +274,12 @@ static void raise_nofile(void)
 
 static void report(struct probe *p)
 {
-    struct probe_run run = {p->opt.mode,     p->opt.method,
-                            p->opt.target,   p->opt.path,
-                            p->opt.interval, p->seed};
+    struct probe_run run = {p->opt.mode, p->opt.method,   p->opt.target,
+                            p->opt.path, p->opt.interval, p->seed};
     probe_summary_finish(&p->summary);
     buf_reset(&p->line);
-    if (p->out != NULL && probe_summary_json(&p->summary, &run, &p->line) ==
-                              ZL_OK)
+    if (p->out != NULL &&
+        probe_summary_json(&p->summary, &run, &p->line) == ZL_OK)
         write_line(p);
     buf_reset(&p->line);
     if (p->opt.summary && probe_summary_text(&p->summary, &p->line) == ZL_OK)
@@ -296,8 +292,7 @@ static int run(struct probe *p)
     int code = 1;
     raise_nofile();
     if (p->opt.out != NULL)
-        p->out = strcmp(p->opt.out, "-") == 0 ? stdout
-                                               : fopen(p->opt.out, "w");
+        p->out = strcmp(p->opt.out, "-") == 0 ? stdout : fopen(p->opt.out, "w");
     if (p->opt.out != NULL && p->out == NULL) {
         fprintf(stderr, PROGRAM ": --out %s: %s\n", p->opt.out,
                 strerror(errno));

@@ -66,8 +66,8 @@ static bool in_list(const char *word, const char *const *list)
 
 bool probe_method_idempotent(const char *method)
 {
-    static const char *const idempotent[] = {"GET",     "HEAD",  "PUT", "DELETE",
-                                             "OPTIONS", "TRACE", NULL};
+    static const char *const idempotent[] = {
+        "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", NULL};
     return method != NULL && in_list(method, idempotent);
 }
 
@@ -84,8 +84,8 @@ bool probe_kind_retryable(enum probe_kind kind, int status)
 static bool is_tchar(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-           (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
-                                                          (char)c) != NULL);
+           (c >= 'A' && c <= 'Z') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", (char)c) != NULL);
 }
 
 /* Printable, no space: what a request target or a Host may hold. */
@@ -110,8 +110,8 @@ static bool is_method(const char *m)
 enum zl_err probe_request_text(const char *method, const char *path,
                                const char *host, struct buf *out)
 {
-    static const char *const bodiless[] = {"GET", "HEAD", "DELETE", "OPTIONS",
-                                           "TRACE", NULL};
+    static const char *const bodiless[] = {"GET",     "HEAD",  "DELETE",
+                                           "OPTIONS", "TRACE", NULL};
     if (path == NULL || host == NULL || !is_method(method))
         return ZL_ERR_INVALID;
     if (strlen(path) > PROBE_MAX_PATH || strlen(host) > PROBE_MAX_HOST)
@@ -184,7 +184,8 @@ static enum zl_err parse_status_line(const struct line *l, int *status)
 
 static bool name_is(const struct line *l, size_t name_len, const char *want)
 {
-    return name_len == strlen(want) && strncasecmp(l->start, want, name_len) == 0;
+    return name_len == strlen(want) &&
+           strncasecmp(l->start, want, name_len) == 0;
 }
 
 /* A Content-Length value: digits only, at most PROBE_MAX_BODY. */
@@ -382,13 +383,13 @@ static enum zl_err put_kind(struct buf *out, enum probe_kind kind)
 
 static enum zl_err attempt_json(const struct probe_attempt *a, struct buf *out)
 {
-    enum zl_err rc = buf_printf(out,
-                                "{\"start_ns\":%lld,\"end_ns\":%lld,"
-                                "\"duration_ns\":%lld,\"backoff_ns\":%lld,"
-                                "\"status\":",
-                                (long long)a->start_ns, (long long)a->end_ns,
-                                (long long)a->duration_ns,
-                                (long long)a->backoff_ns);
+    enum zl_err rc =
+        buf_printf(out,
+                   "{\"start_ns\":%lld,\"end_ns\":%lld,"
+                   "\"duration_ns\":%lld,\"backoff_ns\":%lld,"
+                   "\"status\":",
+                   (long long)a->start_ns, (long long)a->end_ns,
+                   (long long)a->duration_ns, (long long)a->backoff_ns);
     if (rc == ZL_OK)
         rc = put_status(out, a->status);
     if (rc == ZL_OK)
@@ -402,14 +403,14 @@ static enum zl_err attempt_json(const struct probe_attempt *a, struct buf *out)
 
 enum zl_err probe_request_json(const struct probe_request *r, struct buf *out)
 {
-    enum zl_err rc = buf_printf(
-        out,
-        "{\"type\":\"request\",\"seq\":%llu,\"sched_ns\":%lld,"
-        "\"start_ns\":%lld,\"end_ns\":%lld,\"duration_ns\":%lld,"
-        "\"attempts\":%u,\"status\":",
-        (unsigned long long)r->seq, (long long)r->sched_ns,
-        (long long)r->start_ns, (long long)r->end_ns,
-        (long long)r->duration_ns, r->attempt_count);
+    enum zl_err rc =
+        buf_printf(out,
+                   "{\"type\":\"request\",\"seq\":%llu,\"sched_ns\":%lld,"
+                   "\"start_ns\":%lld,\"end_ns\":%lld,\"duration_ns\":%lld,"
+                   "\"attempts\":%u,\"status\":",
+                   (unsigned long long)r->seq, (long long)r->sched_ns,
+                   (long long)r->start_ns, (long long)r->end_ns,
+                   (long long)r->duration_ns, r->attempt_count);
     if (rc == ZL_OK)
         rc = put_status(out, r->status);
     if (rc == ZL_OK)
@@ -423,9 +424,8 @@ enum zl_err probe_request_json(const struct probe_request *r, struct buf *out)
         rc = put_kind(out, r->kind);
     if (rc == ZL_OK)
         rc = buf_puts(out, ",\"tries\":[");
-    for (unsigned i = 0; rc == ZL_OK && i < r->attempt_count &&
-                         i < PROBE_MAX_ATTEMPTS;
-         i++) {
+    for (unsigned i = 0;
+         rc == ZL_OK && i < r->attempt_count && i < PROBE_MAX_ATTEMPTS; i++) {
         if (i > 0)
             rc = buf_putc(out, ',');
         if (rc == ZL_OK)
@@ -609,14 +609,14 @@ enum zl_err probe_summary_json(const struct probe_summary *s,
         rc = run_json(run, out);
     if (rc == ZL_OK)
         rc = buf_printf(
-        out,
-        "\"requests\":%llu,\"ok\":%llu,"
-        "\"failed\":%llu,\"retried\":%llu,\"attempts\":%llu,"
-        "\"first_start_ns\":%lld,\"last_end_ns\":%lld,",
-        (unsigned long long)s->requests, (unsigned long long)s->ok,
-        (unsigned long long)s->failed, (unsigned long long)s->retried,
-        (unsigned long long)s->attempts, (long long)s->first_start_ns,
-        (long long)s->last_end_ns);
+            out,
+            "\"requests\":%llu,\"ok\":%llu,"
+            "\"failed\":%llu,\"retried\":%llu,\"attempts\":%llu,"
+            "\"first_start_ns\":%lld,\"last_end_ns\":%lld,",
+            (unsigned long long)s->requests, (unsigned long long)s->ok,
+            (unsigned long long)s->failed, (unsigned long long)s->retried,
+            (unsigned long long)s->attempts, (long long)s->first_start_ns,
+            (long long)s->last_end_ns);
     if (rc == ZL_OK)
         rc = kinds_json(s, out);
     if (rc == ZL_OK)
@@ -635,7 +635,8 @@ enum zl_err probe_summary_json(const struct probe_summary *s,
 enum zl_err probe_summary_text(const struct probe_summary *s, struct buf *out)
 {
     enum zl_err rc = buf_printf(
-        out, "requests %llu: ok %llu, failed %llu, retried %llu, attempts %llu\n",
+        out,
+        "requests %llu: ok %llu, failed %llu, retried %llu, attempts %llu\n",
         (unsigned long long)s->requests, (unsigned long long)s->ok,
         (unsigned long long)s->failed, (unsigned long long)s->retried,
         (unsigned long long)s->attempts);

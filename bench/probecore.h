@@ -14,7 +14,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 
-#define PROBE_MAX_HEAD 8192 /* status line, headers and the blank line */
+#define PROBE_MAX_HEAD 8192  /* status line, headers and the blank line */
 #define PROBE_MAX_BODY 65536 /* a pod answers its name; room for more */
 /* Bytes a response buffer must hold so every limit above is detected. */
 #define PROBE_MAX_RESPONSE (PROBE_MAX_HEAD + PROBE_MAX_BODY + 1)
@@ -153,8 +153,8 @@ struct probe_request {
     int64_t duration_ns;
     unsigned attempt_count; /* 1..PROBE_MAX_ATTEMPTS */
     struct probe_attempt attempts[PROBE_MAX_ATTEMPTS];
-    enum probe_kind kind; /* the final attempt's */
-    int status;           /* the final attempt's */
+    enum probe_kind kind;    /* the final attempt's */
+    int status;              /* the final attempt's */
     char pod[PROBE_POD_MAX]; /* the trimmed body of a 2xx answer, or "" */
 };
 

@@ -137,12 +137,12 @@ static void start_attempt(struct loop *l, size_t idx, int64_t backoff_ns)
         end_attempt(l, idx, PROBE_OTHER, errno, 0);
         return;
     }
-    if (connect(s->fd, (const struct sockaddr *)&l->o->addr,
-                l->o->addr_len) != 0 &&
+    if (connect(s->fd, (const struct sockaddr *)&l->o->addr, l->o->addr_len) !=
+            0 &&
         errno != EINPROGRESS) {
         int err = errno;
-        end_attempt(l, idx, probe_classify_errno(err, PROBE_PHASE_CONNECT),
-                    err, 0);
+        end_attempt(l, idx, probe_classify_errno(err, PROBE_PHASE_CONNECT), err,
+                    0);
         return;
     }
     struct epoll_event ev = {.events = EPOLLOUT,
@@ -172,8 +172,7 @@ static bool may_retry(const struct loop *l, const struct slot *s,
                       enum probe_kind kind, int status)
 {
     const struct probeloop_options *o = l->o;
-    return o->guided && o->retry &&
-           s->req.attempt_count <= o->max_retries &&
+    return o->guided && o->retry && s->req.attempt_count <= o->max_retries &&
            s->req.attempt_count < PROBE_MAX_ATTEMPTS &&
            probe_kind_retryable(kind, status);
 }
@@ -251,8 +250,8 @@ static bool judge(struct loop *l, size_t idx, bool eof)
 {
     struct slot *s = &l->slots[idx];
     struct probe_response r;
-    enum zl_err rc = probe_response_parse(s->resp.data, s->resp.len,
-                                          l->o->head, eof, &r);
+    enum zl_err rc =
+        probe_response_parse(s->resp.data, s->resp.len, l->o->head, eof, &r);
     if (rc != ZL_OK) {
         end_attempt(l, idx, PROBE_BAD_RESPONSE, 0, r.status);
         return true;
@@ -276,8 +275,8 @@ static void on_readable(struct loop *l, size_t idx)
             end_attempt(l, idx, PROBE_BAD_RESPONSE, 0, 0);
             return;
         }
-        ssize_t n = recv(s->fd, chunk, room < sizeof(chunk) ? room : sizeof(chunk),
-                         0);
+        ssize_t n =
+            recv(s->fd, chunk, room < sizeof(chunk) ? room : sizeof(chunk), 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

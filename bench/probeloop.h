@@ -22,9 +22,9 @@ struct probeloop_options {
     socklen_t addr_len;
     const char *request; /* the bytes sent on every attempt */
     size_t request_len;
-    bool head;           /* HEAD: the answer has no body */
-    bool guided;         /* else naive: one attempt under timeout_ns */
-    bool retry;          /* guided and the method is idempotent */
+    bool head;            /* HEAD: the answer has no body */
+    bool guided;          /* else naive: one attempt under timeout_ns */
+    bool retry;           /* guided and the method is idempotent */
     unsigned max_retries; /* <= PROBE_MAX_RETRIES */
     int64_t interval_ns;  /* > 0 */
     uint64_t count;       /* requests to start; 0: no limit */
