@@ -6,8 +6,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
-#include <stdio.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,8 +71,9 @@ static const struct parse_case parse_cases[] = {
      true, 200, ""},
     {"http10", "HTTP/1.0 404 Not Found\r\nContent-Length: 1\r\n\r\nx", false,
      false, ZL_OK, true, 404, "x"},
-    {"status_503", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
-     false, false, ZL_OK, true, 503, ""},
+    {"status_503",
+     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n", false,
+     false, ZL_OK, true, 503, ""},
     {"no_reason", "HTTP/1.1 200\r\nContent-Length: 1\r\n\r\nx", false, false,
      ZL_OK, true, 200, "x"},
     {"empty_reason", "HTTP/1.1 200 \r\nContent-Length: 1\r\n\r\nx", false,
@@ -142,12 +143,13 @@ static const struct parse_case parse_cases[] = {
      ZL_ERR_PARSE, false, 200, NULL},
     {"header_control_in_value", "HTTP/1.1 200 OK\r\nX: a\x02\r\n\r\n", false,
      false, ZL_ERR_PARSE, false, 200, NULL},
-    {"header_nul_in_value", "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", false,
-     false, ZL_ERR_PARSE, false, 200, NULL},
+    {"header_nul_in_value", "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", false, false,
+     ZL_ERR_PARSE, false, 200, NULL},
     {"obs_fold", "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", false, false,
      ZL_ERR_PARSE, false, 200, NULL},
-    {"empty_header_value", "HTTP/1.1 200 OK\r\nX:\r\nContent-Length: 1\r\n\r\nx",
-     false, false, ZL_OK, true, 200, "x"},
+    {"empty_header_value",
+     "HTTP/1.1 200 OK\r\nX:\r\nContent-Length: 1\r\n\r\nx", false, false, ZL_OK,
+     true, 200, "x"},
 };
 
 /* The input of a case: its text up to the first NUL the table marks with
@@ -194,11 +196,12 @@ Test(probecore, every_prefix_waits_for_more)
             continue;
         size_t need = whole.body_off + whole.body_len;
         for (size_t n = 0; n < need; n++) {
-            cr_expect(eq(int, probe_response_parse(c->in, n, c->head, false, &r),
+            cr_expect(eq(int,
+                         probe_response_parse(c->in, n, c->head, false, &r),
                          ZL_OK),
                       "%s: prefix %zu", c->name, n);
-            cr_expect(eq(int, r.complete, false), "%s: prefix %zu complete", c->name,
-                      n);
+            cr_expect(eq(int, r.complete, false), "%s: prefix %zu complete",
+                      c->name, n);
             cr_expect(eq(int, probe_response_parse(c->in, n, c->head, true, &r),
                          ZL_ERR_PARSE),
                       "%s: prefix %zu at eof", c->name, n);
@@ -215,22 +218,23 @@ Test(probecore, head_and_body_limits)
     /* A header line that never ends. */
     memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
     memset(big + 20, 'a', n - 20);
-    cr_expect(eq(int, probe_response_parse(big, PROBE_MAX_HEAD, false, false, &r),
-                 ZL_OK));
     cr_expect(eq(int,
-                 probe_response_parse(big, PROBE_MAX_HEAD + 1, false, false, &r),
-                 ZL_ERR_LIMIT));
+                 probe_response_parse(big, PROBE_MAX_HEAD, false, false, &r),
+                 ZL_OK));
+    cr_expect(
+        eq(int, probe_response_parse(big, PROBE_MAX_HEAD + 1, false, false, &r),
+           ZL_ERR_LIMIT));
     /* A close-delimited body one byte past the limit. */
     size_t head = (size_t)snprintf(big, 64, "HTTP/1.1 200 OK\r\n\r\n");
     memset(big + head, 'b', PROBE_MAX_BODY + 1);
-    cr_expect(eq(int,
-                 probe_response_parse(big, head + PROBE_MAX_BODY, false, true, &r),
-                 ZL_OK));
+    cr_expect(eq(
+        int, probe_response_parse(big, head + PROBE_MAX_BODY, false, true, &r),
+        ZL_OK));
     cr_expect(eq(sz, r.body_len, PROBE_MAX_BODY));
-    cr_expect(eq(int,
-                 probe_response_parse(big, head + PROBE_MAX_BODY + 1, false,
-                                      false, &r),
-                 ZL_ERR_LIMIT));
+    cr_expect(eq(
+        int,
+        probe_response_parse(big, head + PROBE_MAX_BODY + 1, false, false, &r),
+        ZL_ERR_LIMIT));
     cr_expect(gt(sz, PROBE_MAX_RESPONSE, PROBE_MAX_HEAD + PROBE_MAX_BODY));
     free(big);
 }
@@ -271,9 +275,8 @@ Test(probecore, classifies_errno)
 Test(probecore, kind_names_are_distinct_and_total)
 {
     static const char *const want[PROBE_KIND_COUNT] = {
-        "ok",          "timeout-connect", "timeout-read",
-        "refused",     "reset",           "unreachable",
-        "http-status", "bad-response",    "other"};
+        "ok",          "timeout-connect", "timeout-read", "refused", "reset",
+        "unreachable", "http-status",     "bad-response", "other"};
     for (int k = 0; k < PROBE_KIND_COUNT; k++)
         cr_expect(strcmp(probe_kind_str((enum probe_kind)k), want[k]) == 0,
                   "kind %d", k);
@@ -289,22 +292,14 @@ struct retry_case {
 Test(probecore, retries_transport_failures_and_gateway_statuses)
 {
     static const struct retry_case cases[] = {
-        {PROBE_OK, 200, false},
-        {PROBE_TIMEOUT_CONNECT, 0, true},
-        {PROBE_TIMEOUT_READ, 0, true},
-        {PROBE_REFUSED, 0, true},
-        {PROBE_RESET, 0, true},
-        {PROBE_UNREACHABLE, 0, true},
-        {PROBE_BAD_RESPONSE, 200, true},
-        {PROBE_OTHER, 0, true},
-        {PROBE_HTTP_STATUS, 502, true},
-        {PROBE_HTTP_STATUS, 503, true},
-        {PROBE_HTTP_STATUS, 504, true},
-        {PROBE_HTTP_STATUS, 500, false},
-        {PROBE_HTTP_STATUS, 501, false},
-        {PROBE_HTTP_STATUS, 404, false},
-        {PROBE_HTTP_STATUS, 429, false},
-        {PROBE_HTTP_STATUS, 301, false},
+        {PROBE_OK, 200, false},          {PROBE_TIMEOUT_CONNECT, 0, true},
+        {PROBE_TIMEOUT_READ, 0, true},   {PROBE_REFUSED, 0, true},
+        {PROBE_RESET, 0, true},          {PROBE_UNREACHABLE, 0, true},
+        {PROBE_BAD_RESPONSE, 200, true}, {PROBE_OTHER, 0, true},
+        {PROBE_HTTP_STATUS, 502, true},  {PROBE_HTTP_STATUS, 503, true},
+        {PROBE_HTTP_STATUS, 504, true},  {PROBE_HTTP_STATUS, 500, false},
+        {PROBE_HTTP_STATUS, 501, false}, {PROBE_HTTP_STATUS, 404, false},
+        {PROBE_HTTP_STATUS, 429, false}, {PROBE_HTTP_STATUS, 301, false},
         {PROBE_KIND_COUNT, 0, false},
     };
     for (size_t i = 0; i < N(cases); i++)
@@ -315,10 +310,10 @@ Test(probecore, retries_transport_failures_and_gateway_statuses)
 
 Test(probecore, idempotent_methods_and_status_kinds)
 {
-    static const char *const yes[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS",
-                                      "TRACE"};
-    static const char *const no[] = {"POST", "PATCH", "CONNECT", "get", "",
-                                     "GETX"};
+    static const char *const yes[] = {"GET",    "HEAD",    "PUT",
+                                      "DELETE", "OPTIONS", "TRACE"};
+    static const char *const no[] = {"POST", "PATCH", "CONNECT",
+                                     "get",  "",      "GETX"};
     for (size_t i = 0; i < N(yes); i++)
         cr_expect(probe_method_idempotent(yes[i]), "%s", yes[i]);
     for (size_t i = 0; i < N(no); i++)
@@ -370,7 +365,8 @@ Test(probecore, request_text)
                                             cases[i].host, &b);
         cr_expect(eq(int, rc, cases[i].rc), "case %zu", i);
         if (cases[i].want != NULL)
-            cr_expect(strcmp(b.data, cases[i].want) == 0, "case %zu: %s", i, b.data);
+            cr_expect(strcmp(b.data, cases[i].want) == 0, "case %zu: %s", i,
+                      b.data);
         buf_cleanup(&b);
     }
 }
@@ -399,10 +395,14 @@ struct pod_case {
 Test(probecore, pod_names_are_trimmed_and_clean)
 {
     static const struct pod_case cases[] = {
-        {"pod-a\n", "pod-a"},       {"  pod-b \r\n", "pod-b"},
-        {"\t\v\fpod-c", "pod-c"},   {"", ""},
-        {" \n ", ""},               {"a b", "a b"},
-        {"x\x01y", "x?y"},          {"x\x7fy", "x?y"},
+        {"pod-a\n", "pod-a"},
+        {"  pod-b \r\n", "pod-b"},
+        {"\t\v\fpod-c", "pod-c"},
+        {"", ""},
+        {" \n ", ""},
+        {"a b", "a b"},
+        {"x\x01y", "x?y"},
+        {"x\x7fy", "x?y"},
         {"\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9"},
     };
     char out[PROBE_POD_MAX];
@@ -446,9 +446,9 @@ Test(probecore, backoff_ceilings_double_up_to_the_cap)
     };
     for (size_t i = 0; i < N(cases); i++) {
         struct probe_backoff b = {cases[i].base, cases[i].cap};
-        cr_expect(eq(i64, probe_backoff_ceiling(&b, cases[i].retry),
-                     cases[i].want),
-                  "case %zu", i);
+        cr_expect(
+            eq(i64, probe_backoff_ceiling(&b, cases[i].retry), cases[i].want),
+            "case %zu", i);
     }
 }
 
@@ -503,8 +503,8 @@ static struct probe_request make_request(uint64_t seq, int64_t start,
     r.end_ns = end;
     r.duration_ns = end - start;
     r.attempt_count = 1;
-    r.attempts[0] = (struct probe_attempt){start, end, end - start, 0,
-                                           kind, status, 0};
+    r.attempts[0] =
+        (struct probe_attempt){start, end, end - start, 0, kind, status, 0};
     r.kind = kind;
     r.status = status;
     snprintf(r.pod, sizeof(r.pod), "%s", pod);
@@ -516,10 +516,10 @@ Test(probecore, request_json_line)
     struct probe_request r =
         make_request(7, 1000, 3000, PROBE_OK, 200, "pod-\"a\"");
     r.attempt_count = 2;
-    r.attempts[0] = (struct probe_attempt){1000, 1500, 500, 0,
-                                           PROBE_REFUSED, 0, ECONNREFUSED};
-    r.attempts[1] = (struct probe_attempt){1600, 3000, 1400, 100,
-                                           PROBE_OK, 200, 0};
+    r.attempts[0] = (struct probe_attempt){1000,          1500, 500,         0,
+                                           PROBE_REFUSED, 0,    ECONNREFUSED};
+    r.attempts[1] =
+        (struct probe_attempt){1600, 3000, 1400, 100, PROBE_OK, 200, 0};
     struct buf b;
     buf_init(&b, 4096);
     cr_assert(eq(int, probe_request_json(&r, &b), ZL_OK));
@@ -654,8 +654,8 @@ Test(probecore, summary_counts_names_past_the_pod_table_as_other)
     probe_summary_init(&s);
     for (int i = 0; i < PROBE_MAX_PODS + 5; i++) {
         snprintf(name, sizeof(name), "pod-%d", i);
-        struct probe_request r = make_request((uint64_t)i, i, i + 1, PROBE_OK,
-                                              200, name);
+        struct probe_request r =
+            make_request((uint64_t)i, i, i + 1, PROBE_OK, 200, name);
         cr_assert(eq(int, probe_summary_add(&s, &r), ZL_OK));
     }
     cr_expect(eq(sz, s.pod_count, PROBE_MAX_PODS));
