@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t split = len != 0 ? (size_t)data[0] % (len + 1) : 0;
     check(in, split, head, false, &part);
     /* A response complete in a prefix is the same response in the whole. */
-    if (part.complete && probe_response_parse(in, len, head, false, &whole) ==
-                             ZL_OK) {
+    if (part.complete &&
+        probe_response_parse(in, len, head, false, &whole) == ZL_OK) {
         assert(whole.complete && whole.status == part.status);
         assert(whole.body_off == part.body_off);
         assert(whole.content_length < 0 || whole.body_len == part.body_len);
