@@ -54,8 +54,8 @@ static const char *const modes[] = {"naive", "guided", NULL};
 #define OPT(field) offsetof(struct probe_opts, field)
 #define DURATION_KEY(n, f, d, lo, hi, h)                                       \
     {                                                                          \
-        .name = n, .type = CONFIG_DURATION, .offset = OPT(f), .def = d,        \
-        .min = lo, .max = hi, .help = h                                        \
+        .name = (n), .type = CONFIG_DURATION, .offset = OPT(f), .def = (d),    \
+        .min = (lo), .max = (hi), .help = (h)                                  \
     }
 
 static const struct config_key keys[] = {
@@ -305,9 +305,8 @@ static int run(struct probe *p)
     if (rc != ZL_OK)
         fprintf(stderr, PROGRAM ": %s\n", zl_err_str(rc));
     report(p);
-    if (p->out != NULL && p->out != stdout && fclose(p->out) != 0)
-        p->write_rc = ZL_ERR_IO;
-    else if (p->out == stdout && fflush(stdout) != 0)
+    if (p->out != NULL &&
+        (p->out == stdout ? fflush(stdout) : fclose(p->out)) != 0)
         p->write_rc = ZL_ERR_IO;
     if (p->write_rc != ZL_OK)
         fprintf(stderr, PROGRAM ": --out %s: write failed\n", p->opt.out);

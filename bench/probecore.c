@@ -328,7 +328,10 @@ size_t probe_pod_name(const char *body, size_t body_len,
         b--;
     for (size_t i = a; i < b && n < PROBE_POD_MAX - 1; i++) {
         unsigned char c = (unsigned char)body[i];
-        out[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        out[n] = body[i];
+        if (c < 0x20 || c == 0x7f)
+            out[n] = '?';
+        n++;
     }
     out[n] = '\0';
     return n;

@@ -343,8 +343,8 @@ static void answers_on(int family)
     struct run r;
     srv_start(&s, SRV_ANSWER, family);
     target_of(family, s.port, target);
-    const char *args[] = {"--target", target, "--count", "20", "--interval",
-                          "5ms", NULL};
+    const char *args[] = {"--target",   target, "--count", "20",
+                          "--interval", "5ms",  NULL};
     run_probe(&r, args);
     srv_stop(&s);
     cr_expect(eq(sz, r.n_req, 20));
@@ -354,9 +354,9 @@ static void answers_on(int family)
     json_object *pods = NULL;
     cr_assert(json_object_object_get_ex(r.summary, "pods", &pods));
     for (int k = 0; k < SRV_NAMES; k++)
-        cr_expect(eq(i64, i64_of(pods, srv_names[k]),
-                     atomic_load(&s.answered[k])),
-                  "%s", srv_names[k]);
+        cr_expect(
+            eq(i64, i64_of(pods, srv_names[k]), atomic_load(&s.answered[k])),
+            "%s", srv_names[k]);
     for (size_t i = 0; i < r.n_req; i++) {
         const char *pod = str_of(r.req[i], "pod");
         cr_expect(pod != NULL && strncmp(pod, "pod-", 4) == 0);
@@ -384,8 +384,8 @@ Test(probe, refused_port)
     char target[64];
     struct run r;
     target_of(AF_INET, port, target);
-    const char *naive[] = {"--target", target, "--mode", "naive", "--count",
-                           "3", NULL};
+    const char *naive[] = {"--target", target, "--mode", "naive",
+                           "--count",  "3",    NULL};
     run_probe(&r, naive);
     cr_expect(eq(sz, r.n_req, 3));
     expect_all(&r, "refused", 1);
@@ -409,10 +409,21 @@ Test(probe, hanging_server_times_out_and_guided_retries_on_schedule)
     struct run r;
     srv_start(&s, SRV_HANG, AF_INET);
     target_of(AF_INET, s.port, target);
-    const char *args[] = {"--target", target, "--count", "1",
-                          "--connect-timeout", "100ms", "--attempt-timeout",
-                          "150ms", "--backoff-base", "40ms", "--backoff-cap",
-                          "200ms", "--seed", "12345", NULL};
+    const char *args[] = {"--target",
+                          target,
+                          "--count",
+                          "1",
+                          "--connect-timeout",
+                          "100ms",
+                          "--attempt-timeout",
+                          "150ms",
+                          "--backoff-base",
+                          "40ms",
+                          "--backoff-cap",
+                          "200ms",
+                          "--seed",
+                          "12345",
+                          NULL};
     run_probe(&r, args);
     srv_stop(&s);
     expect_all(&r, "timeout-read", 4);
@@ -423,15 +434,15 @@ Test(probe, hanging_server_times_out_and_guided_retries_on_schedule)
     for (size_t k = 0; k < 4; k++) {
         json_object *t = try_of(r.req[0], k);
         int64_t d = i64_of(t, "duration_ns");
-        cr_expect(d >= 150 * MS && d <= 150 * MS + SLACK_NS, "try %zu: %lld",
-                  k, (long long)d);
+        cr_expect(d >= 150 * MS && d <= 150 * MS + SLACK_NS, "try %zu: %lld", k,
+                  (long long)d);
         if (k == 0) {
             cr_expect(eq(i64, i64_of(t, "backoff_ns"), 0));
             continue;
         }
         int64_t want = probe_backoff_delay(&b, (unsigned)k, &rng);
-        int64_t gap = i64_of(t, "start_ns") -
-                      i64_of(try_of(r.req[0], k - 1), "end_ns");
+        int64_t gap =
+            i64_of(t, "start_ns") - i64_of(try_of(r.req[0], k - 1), "end_ns");
         cr_expect(eq(i64, i64_of(t, "backoff_ns"), want), "try %zu", k);
         cr_expect(want <= probe_backoff_ceiling(&b, (unsigned)k));
         cr_expect(gap >= want && gap <= want + SLACK_NS,
@@ -448,8 +459,8 @@ Test(probe, hanging_server_naive_waits_its_one_timeout)
     struct run r;
     srv_start(&s, SRV_HANG, AF_INET);
     target_of(AF_INET, s.port, target);
-    const char *args[] = {"--target", target,    "--count", "1", "--mode",
-                          "naive",    "--timeout", "200ms", NULL};
+    const char *args[] = {"--target", target,      "--count", "1", "--mode",
+                          "naive",    "--timeout", "200ms",   NULL};
     run_probe(&r, args);
     srv_stop(&s);
     expect_all(&r, "timeout-read", 1);
@@ -465,8 +476,8 @@ Test(probe, resetting_server)
     struct run r;
     srv_start(&s, SRV_RESET, AF_INET);
     target_of(AF_INET, s.port, target);
-    const char *naive[] = {"--target", target, "--mode", "naive", "--count",
-                           "2", NULL};
+    const char *naive[] = {"--target", target, "--mode", "naive",
+                           "--count",  "2",    NULL};
     run_probe(&r, naive);
     expect_all(&r, "reset", 1);
     run_free(&r);
@@ -502,8 +513,8 @@ Test(probe, guided_retries_a_503_and_naive_reports_it)
     srv_start(&s, SRV_FAIL_FIRST, AF_INET);
     s.fail_first = 1;
     target_of(AF_INET, s.port, target);
-    const char *naive[] = {"--target", target, "--mode", "naive", "--count",
-                           "1", NULL};
+    const char *naive[] = {"--target", target, "--mode", "naive",
+                           "--count",  "1",    NULL};
     run_probe(&r, naive);
     srv_stop(&s);
     expect_all(&r, "http-status", 1);
@@ -519,8 +530,9 @@ Test(probe, post_is_never_retried)
     srv_start(&s, SRV_FAIL_FIRST, AF_INET);
     s.fail_first = 1000;
     target_of(AF_INET, s.port, target);
-    const char *post[] = {"--target", target, "--method", "POST", "--count",
-                          "2", "--interval", "50ms", NULL};
+    const char *post[] = {"--target",   target,    "--method",
+                          "POST",       "--count", "2",
+                          "--interval", "50ms",    NULL};
     run_probe(&r, post);
     srv_stop(&s);
     expect_all(&r, "http-status", 1);
@@ -529,8 +541,8 @@ Test(probe, post_is_never_retried)
     int port;
     int fd = loopback_socket(AF_INET, -1, &port);
     target_of(AF_INET, port, target);
-    const char *refused[] = {"--target", target, "--method", "POST", "--count",
-                             "1", NULL};
+    const char *refused[] = {"--target", target, "--method", "POST",
+                             "--count",  "1",    NULL};
     run_probe(&r, refused);
     expect_all(&r, "refused", 1);
     close(fd);
@@ -546,9 +558,9 @@ Test(probe, open_loop_starts_on_schedule_while_requests_hang)
     struct run r;
     srv_start(&s, SRV_HANG, AF_INET);
     target_of(AF_INET, s.port, target);
-    const char *args[] = {"--target", target,    "--mode",     "naive",
-                          "--count",  "20",      "--interval", "10ms",
-                          "--timeout", "400ms",  NULL};
+    const char *args[] = {"--target",  target,  "--mode",     "naive",
+                          "--count",   "20",    "--interval", "10ms",
+                          "--timeout", "400ms", NULL};
     run_probe(&r, args);
     srv_stop(&s);
     cr_assert(eq(sz, r.n_req, 20));
@@ -585,10 +597,17 @@ Test(probe, dropped_syn_is_a_connect_timeout)
     char target[64];
     struct run r;
     target_of(AF_INET, port, target);
-    const char *args[] = {"--target",          target,  "--count",
-                          "1",                 "--retries", "1",
-                          "--connect-timeout", "100ms", "--attempt-timeout",
-                          "300ms",             NULL};
+    const char *args[] = {"--target",
+                          target,
+                          "--count",
+                          "1",
+                          "--retries",
+                          "1",
+                          "--connect-timeout",
+                          "100ms",
+                          "--attempt-timeout",
+                          "300ms",
+                          NULL};
     run_probe(&r, args);
     expect_all(&r, "timeout-connect", 2);
     for (size_t k = 0; k < 2; k++) {
@@ -609,7 +628,7 @@ Test(probe, duration_bounds_the_starts)
     struct run r;
     srv_start(&s, SRV_ANSWER, AF_INET);
     target_of(AF_INET, s.port, target);
-    const char *args[] = {"--target", target, "--duration", "100ms",
+    const char *args[] = {"--target",   target, "--duration", "100ms",
                           "--interval", "10ms", NULL};
     run_probe(&r, args);
     srv_stop(&s);
@@ -627,8 +646,9 @@ Test(probe, sigterm_drains_in_flight_requests)
     struct run r;
     srv_start(&s, SRV_HANG, AF_INET);
     target_of(AF_INET, s.port, target);
-    const char *args[] = {"--target",   target, "--mode",  "naive",
-                          "--interval", "20ms", "--timeout", "300ms", NULL};
+    const char *args[] = {"--target",  target,       "--mode",
+                          "naive",     "--interval", "20ms",
+                          "--timeout", "300ms",      NULL};
     memset(&r, 0, sizeof(r));
     paths(out, err);
     pid_t pid = spawn_probe(args, out, err);
