@@ -29,6 +29,7 @@
 /* The flags; strings owned (config_cleanup frees them). */
 struct probe_opts {
     bool help;
+    char *config;
     bool summary;
     char *target;
     char *host;
@@ -64,6 +65,11 @@ static const struct config_key keys[] = {
      .offset = OPT(help),
      .flag_only = true,
      .help = "print this help and exit"},
+    {.name = "config",
+     .type = CONFIG_STRING,
+     .offset = OPT(config),
+     .flag_only = true,
+     .help = "YAML file with the same keys as the flags (flags win)"},
     {.name = "target",
      .type = CONFIG_STRING,
      .offset = OPT(target),

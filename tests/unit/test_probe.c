@@ -670,6 +670,28 @@ Test(probe, sigterm_drains_in_flight_requests)
     run_free(&r);
 }
 
+Test(probe, reads_a_config_file_under_its_flags)
+{
+    int port;
+    int fd = loopback_socket(AF_INET, -1, &port);
+    char target[64], path[64];
+    struct run r;
+    target_of(AF_INET, port, target);
+    snprintf(path, sizeof(path), "/tmp/zl-probe-test-%d.yaml", (int)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert(f != NULL);
+    fprintf(f, "mode: naive\ncount: 5\ninterval: 1ms\n");
+    fclose(f);
+    const char *args[] = {"--config", path, "--target", target,
+                          "--count",  "3",  NULL};
+    run_probe(&r, args);
+    unlink(path);
+    close(fd);
+    cr_expect(eq(sz, r.n_req, 3), "the flag wins over the file");
+    expect_all(&r, "refused", 1); /* naive, from the file */
+    run_free(&r);
+}
+
 struct flag_case {
     const char *args[8];
     const char *says; /* in the one line */
