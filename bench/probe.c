@@ -260,7 +260,8 @@ static void write_line(struct probe *p)
 static void on_done(void *ctx, const struct probe_request *r)
 {
     struct probe *p = ctx;
-    if (probe_summary_add(&p->summary, r) != ZL_OK && p->write_rc == ZL_OK)
+    bool partial = p->summary.gap_partial;
+    if (probe_summary_add(&p->summary, r) != ZL_OK && !partial)
         fprintf(stderr, PROGRAM ": out of memory: the largest gap is "
                                 "partial\n");
     buf_reset(&p->line);
