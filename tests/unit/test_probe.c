@@ -30,8 +30,9 @@
 #define MS CLOCK_NS_PER_MS
 #define SRV_MAX_HELD 256
 #define SRV_NAMES 2
-/* Slack for the scheduler of a loaded machine (and valgrind). */
-#define SLACK_NS (60 * MS)
+/* Slack for the scheduler of a loaded machine shared with others, under
+ * valgrind too. It is well under every effect a test looks for. */
+#define SLACK_NS (100 * MS)
 
 extern char **environ;
 
@@ -549,8 +550,9 @@ Test(probe, post_is_never_retried)
     run_free(&r);
 }
 
-/* Every request hangs until its timeout, and they still start on the
- * interval: all twenty start before the first one ends. */
+/* Every request hangs until its 1 s timeout, and they still start on the
+ * interval: all twenty start before the first one ends (a closed loop
+ * would start request i after i seconds). */
 Test(probe, open_loop_starts_on_schedule_while_requests_hang)
 {
     struct srv s;
@@ -558,9 +560,9 @@ Test(probe, open_loop_starts_on_schedule_while_requests_hang)
     struct run r;
     srv_start(&s, SRV_HANG, AF_INET);
     target_of(AF_INET, s.port, target);
-    const char *args[] = {"--target",  target,  "--mode",     "naive",
-                          "--count",   "20",    "--interval", "10ms",
-                          "--timeout", "400ms", NULL};
+    const char *args[] = {"--target",  target, "--mode",     "naive",
+                          "--count",   "20",   "--interval", "10ms",
+                          "--timeout", "1s",   NULL};
     run_probe(&r, args);
     srv_stop(&s);
     cr_assert(eq(sz, r.n_req, 20));
@@ -571,7 +573,7 @@ Test(probe, open_loop_starts_on_schedule_while_requests_hang)
         int64_t sched = i64_of(r.req[i], "sched_ns");
         int64_t start = i64_of(r.req[i], "start_ns");
         cr_expect(eq(i64, sched, sched0 + (int64_t)i * 10 * MS), "seq %zu", i);
-        cr_expect(start >= sched - MS && start <= sched + SLACK_NS / 2,
+        cr_expect(start >= sched - MS && start <= sched + SLACK_NS,
                   "seq %zu started %lld ns after its time", i,
                   (long long)(start - sched));
         cr_expect(start < first_end, "seq %zu waited for seq 0", i);
