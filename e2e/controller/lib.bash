@@ -123,6 +123,26 @@ e2e_stop() {
     return $rc
 }
 
+# ctl_identity: applies deploy/rbac/ and writes $E2E_SA_KUBECONFIG for the
+# ServiceAccount it binds for the controller (the first whose name says
+# controller), so the controller runs with exactly the permissions users
+# give it.
+ctl_identity() {
+    local repo=$ZL_REPO rbac sa sa_ns sa_name
+    [ -d "$repo/deploy/rbac" ] || { e2e_log "no deploy/rbac/ in $repo"; return 1; }
+    rbac=(-f "$repo/deploy/rbac")
+    [ -f "$repo/deploy/rbac/kustomization.yaml" ] && rbac=(-k "$repo/deploy/rbac")
+    kubectl create namespace "$E2E_SYSTEM_NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    kubectl apply "${rbac[@]}" >/dev/null || return 1
+    sa=$(kubectl get "${rbac[@]}" -o json | jq -r '[.items[] | select(.kind == "ServiceAccount")
+        | "\(.metadata.namespace // "default") \(.metadata.name)"] as $all
+        | (($all | map(select(test("controller")))) + $all) | first // empty')
+    [ -n "$sa" ] || { e2e_log "deploy/rbac/ has no ServiceAccount"; return 1; }
+    read -r sa_ns sa_name <<<"$sa"
+    e2e_log "controller runs as system:serviceaccount:$sa_ns:$sa_name"
+    "$repo/e2e/cluster/sa-kubeconfig" "$sa_ns" "$sa_name" "$E2E_SA_KUBECONFIG"
+}
+
 # ctl_start NAME [FLAG...]: starts zen-lead-controller as the suite's
 # ServiceAccount (JSON logs, metrics and health on free loopback ports, the
 # given extra flags) and waits until /healthz answers 200 (30 s).

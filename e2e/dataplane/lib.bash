@@ -286,11 +286,21 @@ dp_pod_netns() {
 # object bound to the node (container port http 8080) whose status says,
 # as a kubelet would, Running, Ready, with the namespace's address.
 dp_add_pod() {
-    local ns=$1 pod=$2 labels=$3 i lbl
+    local ns=$1 pod=$2 labels=$3 i
     i=$(wc -l <"$DP_DIR/pods" 2>/dev/null || echo 0)
     printf '%s %s %d\n' "$ns" "$pod" "$i" >>"$DP_DIR/pods"
     grep -qx "$ns" "$DP_DIR/namespaces" 2>/dev/null || printf '%s\n' "$ns" >>"$DP_DIR/namespaces"
     dp_pod_netns "$i" "$pod" || return 1
+    dp_pod_object "$ns" "$pod" "$labels"
+}
+
+# dp_pod_object NS POD LABELS: the Pod object of a pod whose namespace
+# dp_add_pod made (again, after a forced delete), bound to the node, status
+# Running and Ready with the namespace's address.
+dp_pod_object() {
+    local ns=$1 pod=$2 labels=$3 i lbl
+    i=$(dp_pod_index "$ns" "$pod")
+    [ -n "$i" ] || { dp_log "no pod namespace for $ns/$pod"; return 1; }
     lbl=$(jq -nc --arg l "$labels" '$l | split(",") | map(select(. != "") | split("=") |
         {key: .[0], value: (.[1:] | join("="))}) | from_entries')
     jq -n --arg pod "$pod" --argjson labels "$lbl" --arg node "$DP_NODE" --argjson port "$DP_POD_PORT" '{
