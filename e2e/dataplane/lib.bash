@@ -287,7 +287,8 @@ dp_pod_netns() {
 # as a kubelet would, Running, Ready, with the namespace's address.
 dp_add_pod() {
     local ns=$1 pod=$2 labels=$3 i
-    i=$(wc -l <"$DP_DIR/pods" 2>/dev/null || echo 0)
+    i=0
+    [ ! -f "$DP_DIR/pods" ] || i=$(wc -l <"$DP_DIR/pods")
     printf '%s %s %d\n' "$ns" "$pod" "$i" >>"$DP_DIR/pods"
     grep -qx "$ns" "$DP_DIR/namespaces" 2>/dev/null || printf '%s\n' "$ns" >>"$DP_DIR/namespaces"
     dp_pod_netns "$i" "$pod" || return 1
