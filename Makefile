@@ -103,4 +103,4 @@ test:
 	done; echo "make test: all passed in $$((SECONDS - start)) s"
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-release
