@@ -103,6 +103,7 @@ struct informer_loop {
     pthread_mutex_t carried_mu;
     struct client *carried[INFORMER_LOOP_MAX_CARRIED]; /* informer_loop_carry */
     size_t carried_count;
+    bool uncarried; /* the loop is stopping: no more clients (carried_mu) */
 };
 
 static int64_t informer_now_ms(void)
@@ -689,7 +690,7 @@ enum zl_err informer_loop_carry(struct informer_loop *l, struct client *c)
     assert(l->started);
     pthread_mutex_lock(&l->carried_mu);
     enum zl_err rc = ZL_ERR_LIMIT;
-    if (!l->joined && l->carried_count < INFORMER_LOOP_MAX_CARRIED) {
+    if (!l->uncarried && l->carried_count < INFORMER_LOOP_MAX_CARRIED) {
         l->carried[l->carried_count++] = c;
         client_use_multi(c, l->multi);
         rc = ZL_OK;
@@ -705,6 +706,7 @@ static void informer_loop_uncarry(struct informer_loop *l)
     for (size_t i = 0; i < l->carried_count; i++)
         client_use_multi(l->carried[i], NULL);
     l->carried_count = 0;
+    l->uncarried = true;
     pthread_mutex_unlock(&l->carried_mu);
 }
 
