@@ -356,6 +356,23 @@ enum zl_err leader_choose(const struct leader_input *in,
     return ZL_OK;
 }
 
+enum zl_err leader_check_pod(const struct views_service *service,
+                             const struct annotations_settings *settings,
+                             const struct views_pod *pod,
+                             struct leader_pod_check *out)
+{
+    if (service == NULL || settings == NULL || pod == NULL || out == NULL)
+        return ZL_ERR_INVALID;
+    memset(out, 0, sizeof(*out));
+    out->fault = pod_fault(service, pod);
+    out->eligible_at_ms = LEADER_FOREVER;
+    if (out->fault == LEADER_REASON_PORT_RESOLUTION)
+        out->missing_port = first_missing_port(service, pod);
+    else if (out->fault == LEADER_REASON_NONE)
+        out->eligible_at_ms = eligible_at(pod, settings->min_ready_ms);
+    return ZL_OK;
+}
+
 void leader_decision_cleanup(struct leader_decision *decision)
 {
     if (decision == NULL)

@@ -161,6 +161,30 @@ struct leader_decision {
 enum zl_err leader_choose(const struct leader_input *in,
                           struct leader_decision *out);
 
+/* One pod as the rules see it, for explanations (kubectl-zenlead): the
+ * same tests leader_choose applies, so an explanation cannot disagree with
+ * a decision.
+ * - fault: the first test the pod fails, in leader_choose's order:
+ *   TERMINATING, RELABELED (the selector does not match), NO_IP (none of
+ *   the primary family), PORT_RESOLUTION, NOT_READY (phase not Running or
+ *   Ready not True); NONE for a candidate.
+ * - missing_port: for PORT_RESOLUTION, the first named targetPort (Service
+ *   order) the pod lacks, borrowed from the Service.
+ * - eligible_at_ms: for a candidate, the instant it may become leader
+ *   (INT64_MIN: at any time, no min-ready wait applies). */
+struct leader_pod_check {
+    enum leader_reason fault;
+    const struct views_service_port *missing_port;
+    int64_t eligible_at_ms;
+};
+
+/* Checks one pod against service and settings. ZL_ERR_INVALID when an
+ * argument is NULL; ZL_OK otherwise. */
+enum zl_err leader_check_pod(const struct views_service *service,
+                             const struct annotations_settings *settings,
+                             const struct views_pod *pod,
+                             struct leader_pod_check *out);
+
 /* Frees what a decision owns and empties it. NULL is a no-op. */
 void leader_decision_cleanup(struct leader_decision *decision);
 
