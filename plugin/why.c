@@ -145,6 +145,28 @@ static enum zl_err say_pod_fix(const struct report *r,
     }
 }
 
+/* "declares no container port named "pg" with protocol TCP; it declares
+ * http/TCP, metrics/TCP." */
+static enum zl_err say_ports(const struct report_pod *p, struct buf *b)
+{
+    const struct views_pod *pod = p->pod;
+    size_t named = 0;
+    enum zl_err rc = buf_printf(
+        b, "  - %s declares no container port named \"%s\" with protocol %s",
+        pod->meta.name, p->missing_port->target_port_name,
+        views_protocol_name(p->missing_port->protocol));
+    for (size_t i = 0; rc == ZL_OK && i < pod->port_count; i++) {
+        const struct views_container_port *cp = &pod->ports[i];
+        if (cp->name[0] == '\0')
+            continue;
+        rc = buf_printf(b, "%s%s/%s", named++ == 0 ? "; it declares " : ", ",
+                        cp->name, views_protocol_name(cp->protocol));
+    }
+    if (rc == ZL_OK && named == 0)
+        rc = buf_puts(b, "; it declares no named port");
+    return rc == ZL_OK ? buf_puts(b, ".\n") : rc;
+}
+
 static enum zl_err say_pod(const struct report *r, const struct report_pod *p,
                            struct buf *b)
 {
@@ -161,11 +183,7 @@ static enum zl_err say_pod(const struct report *r, const struct report_pod *p,
                           p->pod->meta.name, t, mr);
     }
     if (p->verdict == REPORT_POD_PORT_MISSING)
-        rc = buf_printf(b,
-                        "  - %s declares no container port named \"%s\" "
-                        "with protocol %s.\n",
-                        p->pod->meta.name, p->missing_port->target_port_name,
-                        views_protocol_name(p->missing_port->protocol));
+        rc = say_ports(p, b);
     else
         rc = buf_printf(b, "  - %s %s.\n", p->pod->meta.name, pod_reason(p));
     return rc == ZL_OK ? say_pod_fix(r, p, b) : rc;
@@ -204,6 +222,14 @@ static enum zl_err say_problems(const struct report *r, bool errors,
             rc = buf_printf(b, "    fix: %s\n", p->fix);
     }
     return rc;
+}
+
+static bool has_warnings(const struct report *r)
+{
+    for (size_t i = 0; i < r->problem_count; i++)
+        if (!r->problems[i].error)
+            return true;
+    return false;
 }
 
 static enum zl_err say_state(const struct report *r, struct buf *b)
@@ -250,7 +276,7 @@ enum zl_err why_explain(const struct report *r, struct buf *out)
         rc = say_next(r, out);
     if (rc == ZL_OK && r->has_decision)
         rc = say_pods(r, out);
-    if (rc == ZL_OK && r->problem_count > 0)
+    if (rc == ZL_OK && has_warnings(r))
         rc = buf_putc(out, '\n');
     if (rc == ZL_OK)
         rc = say_problems(r, false, out);
