@@ -16,18 +16,18 @@
 struct drill_options {
     const char *namespace_name;
     const char *service;
-    bool yes;          /* skip the confirmation */
-    bool watch_only;   /* delete nothing; wait for the leader to change */
-    bool force;        /* run with fewer than 2 ready candidates */
+    bool yes;              /* skip the confirmation */
+    bool watch_only;       /* delete nothing; wait for the leader to change */
+    bool force;            /* run with fewer than 2 ready candidates */
     const char *probe_url; /* NULL: no probe */
     int64_t timeout_ms;    /* give up waiting for a new leader */
     bool json;             /* -o json */
     bool color;
     const char *lease_namespace; /* the controller's Lease, for the plan */
     const char *lease_name;
-    FILE *out;  /* the report (stdout) */
-    FILE *err;  /* questions and progress (stderr) */
-    FILE *in;   /* the answer to the question (stdin) */
+    FILE *out; /* the report (stdout) */
+    FILE *err; /* questions and progress (stderr) */
+    FILE *in;  /* the answer to the question (stdin) */
     bool in_is_tty;
 };
 

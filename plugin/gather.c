@@ -11,9 +11,9 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "kube/lease.h"
 #include "kube/listpage.h"
 #include "kube/listviews.h"
-#include "kube/lease.h"
 #include "zenlead/annotations.h"
 #include "zenlead/selector.h"
 
@@ -75,12 +75,10 @@ static enum zl_err get_service(struct client *c, const char *ns,
 
 /* The leader name the controller would use (the annotation, else
  * <source>-leader), NULL when it has none. */
-static enum zl_err leader_name_of(const struct views_service *src,
-                                  char **out)
+static enum zl_err leader_name_of(const struct views_service *src, char **out)
 {
     struct annotations_result ann;
-    enum zl_err rc =
-        annotations_parse(&src->annotations, src->meta.name, &ann);
+    enum zl_err rc = annotations_parse(&src->annotations, src->meta.name, &ann);
     *out = NULL;
     if (rc == ZL_OK && ann.settings.leader_name[0] != '\0') {
         *out = strdup(ann.settings.leader_name);
@@ -93,10 +91,10 @@ static enum zl_err leader_name_of(const struct views_service *src,
 
 /* ---- slices and pods ----------------------------------------------------- */
 
-static enum zl_err list_into(struct client *c, const struct client_resource *res,
-                             const char *ns, const char *labels,
-                             struct listviews *l, enum gather_state *state,
-                             char *err)
+static enum zl_err list_into(struct client *c,
+                             const struct client_resource *res, const char *ns,
+                             const char *labels, struct listviews *l,
+                             enum gather_state *state, char *err)
 {
     struct client_response resp;
     struct client_list_options lo = {.label_selector = labels};
@@ -121,8 +119,8 @@ static enum zl_err read_slices(struct client *c, struct gather_service *g)
     buf_init(&sel, 512);
     rc = buf_printf(&sel, "%s=%s", VIEWS_LABEL_SERVICE_NAME, g->leader_name);
     if (rc == ZL_OK)
-        rc = list_into(c, &CLIENT_ENDPOINTSLICES, g->namespace_name,
-                       sel.data, &l, &g->slices_state, g->error);
+        rc = list_into(c, &CLIENT_ENDPOINTSLICES, g->namespace_name, sel.data,
+                       &l, &g->slices_state, g->error);
     buf_cleanup(&sel);
     listviews_take(&l, &items, &g->slice_count);
     g->slices = (struct views_endpointslice **)items;
@@ -247,10 +245,9 @@ static enum zl_err event_from(struct json_object *o, struct gather_event *e)
     int64_t event_time = time_field(o, "eventTime");
     e->first_ms = first_time(time_field(o, "firstTimestamp"), event_time,
                              VIEWS_TIME_NONE);
-    e->last_ms = first_time(time_field(o, "lastTimestamp"),
-                            time_field(series, "lastObservedTime"),
-                            first_time(event_time, e->first_ms,
-                                       VIEWS_TIME_NONE));
+    e->last_ms = first_time(
+        time_field(o, "lastTimestamp"), time_field(series, "lastObservedTime"),
+        first_time(event_time, e->first_ms, VIEWS_TIME_NONE));
     e->order = resource_version(o);
     e->count = 1;
     if (json_object_object_get_ex(o, "count", &count) &&
@@ -379,8 +376,7 @@ static enum zl_err set_names(struct gather_service *g, const char *ns,
 {
     g->namespace_name = strdup(ns);
     g->name = strdup(name);
-    return g->namespace_name != NULL && g->name != NULL ? ZL_OK
-                                                        : ZL_ERR_NOMEM;
+    return g->namespace_name != NULL && g->name != NULL ? ZL_OK : ZL_ERR_NOMEM;
 }
 
 static enum zl_err gather_around(struct client *c, struct gather_service *g,
@@ -388,8 +384,8 @@ static enum zl_err gather_around(struct client *c, struct gather_service *g,
 {
     enum zl_err rc = leader_name_of(g->source, &g->leader_name);
     if (rc == ZL_OK && g->leader_name != NULL)
-        rc = get_service(c, g->namespace_name, g->leader_name,
-                         &g->leader_state, &g->leader, g->error);
+        rc = get_service(c, g->namespace_name, g->leader_name, &g->leader_state,
+                         &g->leader, g->error);
     if (rc == ZL_OK && g->leader_name != NULL)
         rc = read_slices(c, g);
     if (rc == ZL_OK)
@@ -470,8 +466,7 @@ static enum zl_err pick_pods(struct gather_service *g,
 }
 
 static struct views_service *find_service(const struct listviews *all,
-                                                const char *ns,
-                                                const char *name)
+                                          const char *ns, const char *name)
 {
     for (size_t i = 0; i < all->count; i++) {
         struct views_service *s = all->items[i];
@@ -493,8 +488,7 @@ struct lists {
 static enum zl_err fill_one(struct gather_service *g, struct lists *ls,
                             struct views_service *src)
 {
-    enum zl_err rc =
-        set_names(g, src->meta.namespace_name, src->meta.name);
+    enum zl_err rc = set_names(g, src->meta.namespace_name, src->meta.name);
     views_retain(src);
     g->source = src;
     g->source_state = GATHER_OK;
@@ -524,8 +518,8 @@ static enum zl_err read_lists(struct client *c, const char *ns,
                               struct lists *ls, char err[GATHER_ERROR_MAX])
 {
     enum gather_state svc_state;
-    enum zl_err rc = list_into(c, &CLIENT_SERVICES, ns, NULL, &ls->all,
-                               &svc_state, err);
+    enum zl_err rc =
+        list_into(c, &CLIENT_SERVICES, ns, NULL, &ls->all, &svc_state, err);
     if (rc != ZL_OK)
         return rc;
     if (svc_state != GATHER_OK)

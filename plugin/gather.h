@@ -27,8 +27,8 @@ enum gather_state {
 
 /* One core Event (events.k8s.io is the same object; core v1 is read). */
 struct gather_event {
-    char *type;        /* "Normal" / "Warning" */
-    char *reason;      /* "LeaderChanged", ... */
+    char *type;   /* "Normal" / "Warning" */
+    char *reason; /* "LeaderChanged", ... */
     char *message;
     char *object_kind; /* involvedObject.kind */
     char *object_name; /* involvedObject.name */
@@ -46,10 +46,10 @@ struct gather_lease {
     enum gather_state state;
     char *namespace_name;
     char *name;
-    char *holder;          /* spec.holderIdentity; NULL when unset */
-    int64_t renew_ms;      /* spec.renewTime, VIEWS_TIME_NONE if unset */
-    int64_t duration_s;    /* spec.leaseDurationSeconds, 0 if unset */
-    int64_t transitions;   /* spec.leaseTransitions */
+    char *holder;        /* spec.holderIdentity; NULL when unset */
+    int64_t renew_ms;    /* spec.renewTime, VIEWS_TIME_NONE if unset */
+    int64_t duration_s;  /* spec.leaseDurationSeconds, 0 if unset */
+    int64_t transitions; /* spec.leaseTransitions */
     char error[GATHER_ERROR_MAX];
 };
 

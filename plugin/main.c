@@ -49,8 +49,8 @@ static bool want_color(enum options_color c)
 static int connect_api(struct app *a)
 {
     struct kubeconfig_error kerr = {{0}};
-    enum zl_err rc = kubeconfig_resolve(a->o.kubeconfig, a->o.context,
-                                                 &a->cfg, &kerr);
+    enum zl_err rc =
+        kubeconfig_resolve(a->o.kubeconfig, a->o.context, &a->cfg, &kerr);
     if (rc != ZL_OK) {
         fprintf(stderr, "error: %s\n",
                 kerr.text[0] != '\0' ? kerr.text : zl_err_str(rc));
@@ -68,7 +68,7 @@ static int connect_api(struct app *a)
                 zl_err_str(rc));
         return 1;
     }
-    a->ns = a->o.namespace_name != NULL ? a->o.namespace_name
+    a->ns = a->o.namespace_name != NULL     ? a->o.namespace_name
             : a->cfg.namespace_name != NULL ? a->cfg.namespace_name
                                             : "default";
     return 0;
@@ -110,8 +110,8 @@ static int one_service(struct app *a, bool why)
     buf_init(&out, MAX_OUTPUT);
     enum zl_err rc = gather_service(a->client, a->ns, a->o.service, &g);
     if (rc == ZL_OK)
-        rc = gather_lease(a->client, a->o.controller_namespace,
-                          a->o.lease_name, &lease);
+        rc = gather_lease(a->client, a->o.controller_namespace, a->o.lease_name,
+                          &lease);
     else
         memset(&lease, 0, sizeof(lease));
     if (rc == ZL_OK)
@@ -155,8 +155,8 @@ static int show_list(struct app *a, struct report *reports, size_t n)
         code = 0;
     } else {
         buf_init(&out, MAX_OUTPUT);
-        code = emit_buf(&out, screen_table(ptrs, n, a->o.all_namespaces,
-                                           a->color, &out));
+        code = emit_buf(
+            &out, screen_table(ptrs, n, a->o.all_namespaces, a->color, &out));
     }
     free(ptrs);
     return code;

@@ -112,7 +112,9 @@ struct string_flag {
 };
 
 #define STRING_FLAG(l, s, field)                                               \
-    {l, s, offsetof(struct options, field)}
+    {                                                                          \
+        l, s, offsetof(struct options, field)                                  \
+    }
 
 static const struct string_flag string_flags[] = {
     STRING_FLAG("--kubeconfig", NULL, kubeconfig),
@@ -201,8 +203,8 @@ static enum zl_err flag(struct parser *p, bool *stop)
     bool matched;
     *stop = false;
     if (bool_flag(p)) {
-        *stop = p->o->command == OPTIONS_HELP ||
-                p->o->command == OPTIONS_VERSION;
+        *stop =
+            p->o->command == OPTIONS_HELP || p->o->command == OPTIONS_VERSION;
         return ZL_OK;
     }
     enum zl_err rc = string_flag(p, &matched);
@@ -213,8 +215,7 @@ static enum zl_err flag(struct parser *p, bool *stop)
     if (flag_is(arg, "--color"))
         return color_flag(p);
     if (flag_is(arg, "--request-timeout"))
-        return duration_flag(p, "--request-timeout",
-                             &p->o->request_timeout_ms);
+        return duration_flag(p, "--request-timeout", &p->o->request_timeout_ms);
     if (flag_is(arg, "--timeout"))
         return duration_flag(p, "--timeout", &p->o->timeout_ms);
     return fail(p, "unknown flag %s (see kubectl zenlead --help)", arg);
@@ -262,8 +263,8 @@ static enum zl_err check(struct parser *p, int seen)
 enum zl_err options_parse(int argc, char **argv, struct options *out,
                           char err[OPTIONS_ERROR_MAX])
 {
-    struct parser p = {.argc = argc, .argv = argv, .i = 1, .o = out,
-                       .err = err};
+    struct parser p = {
+        .argc = argc, .argv = argv, .i = 1, .o = out, .err = err};
     int seen = 0;
     bool only_positional = false;
     memset(out, 0, sizeof(*out));

@@ -44,8 +44,8 @@ __attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt,
 
 /* Adds a problem; fix is a printf format (its arguments follow what's). */
 __attribute__((format(printf, 5, 6))) static enum zl_err
-add_problem(struct report *r, bool error, const char *code,
-                               const char *what, const char *fix_fmt, ...)
+add_problem(struct report *r, bool error, const char *code, const char *what,
+            const char *fix_fmt, ...)
 {
     struct report_problem *items =
         realloc(r->problems, (r->problem_count + 1) * sizeof(*items));
@@ -68,8 +68,8 @@ add_problem(struct report *r, bool error, const char *code,
 
 /* A sentence built with printf, then added as a problem. */
 __attribute__((format(printf, 5, 6))) static enum zl_err
-add_problemf(struct report *r, bool error, const char *code,
-                                const char *fix, const char *what_fmt, ...)
+add_problemf(struct report *r, bool error, const char *code, const char *fix,
+             const char *what_fmt, ...)
 {
     va_list ap;
     va_start(ap, what_fmt);
@@ -101,8 +101,8 @@ static enum zl_err annotation_problems(struct report *r)
     enum zl_err rc = ZL_OK;
     for (size_t i = 0; rc == ZL_OK && i < r->ann.problem_count; i++) {
         const struct annotations_problem *p = &r->ann.problems[i];
-        rc = add_problem(r, p->severity == ANNOTATIONS_ERROR,
-                         p->event_reason, p->message, "%s", p->fix);
+        rc = add_problem(r, p->severity == ANNOTATIONS_ERROR, p->event_reason,
+                         p->message, "%s", p->fix);
     }
     return rc;
 }
@@ -132,8 +132,8 @@ static void read_routed(struct report *r)
 {
     r->last_switch_ms = VIEWS_TIME_NONE;
     if (r->leader_ours) {
-        const char *t = views_map_get(&r->g->leader->annotations,
-                                      ANNOTATIONS_LAST_SWITCH);
+        const char *t =
+            views_map_get(&r->g->leader->annotations, ANNOTATIONS_LAST_SWITCH);
         if (t == NULL || clock_parse_rfc3339(t, &r->last_switch_ms) != ZL_OK)
             r->last_switch_ms = VIEWS_TIME_NONE;
     }
@@ -267,8 +267,7 @@ static const struct report_pod *first_with(const struct report *r,
     return NULL;
 }
 
-static enum zl_err selector_text(const struct views_service *svc,
-                                 struct buf *b)
+static enum zl_err selector_text(const struct views_service *svc, struct buf *b)
 {
     enum zl_err rc = ZL_OK;
     for (size_t i = 0; i < svc->selector.count && rc == ZL_OK; i++)
@@ -351,7 +350,8 @@ static enum zl_err pending_problem(struct report *r)
         r->decision.leader != NULL ? r->decision.leader->meta.name : NULL;
     if (r->slice == NULL)
         return add_problemf(
-            r, true, "Pending", "", "the leader Service's EndpointSlice "
+            r, true, "Pending", "",
+            "the leader Service's EndpointSlice "
             "does not exist yet: the controller has not written it");
     return add_problemf(r, true, "Pending", "",
                         "the slice routes to %s but the rules choose %s: "
@@ -377,8 +377,8 @@ static enum report_state routed_state(const struct report *r)
         return REPORT_PENDING;
     if (want == NULL)
         return r->endpoint == NULL ? REPORT_NO_LEADER : REPORT_PENDING;
-    if (r->endpoint == NULL || !str_is(r->endpoint->target_ref.uid,
-                                       want->meta.uid))
+    if (r->endpoint == NULL ||
+        !str_is(r->endpoint->target_ref.uid, want->meta.uid))
         return REPORT_PENDING;
     if (r->decision.grace)
         return REPORT_GRACE;
@@ -582,8 +582,8 @@ const char *report_state_name(enum report_state s)
 const char *report_verdict_name(enum report_verdict v)
 {
     static const char *const names[] = {
-        "leader",      "eligible", "waiting",    "terminating", "notMatching",
-        "noIP",        "portMissing", "notRunning", "notReady",
+        "leader", "eligible",    "waiting",    "terminating", "notMatching",
+        "noIP",   "portMissing", "notRunning", "notReady",
     };
     return (size_t)v < sizeof(names) / sizeof(names[0]) ? names[v] : "";
 }
@@ -592,6 +592,5 @@ const char *report_controller_name(enum report_controller c)
 {
     static const char *const names[] = {"running", "stale", "released",
                                         "unknown"};
-    return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c]
-                                                        : "unknown";
+    return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c] : "unknown";
 }

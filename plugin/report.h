@@ -49,8 +49,8 @@ enum report_verdict {
 struct report_pod {
     const struct views_pod *pod; /* borrowed from the snapshot */
     enum report_verdict verdict;
-    bool routed;   /* the slice names it */
-    bool expected; /* the rules choose it now */
+    bool routed;                                   /* the slice names it */
+    bool expected;                                 /* the rules choose it now */
     int64_t eligible_at_ms;                        /* WAITING */
     const struct views_service_port *missing_port; /* PORT_MISSING */
 };
@@ -73,15 +73,15 @@ enum report_controller {
 };
 
 struct report {
-    const struct gather_service *g; /* borrowed */
+    const struct gather_service *g;   /* borrowed */
     const struct gather_lease *lease; /* borrowed; may be NULL */
     int64_t now_ms;
     enum report_state state;
-    bool has_enabled; /* the annotation is present */
+    bool has_enabled;              /* the annotation is present */
     struct annotations_result ann; /* settings as normalized */
     bool leader_ours; /* the leader Service is zen-lead's for this source */
     /* The routed pod, from the leader's primary slice (ours only). */
-    const struct views_endpointslice *slice;  /* primary family, or NULL */
+    const struct views_endpointslice *slice; /* primary family, or NULL */
     const struct views_endpoint *endpoint;   /* NULL: no endpoint */
     const char *routed_name;                 /* targetRef.name or NULL */
     int64_t last_switch_ms; /* zen-lead.io/leader-last-switch-time */

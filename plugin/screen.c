@@ -77,8 +77,7 @@ static const char *phase_name(enum views_pod_phase p)
 {
     static const char *const names[] = {"Unknown", "Pending", "Running",
                                         "Succeeded", "Failed"};
-    return (size_t)p < sizeof(names) / sizeof(names[0]) ? names[p]
-                                                        : "Unknown";
+    return (size_t)p < sizeof(names) / sizeof(names[0]) ? names[p] : "Unknown";
 }
 
 static void ms_duration(int64_t ms, char out[DURATION_FORMAT_MAX])
@@ -88,13 +87,12 @@ static void ms_duration(int64_t ms, char out[DURATION_FORMAT_MAX])
 
 /* ---- the status screen --------------------------------------------------- */
 
-static enum zl_err put_header(const struct report *r, bool color,
-                              struct buf *b)
+static enum zl_err put_header(const struct report *r, bool color, struct buf *b)
 {
     const struct gather_service *g = r->g;
-    enum zl_err rc = buf_printf(b, "%sService %s/%s%s  ", color ? C_BOLD : "",
-                                g->namespace_name, g->name,
-                                color ? C_RESET : "");
+    enum zl_err rc =
+        buf_printf(b, "%sService %s/%s%s  ", color ? C_BOLD : "",
+                   g->namespace_name, g->name, color ? C_RESET : "");
     if (rc == ZL_OK)
         rc = put_colored(b, color, state_color(r->state),
                          report_state_name(r->state), 0);
@@ -109,14 +107,13 @@ static enum zl_err put_settings(const struct report *r, struct buf *b)
         return ZL_OK;
     ms_duration(s->min_ready_ms, mr);
     ms_duration(s->failover_min_delay_ms, fd);
-    return buf_printf(b,
-                      "  settings    enabled=%s sticky=%s "
-                      "leader-service-name=%s min-ready-duration=%s "
-                      "failover-min-delay=%s\n",
-                      s->enabled ? "true" : "false",
-                      s->sticky ? "true" : "false",
-                      s->leader_name[0] != '\0' ? s->leader_name : "(none)",
-                      mr, fd);
+    return buf_printf(
+        b,
+        "  settings    enabled=%s sticky=%s "
+        "leader-service-name=%s min-ready-duration=%s "
+        "failover-min-delay=%s\n",
+        s->enabled ? "true" : "false", s->sticky ? "true" : "false",
+        s->leader_name[0] != '\0' ? s->leader_name : "(none)", mr, fd);
 }
 
 static enum zl_err put_leader(const struct report *r, struct buf *b)
@@ -157,8 +154,7 @@ static enum zl_err put_endpoint_ports(const struct views_endpointslice *s,
     return rc;
 }
 
-static enum zl_err put_slice(const struct views_endpointslice *s,
-                             struct buf *b)
+static enum zl_err put_slice(const struct views_endpointslice *s, struct buf *b)
 {
     enum zl_err rc = buf_printf(b, "  slice       %s", s->meta.name);
     if (rc == ZL_OK && s->endpoint_count == 0)
@@ -187,8 +183,7 @@ static enum zl_err put_leader_service(const struct report *r, struct buf *b)
         return buf_printf(b, "  leader svc  %s (absent)\n", g->leader_name);
     rc = buf_printf(b, "  leader svc  %s%s\n", g->leader_name,
                     r->leader_ours ? "" : " (not managed by zen-lead)");
-    for (size_t i = 0; rc == ZL_OK && r->leader_ours && i < g->slice_count;
-         i++)
+    for (size_t i = 0; rc == ZL_OK && r->leader_ours && i < g->slice_count; i++)
         rc = put_slice(g->slices[i], b);
     return rc;
 }
@@ -229,7 +224,7 @@ static enum zl_err put_pod_row(const struct report *r,
 {
     char age[SCREEN_AGE_MAX];
     const struct views_pod *pod = p->pod;
-    const char *ip = pod->ip[VIEWS_IPV4] != NULL ? pod->ip[VIEWS_IPV4]
+    const char *ip = pod->ip[VIEWS_IPV4] != NULL   ? pod->ip[VIEWS_IPV4]
                      : pod->ip[VIEWS_IPV6] != NULL ? pod->ip[VIEWS_IPV6]
                                                    : "-";
     screen_age(pod->meta.created_ms, r->now_ms, age);
@@ -255,7 +250,8 @@ static enum zl_err put_candidates(const struct report *r, bool color,
     if (!r->has_decision)
         return ZL_OK;
     enum zl_err rc = buf_printf(
-        b, "\nPods (%zu match the selector, %zu candidates, %zu eligible now)\n",
+        b,
+        "\nPods (%zu match the selector, %zu candidates, %zu eligible now)\n",
         r->matching, r->candidates, r->eligible);
     if (rc == ZL_OK && r->pod_count == 0)
         return buf_puts(b, "  no pod matches the selector\n");
@@ -459,8 +455,8 @@ static struct json_object *slice_json(const struct views_endpointslice *s)
         json_object_object_add(j, "name", jstr(s->ports[i].name));
         json_object_object_add(j, "port",
                                json_object_new_int(s->ports[i].port));
-        json_object_object_add(
-            j, "protocol", jstr(views_protocol_name(s->ports[i].protocol)));
+        json_object_object_add(j, "protocol",
+                               jstr(views_protocol_name(s->ports[i].protocol)));
         json_object_array_add(ports, j);
     }
     json_object_object_add(o, "endpoints", eps);
@@ -517,16 +513,15 @@ static struct json_object *pod_json(const struct report *r,
     struct json_object *o = json_object_new_object();
     const struct views_pod *pod = p->pod;
     json_object_object_add(o, "pod", jstr(pod->meta.name));
-    json_object_object_add(o, "verdict",
-                           jstr(report_verdict_name(p->verdict)));
+    json_object_object_add(o, "verdict", jstr(report_verdict_name(p->verdict)));
     json_object_object_add(o, "routed", json_object_new_boolean(p->routed));
     json_object_object_add(o, "chosen", json_object_new_boolean(p->expected));
     json_object_object_add(o, "ready", json_object_new_boolean(pod->ready));
     json_object_object_add(o, "phase", jstr(phase_name(pod->phase)));
-    json_object_object_add(
-        o, "ip",
-        jstr(pod->ip[VIEWS_IPV4] != NULL ? pod->ip[VIEWS_IPV4]
-                                         : pod->ip[VIEWS_IPV6]));
+    json_object_object_add(o, "ip",
+                           jstr(pod->ip[VIEWS_IPV4] != NULL
+                                    ? pod->ip[VIEWS_IPV4]
+                                    : pod->ip[VIEWS_IPV6]));
     json_object_object_add(o, "ageSeconds",
                            jseconds(pod->meta.created_ms, r->now_ms));
     if (p->verdict == REPORT_POD_WAITING)
@@ -581,22 +576,19 @@ static struct json_object *controller_json(const struct report *r)
                            jstr(report_controller_name(r->controller)));
     if (l == NULL)
         return o;
-    json_object_object_add(o, "lease",
-                           json_object_new_string(l->name != NULL ? l->name
-                                                                  : ""));
+    json_object_object_add(
+        o, "lease", json_object_new_string(l->name != NULL ? l->name : ""));
     json_object_object_add(o, "leaseNamespace", jstr(l->namespace_name));
     json_object_object_add(o, "holder", jstr(l->holder));
     json_object_object_add(o, "renewed", jtime(l->renew_ms));
     if (l->state != GATHER_OK)
-        json_object_object_add(o, "error",
-                               jstr(l->state == GATHER_ABSENT
-                                        ? "no Lease"
-                                        : l->error));
+        json_object_object_add(
+            o, "error",
+            jstr(l->state == GATHER_ABSENT ? "no Lease" : l->error));
     return o;
 }
 
-enum zl_err screen_status_json(const struct report *r,
-                               struct json_object **out)
+enum zl_err screen_status_json(const struct report *r, struct json_object **out)
 {
     struct json_object *o = json_object_new_object(), *pods;
     if (o == NULL)
@@ -609,11 +601,10 @@ enum zl_err screen_status_json(const struct report *r,
         json_object_object_add(o, "settings", settings_json(r));
     json_object_object_add(o, "leaderService", leader_service_json(r));
     json_object_object_add(o, "leader", leader_json(r));
-    json_object_object_add(
-        o, "chosen",
-        r->has_decision && r->decision.leader != NULL
-            ? jstr(r->decision.leader->meta.name)
-            : NULL);
+    json_object_object_add(o, "chosen",
+                           r->has_decision && r->decision.leader != NULL
+                               ? jstr(r->decision.leader->meta.name)
+                               : NULL);
     json_object_object_add(o, "candidatesReady",
                            json_object_new_int64((int64_t)r->candidates));
     json_object_object_add(o, "eligibleNow",
@@ -636,8 +627,8 @@ enum zl_err screen_status_json(const struct report *r,
     return ZL_OK;
 }
 
-enum zl_err screen_list_json(const struct report *const *reports,
-                             size_t count, struct json_object **out)
+enum zl_err screen_list_json(const struct report *const *reports, size_t count,
+                             struct json_object **out)
 {
     struct json_object *o = json_object_new_object();
     struct json_object *items = json_object_new_array();

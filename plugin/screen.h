@@ -29,13 +29,14 @@ enum zl_err screen_status(const struct report *r, bool color, struct buf *out);
 enum zl_err screen_table(const struct report *const *reports, size_t count,
                          bool all_namespaces, bool color, struct buf *out);
 
-/* The status as JSON (schema: docs/reference/kubectl-zenlead-status.schema.json).
- * *out is a new object. ZL_ERR_NOMEM. */
+/* The status as JSON (schema:
+ * docs/reference/kubectl-zenlead-status.schema.json). *out is a new object.
+ * ZL_ERR_NOMEM. */
 enum zl_err screen_status_json(const struct report *r,
                                struct json_object **out);
 
 /* {"kind":"ZenLeadStatusList","items":[status...]}. */
-enum zl_err screen_list_json(const struct report *const *reports,
-                             size_t count, struct json_object **out);
+enum zl_err screen_list_json(const struct report *const *reports, size_t count,
+                             struct json_object **out);
 
 #endif

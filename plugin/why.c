@@ -53,8 +53,8 @@ static enum zl_err say_leader(const struct report *r, struct buf *b)
 {
     const struct report_pod *p = report_routed(r);
     const struct views_pod *pod = p->pod;
-    const char *ip = r->endpoint->address_count > 0 ? r->endpoint->addresses[0]
-                                                    : "?";
+    const char *ip =
+        r->endpoint->address_count > 0 ? r->endpoint->addresses[0] : "?";
     enum zl_err rc = buf_printf(b, "%s routes to pod %s (%s). ",
                                 r->g->leader_name, pod->meta.name, ip);
     if (rc != ZL_OK)
@@ -65,9 +65,8 @@ static enum zl_err say_leader(const struct report *r, struct buf *b)
                           "Service's first family and every named "
                           "targetPort, and zen-lead.io/sticky is true, so it "
                           "keeps leading for as long as that holds.\n");
-    return buf_printf(b,
-                      "zen-lead.io/sticky is false, so the oldest eligible "
-                      "pod leads, and this is it.\n");
+    return buf_printf(b, "zen-lead.io/sticky is false, so the oldest eligible "
+                         "pod leads, and this is it.\n");
 }
 
 static enum zl_err say_next(const struct report *r, struct buf *b)
@@ -78,8 +77,9 @@ static enum zl_err say_next(const struct report *r, struct buf *b)
     if (rc != ZL_OK)
         return rc;
     if (next == NULL)
-        return buf_printf(b, "If it fails now, no other pod can take over: "
-                             "%s would have no endpoint.\n",
+        return buf_printf(b,
+                          "If it fails now, no other pod can take over: "
+                          "%s would have no endpoint.\n",
                           r->g->leader_name);
     return buf_printf(b,
                       "If it fails now, %s takes over (the oldest eligible "
@@ -127,14 +127,17 @@ static enum zl_err say_pod_fix(const struct report *r,
     const char *ns = r->g->namespace_name, *name = p->pod->meta.name;
     switch (p->verdict) {
     case REPORT_POD_NOT_MATCHING:
-        return buf_printf(b, "    check: kubectl -n %s get pod %s "
-                             "--show-labels\n", ns, name);
+        return buf_printf(b,
+                          "    check: kubectl -n %s get pod %s "
+                          "--show-labels\n",
+                          ns, name);
     case REPORT_POD_NO_IP:
         return buf_printf(b, "    check: kubectl -n %s get pod %s -o wide\n",
                           ns, name);
     case REPORT_POD_PORT_MISSING:
-        return buf_printf(b, "    check: kubectl -n %s get pod %s -o "
-                             "jsonpath='{.spec.containers[*].ports}'\n",
+        return buf_printf(b,
+                          "    check: kubectl -n %s get pod %s -o "
+                          "jsonpath='{.spec.containers[*].ports}'\n",
                           ns, name);
     case REPORT_POD_NOT_RUNNING:
     case REPORT_POD_NOT_READY:
@@ -243,12 +246,14 @@ static enum zl_err say_state(const struct report *r, struct buf *b)
         return buf_printf(b, "Service %s/%s could not be read: %s\n",
                           g->namespace_name, g->name, g->error);
     case REPORT_NOT_ENABLED:
-        return buf_printf(b, "zen-lead does not manage %s/%s: it is not "
-                             "opted in.\n",
+        return buf_printf(b,
+                          "zen-lead does not manage %s/%s: it is not "
+                          "opted in.\n",
                           g->namespace_name, g->name);
     case REPORT_INVALID:
-        return buf_printf(b, "zen-lead refuses %s/%s as it is, so it keeps "
-                             "no leader Service for it.\n",
+        return buf_printf(b,
+                          "zen-lead refuses %s/%s as it is, so it keeps "
+                          "no leader Service for it.\n",
                           g->namespace_name, g->name);
     case REPORT_CONFLICT:
         return ZL_OK;
@@ -260,8 +265,9 @@ static enum zl_err say_state(const struct report *r, struct buf *b)
         return buf_printf(b, "%s has no endpoint: no pod can lead.\n",
                           g->leader_name);
     case REPORT_PENDING:
-        return buf_printf(b, "%s does not route to the pod the rules choose "
-                             "yet.\n",
+        return buf_printf(b,
+                          "%s does not route to the pod the rules choose "
+                          "yet.\n",
                           g->leader_name);
     }
     return ZL_OK;
