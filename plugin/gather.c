@@ -150,7 +150,7 @@ static bool slice_names(const struct gather_service *g,
     return false;
 }
 
-static bool keep_pod(void *ctx, const void *view)
+static bool keep_pod(const void *ctx, const void *view)
 {
     const struct pod_filter *f = ctx;
     const struct views_pod *pod = view;
@@ -418,7 +418,7 @@ enum zl_err gather_service(struct client *c, const char *ns, const char *name,
 
 /* ---- every annotated Service --------------------------------------------- */
 
-static bool keep_annotated(void *ctx, const void *view)
+static bool keep_annotated(const void *ctx, const void *view)
 {
     (void)ctx;
     const struct views_service *svc = view;

@@ -15,7 +15,7 @@
 #include "base/log.h"
 #include "kube/client.h"
 #include "kube/informer.h"
-#include "kube/listpage.h"
+#include "kube/listviews.h"
 #include "kube/store.h"
 #include "zenlead/selector.h"
 
@@ -217,60 +217,12 @@ void lookup_test_pause(struct lookup *lk, bool paused)
 
 /* ---- direct LISTs -------------------------------------------------------- */
 
-/* The views a LIST answer holds, as a growable array. */
-struct collect {
-    enum views_kind kind;
-    const struct views_map *selector; /* pods: keep matches only */
-    void **items;
-    size_t count;
-    size_t cap;
-};
-
-static void collect_drop(struct collect *c)
+/* The server filtered by labelSelector already; matching again keeps both
+ * paths answering with exactly the same rule. */
+static bool keep_selected(const void *ctx, const void *view)
 {
-    for (size_t i = 0; i < c->count; i++)
-        views_release(c->items[i]);
-    free(c->items);
-    c->items = NULL;
-    c->count = 0;
-}
-
-static enum zl_err collect_push(struct collect *c, void *view)
-{
-    if (c->count == c->cap) {
-        size_t cap = c->cap != 0 ? c->cap * 2 : 16;
-        void **items = realloc(c->items, cap * sizeof(*items));
-        if (items == NULL)
-            return ZL_ERR_NOMEM;
-        c->items = items;
-        c->cap = cap;
-    }
-    c->items[c->count++] = view;
-    return ZL_OK;
-}
-
-static enum zl_err collect_item(void *ctx, const char *text, size_t len)
-{
-    struct collect *c = ctx;
-    struct json_object *obj = NULL;
-    void *view = NULL;
-    enum zl_err rc = json_parse_object(text, len, &obj);
-    if (rc == ZL_OK)
-        rc = views_from_json(c->kind, obj, &view);
-    json_object_put(obj);
-    if (rc != ZL_OK)
-        return rc;
-    /* The server filtered by labelSelector already; matching again keeps
-     * both paths answering with exactly the same rule. */
-    if (c->selector != NULL &&
-        !selector_matches(c->selector, &views_meta_of(view)->labels)) {
-        views_release(view);
-        return ZL_OK;
-    }
-    rc = collect_push(c, view);
-    if (rc != ZL_OK)
-        views_release(view);
-    return rc;
+    const struct views_map *selector = ctx;
+    return selector_matches(selector, &views_meta_of(view)->labels);
 }
 
 static enum zl_err put_selector(struct buf *b, const struct views_map *sel)
@@ -282,23 +234,11 @@ static enum zl_err put_selector(struct buf *b, const struct views_map *sel)
     return rc;
 }
 
-static enum zl_err parse_list(const struct client_response *resp,
-                              struct collect *c)
-{
-    struct json_object *meta = NULL;
-    enum zl_err rc =
-        listpage_walk(resp->body.data, resp->body.len, collect_item, c, &meta);
-    json_object_put(meta);
-    if (rc != ZL_OK)
-        collect_drop(c);
-    return rc;
-}
-
 /* One namespaced LIST (unpaged: one request, one deadline). */
 static enum zl_err direct_list(struct lookup *lk,
                                const struct client_resource *res,
                                const char *ns, const char *label_selector,
-                               struct collect *c)
+                               struct listviews *l)
 {
     if (atomic_fetch_add(&lk->inflight, 1) >= lk->max_inflight) {
         atomic_fetch_sub(&lk->inflight, 1);
@@ -309,10 +249,8 @@ static enum zl_err direct_list(struct lookup *lk,
     struct client_response resp;
     client_response_init(&resp);
     struct client_list_options lo = {.label_selector = label_selector};
-    enum zl_err rc = client_list(lk->direct, res, ns, &lo, &resp);
+    enum zl_err rc = listviews_list(lk->direct, res, ns, &lo, 0, l, &resp);
     atomic_fetch_sub(&lk->inflight, 1);
-    if (rc == ZL_OK)
-        rc = parse_list(&resp, c);
     if (rc != ZL_OK)
         log_warn("lookup %s of %s from the API server: %s (HTTP %ld: %s)",
                  res->plural, ns, zl_err_str(rc), resp.http_code,
@@ -339,15 +277,17 @@ static enum zl_err pods_from_api(struct lookup *lk, const char *ns,
 {
     struct buf sel;
     buf_init(&sel, SELECTOR_MAX);
-    struct collect c = {.kind = VIEWS_KIND_POD, .selector = selector};
+    struct listviews l = {
+        .kind = VIEWS_KIND_POD, .keep = keep_selected, .keep_ctx = selector};
     enum zl_err rc = put_selector(&sel, selector);
     if (rc == ZL_OK)
-        rc = direct_list(lk, &CLIENT_PODS, ns, sel.data, &c);
+        rc = direct_list(lk, &CLIENT_PODS, ns, sel.data, &l);
     buf_cleanup(&sel);
     if (rc == ZL_OK) {
-        void *block = c.items;
+        void **items;
+        listviews_take(&l, &items, count);
+        void *block = items;
         *out = block;
-        *count = c.count;
     }
     return rc;
 }
@@ -391,12 +331,13 @@ enum zl_err lookup_services(void *ctx, const char *ns,
         return ZL_ERR_INVALID;
     int64_t t0 = clock_mono_ns();
     if (!cache_usable(lk, lk->services)) {
-        struct collect c = {.kind = VIEWS_KIND_SERVICE};
-        enum zl_err rc = direct_list(lk, &CLIENT_SERVICES, ns, NULL, &c);
+        struct listviews l = {.kind = VIEWS_KIND_SERVICE};
+        enum zl_err rc = direct_list(lk, &CLIENT_SERVICES, ns, NULL, &l);
         if (rc == ZL_OK) {
-            void *block = c.items;
+            void **items;
+            listviews_take(&l, &items, count);
+            void *block = items;
             *out = block;
-            *count = c.count;
         }
         count_lookup(lk, "services", SOURCE_API, rc, t0);
         return rc;

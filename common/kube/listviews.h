@@ -20,8 +20,8 @@ struct listviews {
     size_t count;
     size_t cap;
     /* Optional filter applied to each parsed view; false drops it. */
-    bool (*keep)(void *ctx, const void *view);
-    void *keep_ctx;
+    bool (*keep)(const void *ctx, const void *view);
+    const void *keep_ctx;
 };
 
 /* Parses one LIST answer's body into l (appending). Errors as

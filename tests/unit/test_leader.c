@@ -256,6 +256,43 @@ static bool check_decision(const char *label, const struct leader_decision *d,
     return ok;
 }
 
+/* leader_check_pod, which explanations use, agrees with the decision on
+ * every pod of the case: the candidates are the pods without a fault, a
+ * leader is a candidate (eligible unless it was the current leader) or
+ * the current leader kept in grace with only notReady against it, and a
+ * port fault names the port that is missing. */
+static bool check_pods_agree(const char *label, const struct leader_input *in,
+                             const struct leader_decision *d)
+{
+    size_t candidates = 0;
+    bool ok = true;
+    for (size_t i = 0; i < in->pod_count; i++) {
+        struct leader_pod_check c;
+        const struct views_pod *pod = in->pods[i];
+        cr_assert_eq(leader_check_pod(in->service, in->settings, pod, &c),
+                     ZL_OK);
+        if (strcmp(pod->meta.namespace_name, "ns") == 0 &&
+            c.fault == LEADER_REASON_NONE)
+            candidates++;
+        if (c.fault == LEADER_REASON_PORT_RESOLUTION && c.missing_port == NULL)
+            ok = false;
+        if (pod != d->leader)
+            continue;
+        bool current = in->current.uid != NULL &&
+                       strcmp(in->current.uid, pod->meta.uid) == 0;
+        if (d->grace)
+            ok &= c.fault == LEADER_REASON_NOT_READY;
+        else
+            ok &= c.fault == LEADER_REASON_NONE &&
+                  (current || c.eligible_at_ms <= in->now_ms);
+    }
+    ok &= candidates == d->candidate_count;
+    if (!ok)
+        fprintf(stderr, "%s: leader_check_pod disagrees with the decision\n",
+                label);
+    return ok;
+}
+
 static bool run_case(const char *file, struct json_object *c,
                      struct json_object *defaults)
 {
@@ -289,6 +326,7 @@ static bool run_case(const char *file, struct json_object *c,
 
     cr_assert_eq(leader_choose(&in, &d), ZL_OK, "%s", label);
     ok = check_decision(label, &d, get(c, "expect"));
+    ok &= check_pods_agree(label, &in, &d);
     leader_decision_cleanup(&d);
     arena_free(&a);
     return ok;
@@ -331,6 +369,18 @@ Test(leader, data_driven_cases)
     fprintf(stderr, "leader: %zu cases, %zu failed\n", total, failed);
     cr_expect_geq(total, 40);
     cr_expect_eq(failed, 0, "%zu of %zu leader cases failed", failed, total);
+}
+
+Test(leader, check_pod_rejects_missing_inputs)
+{
+    struct leader_pod_check c;
+    struct annotations_settings settings = {.sticky = true};
+    struct views_service svc = {0};
+    struct views_pod pod = {0};
+    cr_expect_eq(leader_check_pod(NULL, &settings, &pod, &c), ZL_ERR_INVALID);
+    cr_expect_eq(leader_check_pod(&svc, NULL, &pod, &c), ZL_ERR_INVALID);
+    cr_expect_eq(leader_check_pod(&svc, &settings, NULL, &c), ZL_ERR_INVALID);
+    cr_expect_eq(leader_check_pod(&svc, &settings, &pod, NULL), ZL_ERR_INVALID);
 }
 
 Test(leader, rejects_missing_inputs)

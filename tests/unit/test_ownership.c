@@ -59,3 +59,50 @@ Test(ownership, tells_our_leader_services_from_strangers)
         views_release(svc);
     }
 }
+
+struct slice_case {
+    const char *name;
+    const char *json; /* an EndpointSlice named web-leader-ipv4 */
+    const char *leader_uid;
+    bool ours;
+};
+
+#define SLICE(meta) "{\"metadata\":{\"name\":\"web-leader-ipv4\"," meta "}}"
+
+static const struct slice_case slice_cases[] = {
+    {"owned by the leader Service's uid, labels drifted away",
+     SLICE(OWNER("Service", "web-leader", "u-l")), "u-l", true},
+    {"owned by a Service and labelled for the source by zen-lead",
+     SLICE(OWNER("Service", "web-leader", "u-old") "," LABELS("web")), "u-l",
+     true},
+    {"labelled, leader uid unknown",
+     SLICE(OWNER("Service", "web-leader", "u-old") "," LABELS("web")), NULL,
+     true},
+    {"owned by the leader's name with another uid, no labels",
+     SLICE(OWNER("Service", "web-leader", "u-old")), "u-l", false},
+    {"labelled for another source",
+     SLICE(OWNER("Service", "web-leader", "u-old") "," LABELS("api")), "u-l",
+     false},
+    {"owned by a Deployment", SLICE(OWNER("Deployment", "web-leader", "u-l")),
+     "u-l", false},
+    {"labels without an owner are copied", SLICE(LABELS("web")), "u-l", false},
+    {"the built-in controller's slice of the source",
+     SLICE(OWNER("Service", "web", "u-web") ",\"labels\":{"
+                                            "\"kubernetes.io/service-name\":"
+                                            "\"web\"}"),
+     "u-l", false},
+};
+
+Test(ownership, tells_our_slices_from_strangers)
+{
+    for (size_t i = 0; i < sizeof(slice_cases) / sizeof(slice_cases[0]); i++) {
+        const struct slice_case *c = &slice_cases[i];
+        struct views_endpointslice *eps = NULL;
+        cr_assert_eq(views_endpointslice_parse(c->json, strlen(c->json), &eps),
+                     ZL_OK, "%s", c->name);
+        cr_assert_eq(
+            ownership_slice_is_ours(eps, "web", "web-leader", c->leader_uid),
+            c->ours, "%s", c->name);
+        views_release(eps);
+    }
+}
