@@ -174,13 +174,6 @@ static void warn_once(const struct run *r, const char *reason, const char *text)
                  "%s", text);
 }
 
-static bool owner_is(const struct views_owner *o, bool has, const char *kind,
-                     const char *name)
-{
-    return has && o->kind != NULL && strcmp(o->kind, kind) == 0 &&
-           o->name != NULL && strcmp(o->name, name) == 0;
-}
-
 /* A leader Service we made for the source called source (src_uid NULL when
  * the source is gone): the rule the webhook's V4 applies too. */
 static bool service_ours(const struct views_service *svc, const char *source,
@@ -189,24 +182,12 @@ static bool service_ours(const struct views_service *svc, const char *source,
     return ownership_leader_is_ours(svc, source, src_uid);
 }
 
-/* A slice we made for the source called source: owned by a Service and
- * labelled for source, or owned by the leader Service leader_name with
- * uid leader_uid (when both are known; labels may have drifted). */
+/* A slice we made for the source called source (ownership.h). */
 static bool slice_ours(const struct views_endpointslice *eps,
                        const char *source, const char *leader_name,
                        const char *leader_uid)
 {
-    if (!eps->has_owner || eps->owner.kind == NULL ||
-        strcmp(eps->owner.kind, "Service") != 0)
-        return false;
-    if (leader_name != NULL && leader_uid != NULL && leader_uid[0] != '\0' &&
-        owner_is(&eps->owner, true, "Service", leader_name) &&
-        eps->owner.uid != NULL && strcmp(eps->owner.uid, leader_uid) == 0)
-        return true;
-    const char *src = mapping_slice_source(eps);
-    const char *by = views_map_get(&eps->meta.labels, RENDER_LABEL_MANAGED_BY);
-    return src != NULL && strcmp(src, source) == 0 && by != NULL &&
-           strcmp(by, RENDER_MANAGER) == 0;
+    return ownership_slice_is_ours(eps, source, leader_name, leader_uid);
 }
 
 /* ---- API writes --------------------------------------------------------- */

@@ -21,4 +21,12 @@
 bool ownership_leader_is_ours(const struct views_service *leader,
                               const char *source, const char *source_uid);
 
+/* True when eps is an EndpointSlice zen-lead made for the source Service
+ * named source: owned by a Service and labelled for source by zen-lead, or
+ * owned by the leader Service leader_name with uid leader_uid (when both
+ * are known; its labels may have drifted). */
+bool ownership_slice_is_ours(const struct views_endpointslice *eps,
+                             const char *source, const char *leader_name,
+                             const char *leader_uid);
+
 #endif
