@@ -34,7 +34,7 @@
 /* After the new leader: the probe goes on this long past its first answer
  * from the new pod, and gives up this long after the new leader. */
 #define DRILL_PROBE_TAIL_MS 300
-#define DRILL_PROBE_MAX_AFTER_MS 10000
+#define DRILL_PROBE_MAX_AFTER_MS 5000
 /* Before the delete: the probe's first answer is awaited at most this
  * long, so the run shows the old leader answering. */
 #define DRILL_PROBE_WARMUP_MS 1500
@@ -574,6 +574,8 @@ static enum zl_err drill_gather(struct drill *d)
  * candidate. Returns 0, or the exit code after saying why not. */
 static int drill_check(struct drill *d)
 {
+    if (d->g.source_state == GATHER_ABSENT)
+        return drill_refuse(d, "no such Service");
     if (d->g.source_state != GATHER_OK)
         return drill_refuse(d, "cannot read the Service%s%s",
                             d->g.error[0] != '\0' ? ": " : "", d->g.error);
