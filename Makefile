@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration e2e e2e-webhook e2e-dataplane demo cluster-up cluster-down smoke bench bench-quick test clean
+	integration e2e e2e-webhook e2e-dataplane e2e-plugin demo cluster-up cluster-down smoke bench bench-quick test clean
 
 all: build
 
@@ -69,6 +69,8 @@ e2e: build
 		ZL_WHABUSE_BIN=$(abspath $(BUILD))/tests/webhook/whabuse e2e/webhook/run
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
 		ZL_PODSRV_BIN=$(abspath $(BUILD))/bench/zl-podsrv e2e/dataplane/run
+	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
+		ZL_PLUGIN_BIN=$(abspath $(BUILD))/plugin/kubectl-zenlead e2e/plugin/run
 
 e2e-webhook: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
@@ -79,6 +81,11 @@ e2e-webhook: build
 e2e-dataplane: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
 		ZL_PODSRV_BIN=$(abspath $(BUILD))/bench/zl-podsrv e2e/dataplane/run
+
+# kubectl-zenlead's status, why and drill with the controller running.
+e2e-plugin: build
+	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
+		ZL_PLUGIN_BIN=$(abspath $(BUILD))/plugin/kubectl-zenlead e2e/plugin/run
 
 demo: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/demo

@@ -214,6 +214,22 @@ static int64_t first_time(int64_t a, int64_t b, int64_t c)
     return b != VIEWS_TIME_NONE ? b : c;
 }
 
+static uint64_t resource_version(struct json_object *o)
+{
+    struct json_object *meta = NULL;
+    json_object_object_get_ex(o, "metadata", &meta);
+    const char *rv = str_field(meta, "resourceVersion");
+    uint64_t v = 0;
+    if (rv == NULL || rv[0] == '\0' || strlen(rv) > 19)
+        return 0;
+    for (const char *p = rv; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    return v;
+}
+
 static void event_cleanup(struct gather_event *e)
 {
     free(e->type);
@@ -236,6 +252,7 @@ static enum zl_err event_from(struct json_object *o, struct gather_event *e)
                             time_field(series, "lastObservedTime"),
                             first_time(event_time, e->first_ms,
                                        VIEWS_TIME_NONE));
+    e->order = resource_version(o);
     e->count = 1;
     if (json_object_object_get_ex(o, "count", &count) &&
         json_object_is_type(count, json_type_int) &&
@@ -315,6 +332,8 @@ static int cmp_event(const void *a, const void *b)
     const struct gather_event *ea = a, *eb = b;
     if (ea->last_ms != eb->last_ms)
         return ea->last_ms < eb->last_ms ? -1 : 1;
+    if (ea->order != eb->order)
+        return ea->order < eb->order ? -1 : 1;
     return strcmp(ea->reason, eb->reason);
 }
 

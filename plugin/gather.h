@@ -36,6 +36,9 @@ struct gather_event {
     int64_t first_ms;  /* firstTimestamp (or eventTime) */
     int64_t last_ms;   /* lastTimestamp, else series.lastObservedTime,
                           else eventTime, else firstTimestamp */
+    uint64_t order;    /* metadata.resourceVersion when it is a number (it
+                          is etcd's revision), else 0: orders Events of the
+                          same second, which their timestamps cannot */
 };
 
 /* The controller's Lease (coordination.k8s.io/v1). */

@@ -23,6 +23,12 @@ static bool str_is(const char *a, const char *b)
     return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
+/* A span to come in whole seconds, rounded up ("12s", "59m58s"). */
+static void span_text(int64_t ms, char out[DURATION_FORMAT_MAX])
+{
+    duration_format((ms + 999) / 1000 * 1000000000, out);
+}
+
 /* ---- problems ------------------------------------------------------------ */
 
 static char *vformat(const char *fmt, va_list ap)
@@ -188,6 +194,8 @@ static enum zl_err judge_pods(struct report *r)
             r->matching++;
         if (c.fault == LEADER_REASON_NONE)
             r->candidates++;
+        if (c.fault == LEADER_REASON_NONE && c.eligible_at_ms <= r->now_ms)
+            r->eligible++;
     }
     return ZL_OK;
 }
@@ -308,7 +316,7 @@ static enum zl_err not_ready_problem(struct report *r)
     const struct report_pod *w = first_with(r, REPORT_POD_WAITING);
     if (w != NULL) {
         char left[DURATION_FORMAT_MAX];
-        duration_format((w->eligible_at_ms - r->now_ms) * 1000000, left);
+        span_text(w->eligible_at_ms - r->now_ms, left);
         return add_problemf(r, true, "NoReadyPods", "",
                             "no pod has been Ready for min-ready-duration yet; "
                             "%s qualifies in %s",

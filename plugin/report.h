@@ -92,6 +92,7 @@ struct report {
     size_t pod_count;
     size_t matching;   /* pods the selector matches */
     size_t candidates; /* of them, candidates (ready to lead or waiting) */
+    size_t eligible;   /* of them, eligible now (leader included) */
     struct report_problem *problems;
     size_t problem_count;
     /* Indices into g->events: switches (LeaderElected, LeaderChanged,

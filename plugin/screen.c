@@ -146,10 +146,13 @@ static enum zl_err put_endpoint_ports(const struct views_endpointslice *s,
     enum zl_err rc = ZL_OK;
     for (size_t i = 0; i < s->port_count && rc == ZL_OK; i++) {
         const struct views_endpoint_port *p = &s->ports[i];
-        rc = buf_printf(b, "%s%s%s%" PRId32 "/%s", i == 0 ? "  port " : ", ",
+        char num[16] = "-";
+        if (p->port > 0)
+            snprintf(num, sizeof(num), "%" PRId32, p->port);
+        rc = buf_printf(b, "%s%s%s%s/%s", i == 0 ? "  port " : ", ",
                         p->name != NULL ? p->name : "",
-                        p->name != NULL && p->name[0] != '\0' ? " " : "",
-                        p->port, views_protocol_name(p->protocol));
+                        p->name != NULL && p->name[0] != '\0' ? " " : "", num,
+                        views_protocol_name(p->protocol));
     }
     return rc;
 }
@@ -251,9 +254,9 @@ static enum zl_err put_candidates(const struct report *r, bool color,
 {
     if (!r->has_decision)
         return ZL_OK;
-    enum zl_err rc =
-        buf_printf(b, "\nCandidates (%zu of %zu pods can lead)\n",
-                   r->candidates, r->matching);
+    enum zl_err rc = buf_printf(
+        b, "\nPods (%zu match the selector, %zu candidates, %zu eligible now)\n",
+        r->matching, r->candidates, r->eligible);
     if (rc == ZL_OK && r->pod_count == 0)
         return buf_puts(b, "  no pod matches the selector\n");
     if (rc == ZL_OK)
@@ -341,8 +344,11 @@ enum zl_err screen_status(const struct report *r, bool color, struct buf *out)
     if (rc == ZL_OK)
         rc = put_events(r, "Last switches", r->switches, r->switch_count, out);
     if (rc == ZL_OK)
-        rc = put_events(r, "Warning Events since the last switch", r->warnings, r->warning_count,
-                        out);
+        rc = put_events(r,
+                        r->switch_count > 0
+                            ? "Warning Events since the last switch"
+                            : "Warning Events",
+                        r->warnings, r->warning_count, out);
     if (rc == ZL_OK)
         rc = put_problems(r, color, out);
     if (rc == ZL_OK)
@@ -362,7 +368,7 @@ static enum zl_err put_row(const struct report *r, bool all, bool color,
     enum zl_err rc = ZL_OK;
     screen_age(r->endpoint != NULL ? r->last_switch_ms : VIEWS_TIME_NONE,
                r->now_ms, led);
-    snprintf(ready, sizeof(ready), "%zu/%zu", r->candidates, r->matching);
+    snprintf(ready, sizeof(ready), "%zu/%zu", r->eligible, r->matching);
     if (all)
         rc = buf_printf(b, "%-20s ", r->g->namespace_name);
     if (rc == ZL_OK)
@@ -610,6 +616,8 @@ enum zl_err screen_status_json(const struct report *r,
             : NULL);
     json_object_object_add(o, "candidatesReady",
                            json_object_new_int64((int64_t)r->candidates));
+    json_object_object_add(o, "eligibleNow",
+                           json_object_new_int64((int64_t)r->eligible));
     json_object_object_add(o, "podsMatching",
                            json_object_new_int64((int64_t)r->matching));
     pods = json_object_new_array();

@@ -14,6 +14,12 @@ static void ms_text(int64_t ms, char out[DURATION_FORMAT_MAX])
     duration_format(ms * 1000000, out);
 }
 
+/* A span to come in whole seconds, rounded up. */
+static void span_text(int64_t ms, char out[DURATION_FORMAT_MAX])
+{
+    duration_format((ms + 999) / 1000 * 1000000000, out);
+}
+
 /* Who would lead if the current leader went away now: the rules run on
  * the pods without it and with no current leader. */
 static enum zl_err next_in_line(const struct report *r,
@@ -86,7 +92,7 @@ static enum zl_err say_grace(const struct report *r, struct buf *b)
     char delay[DURATION_FORMAT_MAX], left[DURATION_FORMAT_MAX];
     const struct report_pod *p = report_routed(r);
     ms_text(r->ann.settings.failover_min_delay_ms, delay);
-    ms_text(r->decision.next_check_ms - r->now_ms, left);
+    span_text(r->decision.next_check_ms - r->now_ms, left);
     return buf_printf(b,
                       "%s leads but is NotReady: zen-lead.io/failover-min-"
                       "delay (%s) keeps it for %s more in case it recovers. "
@@ -147,7 +153,7 @@ static enum zl_err say_pod(const struct report *r, const struct report_pod *p,
     if (p->verdict == REPORT_POD_LEADER || p->verdict == REPORT_POD_ELIGIBLE)
         return ZL_OK;
     if (p->verdict == REPORT_POD_WAITING) {
-        ms_text(p->eligible_at_ms - r->now_ms, t);
+        span_text(p->eligible_at_ms - r->now_ms, t);
         ms_text(r->ann.settings.min_ready_ms, mr);
         return buf_printf(b,
                           "  - %s is Ready but may only become leader in %s "

@@ -31,15 +31,17 @@ plugin_viewer() {
 }
 
 # plugin_mask NS: the output on stdin with what changes from run to run
-# replaced: the namespace, ages and spans, addresses, holder identities,
-# timestamps and uids.
+# replaced: the namespace, timestamps, uids, holder identities, and ages
+# and spans ("3s", "2m5s", "59m58s"; not the durations of the settings,
+# which follow a '='); runs of spaces become two, so column widths do not
+# matter.
 plugin_mask() {
-    sed -E -e "s/$1/NS/g" \
-        -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/g' \
-        -e 's/\b[0-9]+d[0-9]+h\b|\b[0-9]+h[0-9]+m\b|\b[0-9]+m[0-9]+s\b|\b[0-9]+(\.[0-9]+)?(ms|s)\b/AGE/g' \
-        -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UID/g' \
-        -e 's/held by [^ ,]+/held by HOLDER/g' \
-        -e 's/ +$//'
+    perl -pe "s/\Q$1\E/NS/g;
+        s/\d{4}-\d{2}-\d{2}T[\d:.]+Z/TIME/g;
+        s/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UID/g;
+        s/held by \S+,/held by HOLDER,/g;
+        s/(?<![=\w.])\d+(\.\d+)?(ms|[smhd])(\d+(\.\d+)?(ms|[smh]))*(?![\w])/AGE/g;
+        s/ {2,}/  /g; s/ +\n/\n/"
 }
 
 # plugin_golden NAME NS: compares stdin, masked, with golden/NAME.txt.
@@ -57,4 +59,37 @@ plugin_golden() {
 # plugin_schema FILE: validates the JSON in FILE against the status schema.
 plugin_schema() {
     python3 "$PLUGIN_HERE/check-schema" "$ZL_REPO/docs/reference/kubectl-zenlead-status.schema.json" "$1"
+}
+
+# plugin_ctl_start: the suite's controller (main), with --leader-elect so
+# its Lease is there to be read.
+plugin_ctl_start() {
+    ctl_start main --leader-elect --leader-election-namespace "$E2E_SYSTEM_NS" &&
+        ctl_wait_ready main &&
+        wait_for 30 plugin_lease_held
+}
+
+# plugin_lease_held: the controller's Lease has a holder.
+plugin_lease_held() {
+    [ -n "$(kubectl -n "$E2E_SYSTEM_NS" get lease zen-lead-controller \
+        -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" ]
+}
+
+# plugin_setup PREFIX / plugin_teardown: e2e_setup and e2e_teardown, with
+# the suite's controller started again as plugin_ctl_start starts it.
+plugin_setup() {
+    e2e_alive main || plugin_ctl_start || return 1
+    e2e_setup "$1"
+}
+
+plugin_teardown() {
+    e2e_alive main || plugin_ctl_start || true
+    e2e_teardown
+}
+
+# plugin_annotated LEADER POD: the leader Service's annotations name POD
+# (they follow the slice by a few milliseconds).
+plugin_annotated() {
+    [ "$(kubectl -n "$NS" get service "$1" \
+        -o jsonpath='{.metadata.annotations.zen-lead\.io/current-leader}')" = "$2" ]
 }
