@@ -273,11 +273,14 @@ struct drill_watch {
     struct buf error_body;
     char error[DRILL_ERROR_MAX]; /* set: the watch failed for good */
     int64_t t0_ms;
-    /* Results, in ms from t0; -1 until seen. */
-    int64_t t1_ms;
-    int64_t removed_ms;
-    char *new_pod;
+    struct drillstats_switch sw; /* times in ms from t0 */
 };
+
+/* The new leader's name, or NULL while none is known. */
+static const char *drill_new_pod(const struct drill_watch *w)
+{
+    return w->sw.new_ms >= 0 ? w->sw.new_pod : NULL;
+}
 
 static enum zl_err drill_watch_set_rv(struct drill_watch *w, const char *rv)
 {
@@ -288,32 +291,6 @@ static enum zl_err drill_watch_set_rv(struct drill_watch *w, const char *rv)
         return ZL_ERR_NOMEM;
     free(w->rv);
     w->rv = copy;
-    return ZL_OK;
-}
-
-/* The primary slice as an event shows it: when the old endpoint left, and
- * the first other pod named ready. */
-static enum zl_err drill_watch_slice(struct drill_watch *w,
-                                     const struct views_endpointslice *s,
-                                     bool deleted, int64_t at)
-{
-    bool old_present = false;
-    for (size_t i = 0; !deleted && i < s->endpoint_count; i++) {
-        const struct views_endpoint *e = &s->endpoints[i];
-        const char *name = e->target_ref.name;
-        if (name == NULL)
-            continue;
-        if (strcmp(name, w->old_pod) == 0) {
-            old_present = true;
-        } else if (e->ready && w->new_pod == NULL) {
-            w->new_pod = strdup(name);
-            if (w->new_pod == NULL)
-                return ZL_ERR_NOMEM;
-            w->t1_ms = at;
-        }
-    }
-    if (!old_present && w->removed_ms < 0)
-        w->removed_ms = at;
     return ZL_OK;
 }
 
@@ -335,10 +312,10 @@ static enum zl_err drill_watch_event(void *ctx, enum watch_type type,
     if (err != ZL_OK)
         return err;
     if (strcmp(s->meta.name, w->slice) == 0)
-        err = drill_watch_slice(w, s, type == WATCH_DELETED,
-                                drill_now_ms() - w->t0_ms);
+        drillstats_switch_seen(&w->sw, s, type == WATCH_DELETED, w->old_pod,
+                               drill_now_ms() - w->t0_ms);
     views_release(s);
-    return err;
+    return ZL_OK;
 }
 
 static bool drill_watch_data(void *ctx, const char *data, size_t len,
@@ -413,6 +390,41 @@ out:
     return err;
 }
 
+/* The primary slice of the LIST must still name the old leader: else the
+ * leader changed since the Service was read, and the drill would time a
+ * switch that already happened. */
+static enum zl_err drill_watch_check_list(struct drill_watch *w,
+                                          struct json_object *list)
+{
+    struct json_object *items = NULL;
+    if (!json_object_object_get_ex(list, "items", &items) ||
+        !json_object_is_type(items, json_type_array))
+        return ZL_ERR_PARSE;
+    struct drillstats_switch sw;
+    drillstats_switch_init(&sw);
+    bool found = false;
+    for (size_t i = 0; i < json_object_array_length(items); i++) {
+        struct views_endpointslice *s = NULL;
+        enum zl_err err = views_endpointslice_from_json(
+            json_object_array_get_idx(items, i), &s);
+        if (err != ZL_OK)
+            return err;
+        if (strcmp(s->meta.name, w->slice) == 0) {
+            found = true;
+            drillstats_switch_seen(&sw, s, false, w->old_pod, 0);
+        }
+        views_release(s);
+    }
+    if (!found || sw.removed_ms >= 0) {
+        snprintf(w->error, sizeof(w->error),
+                 "the leader changed while the drill started (%s no longer "
+                 "names %s); run it again",
+                 w->slice, w->old_pod);
+        return ZL_ERR_CONFLICT;
+    }
+    return ZL_OK;
+}
+
 /* The resourceVersion the watch starts from: a LIST of the slices. */
 static enum zl_err drill_watch_list(struct drill_watch *w)
 {
@@ -436,7 +448,9 @@ static enum zl_err drill_watch_list(struct drill_watch *w)
         err = drill_watch_set_rv(w, json_object_get_string(rv));
     if (err == ZL_OK && w->rv == NULL)
         err = ZL_ERR_PARSE;
-    if (err != ZL_OK)
+    if (err == ZL_OK)
+        err = drill_watch_check_list(w, list);
+    if (err != ZL_OK && w->error[0] == '\0')
         snprintf(w->error, sizeof(w->error),
                  "cannot read the EndpointSlice list: %s", zl_err_str(err));
 out:
@@ -449,7 +463,7 @@ static enum zl_err drill_watch_start(struct drill_watch *w)
 {
     buf_init(&w->error_body, DRILL_ERROR_BODY_MAX);
     watch_init(&w->dec, 0, drill_watch_event, w);
-    w->t1_ms = w->removed_ms = -1;
+    drillstats_switch_init(&w->sw);
     enum zl_err err = client_multi_new(&w->multi);
     if (err == ZL_OK)
         err = drill_watch_list(w);
@@ -482,7 +496,7 @@ static enum zl_err drill_watch_restart(struct drill_watch *w)
  * ZL_ERR_TIMEOUT, or the watch's error (w->error says it). */
 static enum zl_err drill_watch_wait(struct drill_watch *w, int64_t deadline_ms)
 {
-    while (w->new_pod == NULL) {
+    while (drill_new_pod(w) == NULL) {
         int64_t now = drill_now_ms();
         if (now >= deadline_ms)
             return ZL_ERR_TIMEOUT;
@@ -519,7 +533,6 @@ static void drill_watch_cleanup(struct drill_watch *w)
     watch_cleanup(&w->dec);
     buf_cleanup(&w->error_body);
     free(w->rv);
-    free(w->new_pod);
 }
 
 /* ---- the drill ------------------------------------------------------------
@@ -707,10 +720,10 @@ static int drill_delete(struct drill *d)
  * for a while for the old endpoint to leave when it has not yet. */
 static void drill_tail(struct drill *d)
 {
-    int64_t until = d->t0_ms + d->w.t1_ms + DRILL_REMOVAL_WAIT_MS;
+    int64_t until = d->t0_ms + d->w.sw.new_ms + DRILL_REMOVAL_WAIT_MS;
     while (!d->w.done) {
         bool probing = d->p.started && !atomic_load(&d->p.stop);
-        bool removal = d->w.removed_ms < 0 && drill_now_ms() < until;
+        bool removal = d->w.sw.removed_ms < 0 && drill_now_ms() < until;
         if (!probing && !removal)
             break;
         drill_watch_pump(&d->w, drill_now_ms() + DRILL_WAIT_SLICE_MS);
@@ -740,7 +753,7 @@ static int drill_execute(struct drill *d)
     }
     enum zl_err err = drill_watch_wait(&d->w, d->t0_ms + o->timeout_ms);
     if (err == ZL_OK && d->p.started)
-        drill_probe_leader(&d->p, d->w.new_pod, d->t0_ms + d->w.t1_ms);
+        drill_probe_leader(&d->p, d->w.sw.new_pod, d->t0_ms + d->w.sw.new_ms);
     if (err == ZL_OK)
         drill_tail(d);
     drill_probe_join(&d->p, err != ZL_OK);
@@ -789,13 +802,14 @@ static void drill_print_json(const struct drill *d,
                            json_object_new_string(d->o->namespace_name));
     json_object_object_add(o, "oldLeader",
                            json_object_new_string(d->leader->meta.name));
-    json_object_object_add(
-        o, "newLeader",
-        w->new_pod != NULL ? json_object_new_string(w->new_pod) : NULL);
+    json_object_object_add(o, "newLeader",
+                           drill_new_pod(w) != NULL
+                               ? json_object_new_string(w->sw.new_pod)
+                               : NULL);
     json_object_object_add(o, "deleted", json_object_new_boolean(d->deleted));
-    json_object_object_add(o, "timeToNewLeaderMs", drill_json_ms(w->t1_ms));
+    json_object_object_add(o, "timeToNewLeaderMs", drill_json_ms(w->sw.new_ms));
     json_object_object_add(o, "oldEndpointRemovedMs",
-                           drill_json_ms(w->removed_ms));
+                           drill_json_ms(w->sw.removed_ms));
     json_object_object_add(o, "probe", s != NULL ? drill_json_probe(s) : NULL);
     fprintf(d->o->out, "%s\n",
             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
@@ -811,12 +825,13 @@ static void drill_print_probe(const struct drill *d,
             s->requests, s->failures);
     if (s->gap_ms >= 0)
         fprintf(f,
-                "gap a client saw: %lld ms (from the %s to the first "
-                "answer of %s)\n",
+                "gap a client saw: %lld ms (from the %s at +%lld ms to the "
+                "first answer of %s at +%lld ms)\n",
                 (long long)s->gap_ms,
                 s->gap_from_ms > d->t0_ms ? "last answer of the old leader"
                                           : "delete",
-                d->w.new_pod);
+                (long long)(s->gap_from_ms - d->t0_ms), drill_new_pod(&d->w),
+                (long long)(s->gap_to_ms - d->t0_ms));
     else
         fprintf(f, "gap a client saw: unknown (the new leader never "
                    "answered the probe)\n");
@@ -837,17 +852,17 @@ static void drill_print_text(const struct drill *d,
     const struct drill_watch *w = &d->w;
     FILE *f = d->o->out;
     const char *old = d->leader->meta.name;
-    if (w->new_pod != NULL)
-        fprintf(f, "new leader %s after %lld ms (was %s%s)\n", w->new_pod,
-                (long long)w->t1_ms, old,
+    if (drill_new_pod(w) != NULL)
+        fprintf(f, "new leader %s after %lld ms (was %s%s)\n", w->sw.new_pod,
+                (long long)w->sw.new_ms, old,
                 d->deleted ? ", deleted" : ", not deleted by the drill");
     else
         fprintf(f, "no new leader within %lld ms (leader %s%s)\n",
                 (long long)d->o->timeout_ms, old,
                 d->deleted ? ", deleted" : "");
-    if (w->removed_ms >= 0)
+    if (w->sw.removed_ms >= 0)
         fprintf(f, "old endpoint left the slice after %lld ms\n",
-                (long long)w->removed_ms);
+                (long long)w->sw.removed_ms);
     else
         fprintf(f, "old endpoint still in the slice\n");
     if (s != NULL)
@@ -862,12 +877,12 @@ static int drill_finish(struct drill *d)
     bool probed = d->o->probe_url != NULL;
     if (probed)
         drillstats_summarise(d->p.records, d->p.count, d->t0_ms,
-                             d->leader->meta.name, d->w.new_pod, &s);
+                             d->leader->meta.name, drill_new_pod(&d->w), &s);
     if (d->o->json)
         drill_print_json(d, probed ? &s : NULL);
     else
         drill_print_text(d, probed ? &s : NULL);
-    if (d->w.new_pod == NULL) {
+    if (drill_new_pod(&d->w) == NULL) {
         fprintf(d->o->err, "drill %s/%s: no new leader within %lld ms\n",
                 d->o->namespace_name, d->o->service,
                 (long long)d->o->timeout_ms);

@@ -1,10 +1,41 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The probe's figures from its records (see drillstats.h): a single pass
- * for counts and outages, and one for the gap. No I/O and no clock. */
+/* The drill's bookkeeping (see drillstats.h): the slice's events one at a
+ * time, and the probe's figures from its records in a pass for counts and
+ * outages and one for the gap. No I/O and no clock. */
 #include "plugin/drillstats.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+
+void drillstats_switch_init(struct drillstats_switch *sw)
+{
+    memset(sw, 0, sizeof(*sw));
+    sw->removed_ms = sw->new_ms = -1;
+}
+
+bool drillstats_switch_seen(struct drillstats_switch *sw,
+                            const struct views_endpointslice *s, bool deleted,
+                            const char *old_pod, int64_t at_ms)
+{
+    bool old_present = false;
+    size_t n = deleted || s == NULL ? 0 : s->endpoint_count;
+    for (size_t i = 0; i < n; i++) {
+        const struct views_endpoint *e = &s->endpoints[i];
+        const char *name = e->target_ref.name;
+        if (name == NULL || *name == '\0')
+            continue;
+        if (strcmp(name, old_pod) == 0) {
+            old_present = true;
+        } else if (e->ready && sw->new_ms < 0) {
+            snprintf(sw->new_pod, sizeof(sw->new_pod), "%s", name);
+            sw->new_ms = at_ms;
+        }
+    }
+    if (!old_present && sw->removed_ms < 0)
+        sw->removed_ms = at_ms;
+    return sw->new_ms >= 0;
+}
 
 bool drillstats_set_pod(struct drillstats_record *rec, const char *body,
                         size_t len)

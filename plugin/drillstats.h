@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The bookkeeping of kubectl zenlead drill's probe: one record per request
- * (when it started and ended, the pod that answered or why it failed), and
+/* The bookkeeping of kubectl zenlead drill: what each event of the leader
+ * Service's primary slice says (when the old leader's endpoint left it, the
+ * first other pod it names ready); and for the probe one record per request
+ * (when it started and ended, the pod that answered or why it failed) and
  * from a run's records the figures a client saw: failures, the gap from the
  * delete to the first answer of the new leader, the longest stretch without
  * an answer, and which pods answered. Pure: no I/O and no clock. */
@@ -11,9 +13,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kube/views.h"
+
 #define DRILLSTATS_POD_MAX 64   /* answering pod name kept, NUL included */
 #define DRILLSTATS_ERROR_MAX 64 /* why a request failed, NUL included */
 #define DRILLSTATS_MAX_PODS 16  /* distinct names counted; more: "other" */
+
+/* The switch as the primary slice's events show it. Start zeroed with
+ * the times at -1 (drillstats_switch_init). */
+struct drillstats_switch {
+    int64_t removed_ms; /* the old pod's endpoint left the slice; -1 */
+    int64_t new_ms;     /* another pod was named ready; -1 */
+    char new_pod[DRILLSTATS_POD_MAX]; /* that pod; "" until new_ms */
+};
+
+void drillstats_switch_init(struct drillstats_switch *sw);
+
+/* Records one state of the primary slice at at_ms (deleted: the slice is
+ * gone): the first instant the old pod's endpoint (by targetRef name) is
+ * absent, and the first instant an endpoint of another pod is ready, with
+ * its name (truncated to DRILLSTATS_POD_MAX - 1 bytes). Endpoints without a
+ * targetRef name are ignored; what was seen is never overwritten. Returns
+ * whether the new leader is known. s is borrowed (NULL when deleted). */
+bool drillstats_switch_seen(struct drillstats_switch *sw,
+                            const struct views_endpointslice *s, bool deleted,
+                            const char *old_pod, int64_t at_ms);
 
 /* One probe request. Times are milliseconds on one monotonic clock. */
 struct drillstats_record {

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The drill probe's figures from hand-made runs of records: a clean
+/* The drill's bookkeeping: the primary slice's events (replaced in one
+ * write, a new endpoint not ready yet, old and new together, the slice
+ * deleted or emptied, endpoints without a targetRef, the first new pod
+ * kept); and the probe's figures from hand-made runs of records: a clean
  * switch, a gap measured from the old leader's last answer or from the
  * delete, a new leader that never answers, runs with no records or no
  * answers, a probe of a Service that answered from the new pod before the
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kube/views.h"
 #include "plugin/drillstats.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -234,5 +238,105 @@ Test(drillstats, trims_answers_into_pod_names)
         bool ok = drillstats_set_pod(&r, cases[i].body, strlen(cases[i].body));
         cr_expect(eq(int, ok, cases[i].ok), "%zu", i);
         cr_expect(strcmp(r.pod, cases[i].pod) == 0, "%zu: \"%s\"", i, r.pod);
+    }
+}
+
+/* ---- the slice's events ------------------------------------------------ */
+
+#define MAX_EVENTS 4
+#define DELETED "(deleted)"
+
+/* One event: the slice's endpoints as JSON (DELETED: the slice is gone)
+ * and when it came. */
+struct slice_event {
+    const char *endpoints;
+    int64_t at;
+};
+
+struct switch_case {
+    const char *name;
+    struct slice_event events[MAX_EVENTS];
+    int64_t removed_ms;
+    int64_t new_ms;
+    const char *new_pod;
+};
+
+#define EP(pod, ready)                                                         \
+    "{\"addresses\":[\"10.0.0.1\"],\"conditions\":{\"ready\":" ready           \
+    "},\"targetRef\":{\"kind\":\"Pod\",\"name\":\"" pod "\"}}"
+
+static const struct switch_case switch_cases[] = {
+    {"old_still_leading", {{EP("web-0", "true"), 5}}, -1, -1, ""},
+    {"replaced_in_one_write",
+     {{EP("web-0", "true"), 5}, {EP("web-1", "true"), 12}},
+     12,
+     12,
+     "web-1"},
+    {"new_endpoint_not_ready_yet",
+     {{EP("web-1", "false"), 7}, {EP("web-1", "true"), 20}},
+     7,
+     20,
+     "web-1"},
+    {"old_and_new_together_then_old_leaves",
+     {{EP("web-0", "true") "," EP("web-1", "true"), 3},
+      {EP("web-1", "true"), 9}},
+     9,
+     3,
+     "web-1"},
+    {"old_not_ready_is_still_there", {{EP("web-0", "false"), 3}}, -1, -1, ""},
+    {"slice_deleted", {{DELETED, 4}}, 4, -1, ""},
+    {"emptied_then_new", {{"", 4}, {EP("web-2", "true"), 30}}, 4, 30, "web-2"},
+    {"endpoint_without_target_ref_ignored",
+     {{"{\"addresses\":[\"10.0.0.9\"]}", 5}},
+     5,
+     -1,
+     ""},
+    {"first_new_pod_kept",
+     {{EP("web-1", "true"), 5}, {EP("web-2", "true"), 8}},
+     5,
+     5,
+     "web-1"},
+    {"ready_defaults_to_true",
+     {{"{\"addresses\":[\"10.0.0.2\"],\"targetRef\":{\"name\":\"web-3\"}}", 6}},
+     6,
+     6,
+     "web-3"},
+};
+
+static void see(struct drillstats_switch *sw, const struct slice_event *ev)
+{
+    if (strcmp(ev->endpoints, DELETED) == 0) {
+        drillstats_switch_seen(sw, NULL, true, "web-0", ev->at);
+        return;
+    }
+    char json[2048];
+    int n = snprintf(json, sizeof(json),
+                     "{\"metadata\":{\"name\":\"web-leader-ipv4\","
+                     "\"namespace\":\"ns\"},\"addressType\":\"IPv4\","
+                     "\"endpoints\":[%s]}",
+                     ev->endpoints);
+    cr_assert(n > 0 && (size_t)n < sizeof(json));
+    struct views_endpointslice *s = NULL;
+    cr_assert(eq(int, views_endpointslice_parse(json, (size_t)n, &s), ZL_OK),
+              "%s", json);
+    bool known = drillstats_switch_seen(sw, s, false, "web-0", ev->at);
+    cr_expect(eq(int, known, sw->new_ms >= 0));
+    views_release(s);
+}
+
+Test(drillstats, follows_the_primary_slice)
+{
+    for (size_t k = 0; k < N(switch_cases); k++) {
+        const struct switch_case *c = &switch_cases[k];
+        struct drillstats_switch sw;
+        drillstats_switch_init(&sw);
+        for (size_t i = 0; i < MAX_EVENTS && c->events[i].endpoints != NULL;
+             i++)
+            see(&sw, &c->events[i]);
+        cr_expect(eq(i64, sw.removed_ms, c->removed_ms), "%s: removed",
+                  c->name);
+        cr_expect(eq(i64, sw.new_ms, c->new_ms), "%s: new", c->name);
+        cr_expect(strcmp(sw.new_pod, c->new_pod) == 0, "%s: new pod %s",
+                  c->name, sw.new_pod);
     }
 }
