@@ -181,7 +181,6 @@ static enum zl_err read_pods(struct client *c, struct gather_service *g)
 struct event_list {
     struct gather_event *items;
     size_t count;
-    size_t cap;
 };
 
 static const char *str_field(struct json_object *o, const char *key)
@@ -278,15 +277,16 @@ static enum zl_err event_item(void *ctx, const char *text, size_t len)
     enum zl_err rc = json_parse_object(text, len, &o);
     if (rc != ZL_OK)
         return rc;
-    if (l->count == l->cap) {
-        size_t cap = l->cap != 0 ? l->cap * 2 : 16;
+    /* Grows by powers of two: the capacity is implied by the count. */
+    size_t count = l->count;
+    if (count == 0 || (count >= 16 && (count & (count - 1)) == 0)) {
+        size_t cap = count == 0 ? 16 : count * 2;
         struct gather_event *items = realloc(l->items, cap * sizeof(*items));
         if (items == NULL) {
             json_object_put(o);
             return ZL_ERR_NOMEM;
         }
         l->items = items;
-        l->cap = cap;
     }
     memset(&l->items[l->count], 0, sizeof(l->items[0]));
     rc = event_from(o, &l->items[l->count]);
@@ -300,7 +300,6 @@ static enum zl_err list_events(struct client *c, struct gather_service *g,
                                const char *object, struct event_list *l)
 {
     struct client_response resp;
-    struct json_object *meta = NULL;
     struct buf sel;
     char what[GATHER_ERROR_MAX];
     enum zl_err rc;
@@ -314,9 +313,8 @@ static enum zl_err list_events(struct client *c, struct gather_service *g,
         rc = client_list(c, &CLIENT_EVENTS, g->namespace_name, &lo, &resp);
     }
     if (rc == ZL_OK)
-        rc = listpage_walk(resp.body.data, resp.body.len, event_item, l,
-                           &meta);
-    json_object_put(meta);
+        rc = gather_events_parse(resp.body.data, resp.body.len, &l->items,
+                                 &l->count);
     snprintf(what, sizeof(what), "list events of service %s/%s",
              g->namespace_name, object);
     note_error(g->error, what, rc, &resp);
@@ -337,14 +335,38 @@ static int cmp_event(const void *a, const void *b)
     return strcmp(ea->reason, eb->reason);
 }
 
+void gather_events_sort(struct gather_event *items, size_t count)
+{
+    if (count > 1)
+        qsort(items, count, sizeof(*items), cmp_event);
+}
+
+enum zl_err gather_events_parse(const char *body, size_t len,
+                                struct gather_event **items, size_t *count)
+{
+    struct event_list l = {.items = *items, .count = *count};
+    struct json_object *meta = NULL;
+    enum zl_err rc = listpage_walk(body, len, event_item, &l, &meta);
+    json_object_put(meta);
+    *items = l.items;
+    *count = l.count;
+    return rc;
+}
+
+void gather_events_free(struct gather_event *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        event_cleanup(&items[i]);
+    free(items);
+}
+
 static enum zl_err read_events(struct client *c, struct gather_service *g)
 {
     struct event_list l = {0};
     enum zl_err rc = list_events(c, g, g->name, &l);
     if (rc == ZL_OK && g->leader_name != NULL)
         rc = list_events(c, g, g->leader_name, &l);
-    if (l.count > 1)
-        qsort(l.items, l.count, sizeof(*l.items), cmp_event);
+    gather_events_sort(l.items, l.count);
     g->events = l.items;
     g->event_count = l.count;
     return rc;
@@ -611,9 +633,7 @@ void gather_service_cleanup(struct gather_service *g)
     for (size_t i = 0; i < g->pod_count; i++)
         views_release(g->pods[i]);
     free(g->pods);
-    for (size_t i = 0; i < g->event_count; i++)
-        event_cleanup(&g->events[i]);
-    free(g->events);
+    gather_events_free(g->events, g->event_count);
     free(g->namespace_name);
     free(g->name);
     free(g->leader_name);

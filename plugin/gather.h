@@ -108,6 +108,19 @@ enum zl_err gather_annotated(struct client *c, const char *ns,
 enum zl_err gather_lease(struct client *c, const char *ns, const char *name,
                          struct gather_lease *out);
 
+/* Parses a core v1 EventList body (a LIST answer) and appends its Events
+ * to *items (count in *count, capacity managed here; both start as
+ * NULL/0). Missing strings become "", missing times VIEWS_TIME_NONE, a
+ * count below 1 becomes 1. Errors as listpage_walk and json_parse_object;
+ * the Events parsed before an error stay. Free with gather_events_free. */
+enum zl_err gather_events_parse(const char *body, size_t len,
+                                struct gather_event **items, size_t *count);
+
+/* Sorts Events oldest first: by last_ms, then order, then reason. */
+void gather_events_sort(struct gather_event *items, size_t count);
+
+void gather_events_free(struct gather_event *items, size_t count);
+
 void gather_service_cleanup(struct gather_service *g);
 void gather_services_free(struct gather_service *list, size_t count);
 void gather_lease_cleanup(struct gather_lease *l);

@@ -31,7 +31,8 @@ static void span_text(int64_t ms, char out[DURATION_FORMAT_MAX])
 
 /* ---- problems ------------------------------------------------------------ */
 
-static char *vformat(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt,
+                                                           va_list ap)
 {
     struct buf b;
     buf_init(&b, MAX_SENTENCE);
@@ -42,7 +43,8 @@ static char *vformat(const char *fmt, va_list ap)
 }
 
 /* Adds a problem; fix is a printf format (its arguments follow what's). */
-static enum zl_err add_problem(struct report *r, bool error, const char *code,
+__attribute__((format(printf, 5, 6))) static enum zl_err
+add_problem(struct report *r, bool error, const char *code,
                                const char *what, const char *fix_fmt, ...)
 {
     struct report_problem *items =
@@ -65,7 +67,8 @@ static enum zl_err add_problem(struct report *r, bool error, const char *code,
 }
 
 /* A sentence built with printf, then added as a problem. */
-static enum zl_err add_problemf(struct report *r, bool error, const char *code,
+__attribute__((format(printf, 5, 6))) static enum zl_err
+add_problemf(struct report *r, bool error, const char *code,
                                 const char *fix, const char *what_fmt, ...)
 {
     va_list ap;
