@@ -5,7 +5,9 @@
 # the leader of a 3-pod annotated Service, names the new leader within
 # seconds and, probing the leader ClusterIP, sees the old and the new
 # leader answer; it refuses a Service with one ready pod and a question
-# it cannot ask; --watch-only times a delete made by someone else. Run
+# it cannot ask, and forced on that one pod it times out; --watch-only
+# times a delete made by someone else. The JSON is checked against
+# docs/reference/kubectl-zenlead-drill.schema.json. Run
 # through e2e/dataplane/run (cluster, controller, kube-proxy in network
 # namespaces).
 
@@ -110,6 +112,12 @@ deleting() {
 # out_jq FILTER: jq -e on the drill's JSON output.
 out_jq() { jq -e "$1" "$BATS_TEST_TMPDIR/drill.out" >/dev/null; }
 
+# out_schema: the drill's JSON output is valid against its schema.
+out_schema() {
+    python3 "$ZL_REPO/e2e/plugin/check-schema" \
+        "$ZL_REPO/docs/reference/kubectl-zenlead-drill.schema.json" "$BATS_TEST_TMPDIR/drill.out"
+}
+
 @test "drill refuses a Service with one ready pod unless forced, and deletes nothing" {
     wait_for 20 leader_of solo
     rc=0
@@ -120,6 +128,18 @@ out_jq() { jq -e "$1" "$BATS_TEST_TMPDIR/drill.out" >/dev/null; }
     [ ! -s "$BATS_TEST_TMPDIR/drill.out" ]
     ! deleting solo-0
     [ "$(leader_of solo)" = solo-0 ]
+}
+
+@test "drill --force on one ready pod: no new leader, exit 1 at the timeout, the JSON says so" {
+    rc=0
+    drill solo --force --watch-only --timeout 1s -o json || rc=$?
+    [ "$rc" = 1 ] || { echo "exit status $rc"; false; }
+    grep -q 'forced: no other pod is ready' "$BATS_TEST_TMPDIR/drill.err"
+    grep -q 'no new leader within 1000 ms' "$BATS_TEST_TMPDIR/drill.err"
+    out_schema
+    out_jq '.oldLeader == "solo-0" and .newLeader == null and .deleted == false'
+    out_jq '.timeToNewLeaderMs == null and .oldEndpointRemovedMs == null and .probe == null'
+    ! deleting solo-0
 }
 
 @test "drill without --yes refuses when stdin is not a terminal" {
@@ -140,6 +160,7 @@ out_jq() { jq -e "$1" "$BATS_TEST_TMPDIR/drill.out" >/dev/null; }
 
     drill web --yes --probe "http://$lip:80/" --timeout 30s -o json
     cat "$BATS_TEST_TMPDIR/drill.out"
+    out_schema
     out_jq ".service == \"web\" and .namespace == \"$NS\" and .deleted == true"
     out_jq ".oldLeader == \"$old\""
     new=$(jq -r .newLeader "$BATS_TEST_TMPDIR/drill.out")
@@ -177,6 +198,7 @@ out_jq() { jq -e "$1" "$BATS_TEST_TMPDIR/drill.out" >/dev/null; }
     wait "$bg"
     cat "$BATS_TEST_TMPDIR/drill.out"
     [ "$(cat "$BATS_TEST_TMPDIR/drill.rc")" = 0 ]
+    out_schema
     out_jq ".deleted == false and .oldLeader == \"$old\" and .probe == null"
     new=$(jq -r .newLeader "$BATS_TEST_TMPDIR/drill.out")
     [ "$new" != "$old" ] && [ "$new" != null ]
