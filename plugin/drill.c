@@ -844,6 +844,15 @@ static void drill_print_probe(const struct drill *d,
     if (s->other > 0)
         fprintf(f, ", others %zu", s->other);
     fprintf(f, "%s\n", s->pod_count == 0 ? " nobody" : "");
+    if (s->failures == 0)
+        return;
+    fprintf(f, "failures:");
+    for (size_t i = 0; i < s->error_count; i++)
+        fprintf(f, " %s %zu%s", s->errors[i].name, s->errors[i].count,
+                i + 1 < s->error_count ? "," : "");
+    if (s->other_errors > 0)
+        fprintf(f, ", others %zu", s->other_errors);
+    fputc('\n', f);
 }
 
 static void drill_print_text(const struct drill *d,

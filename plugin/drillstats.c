@@ -53,21 +53,23 @@ bool drillstats_set_pod(struct drillstats_record *rec, const char *body,
     return n > 0;
 }
 
-static void drillstats_count_pod(struct drillstats_summary *s, const char *name)
+/* Counts name in t[0..*count), adding it while fewer than max are there,
+ * else in *other. */
+static void drillstats_tally(struct drillstats_tally *t, size_t max,
+                             size_t *count, size_t *other, const char *name)
 {
-    for (size_t i = 0; i < s->pod_count; i++) {
-        if (strcmp(s->pods[i].name, name) == 0) {
-            s->pods[i].count++;
+    for (size_t i = 0; i < *count; i++) {
+        if (strcmp(t[i].name, name) == 0) {
+            t[i].count++;
             return;
         }
     }
-    if (s->pod_count == DRILLSTATS_MAX_PODS) {
-        s->other++;
+    if (*count == max) {
+        (*other)++;
         return;
     }
-    struct drillstats_pod *p = &s->pods[s->pod_count++];
-    memcpy(p->name, name, sizeof(p->name));
-    p->name[sizeof(p->name) - 1] = '\0';
+    struct drillstats_tally *p = &t[(*count)++];
+    snprintf(p->name, sizeof(p->name), "%s", name);
     p->count = 1;
 }
 
@@ -110,9 +112,12 @@ void drillstats_summarise(const struct drillstats_record *records, size_t count,
         const struct drillstats_record *r = &records[i];
         if (!r->ok) {
             out->failures++;
+            drillstats_tally(out->errors, DRILLSTATS_MAX_ERRORS,
+                             &out->error_count, &out->other_errors, r->error);
             continue;
         }
-        drillstats_count_pod(out, r->pod);
+        drillstats_tally(out->pods, DRILLSTATS_MAX_PODS, &out->pod_count,
+                         &out->other, r->pod);
         if (r->end_ms - last > out->longest_outage_ms)
             out->longest_outage_ms = r->end_ms - last;
         last = r->end_ms;

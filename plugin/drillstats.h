@@ -18,6 +18,7 @@
 #define DRILLSTATS_POD_MAX 64   /* answering pod name kept, NUL included */
 #define DRILLSTATS_ERROR_MAX 64 /* why a request failed, NUL included */
 #define DRILLSTATS_MAX_PODS 16  /* distinct names counted; more: "other" */
+#define DRILLSTATS_MAX_ERRORS 8 /* distinct errors counted; more: "other" */
 
 /* The switch as the primary slice's events show it. Start zeroed with
  * the times at -1 (drillstats_switch_init). */
@@ -48,8 +49,10 @@ struct drillstats_record {
     char error[DRILLSTATS_ERROR_MAX]; /* "" when ok */
 };
 
-struct drillstats_pod {
-    char name[DRILLSTATS_POD_MAX];
+/* A pod name (or an error) and how many requests it ended. */
+struct drillstats_tally {
+    char name[DRILLSTATS_POD_MAX > DRILLSTATS_ERROR_MAX ? DRILLSTATS_POD_MAX
+                                                        : DRILLSTATS_ERROR_MAX];
     size_t count;
 };
 
@@ -67,9 +70,13 @@ struct drillstats_summary {
     int64_t longest_outage_ms;
     /* Answers per pod, in order of first answer; past DRILLSTATS_MAX_PODS
      * distinct names the rest are counted in other. */
-    struct drillstats_pod pods[DRILLSTATS_MAX_PODS];
+    struct drillstats_tally pods[DRILLSTATS_MAX_PODS];
     size_t pod_count;
     size_t other;
+    /* Failures per error, the same way. */
+    struct drillstats_tally errors[DRILLSTATS_MAX_ERRORS];
+    size_t error_count;
+    size_t other_errors;
 };
 
 /* Copies body[0..len) into rec->pod without leading and trailing white

@@ -187,6 +187,12 @@ Test(drillstats, summarises_runs)
         }
         cr_expect(eq(sz, s.pod_count, pods), "%s: pods", c->name);
         cr_expect(eq(sz, s.other, 0), "%s", c->name);
+        cr_expect(eq(sz, s.error_count, c->failures > 0 ? 1 : 0), "%s",
+                  c->name);
+        if (c->failures > 0) {
+            cr_expect(strcmp(s.errors[0].name, "timeout") == 0, "%s", c->name);
+            cr_expect(eq(sz, s.errors[0].count, c->failures), "%s", c->name);
+        }
     }
 }
 
@@ -211,6 +217,46 @@ Test(drillstats, counts_past_the_pod_limit_as_other)
     cr_expect(eq(sz, drillstats_pod_count(&s, "pod-16"), 0));
     cr_expect(eq(i64, s.gap_ms, 10)); /* from pod-0's answer at 1 */
     cr_expect(eq(i64, s.longest_outage_ms, 10));
+}
+
+Test(drillstats, counts_failures_per_error)
+{
+    static const char *const errors[] = {"Timeout was reached",
+                                         "Couldn't connect to server",
+                                         "Timeout was reached",
+                                         "HTTP 503",
+                                         "e4",
+                                         "e5",
+                                         "e6",
+                                         "e7",
+                                         "e8",
+                                         "e9",
+                                         "e10",
+                                         "HTTP 503"};
+    struct drillstats_record records[N(errors) + 1];
+    memset(records, 0, sizeof(records));
+    for (size_t i = 0; i < N(errors); i++) {
+        records[i].start_ms = (int64_t)i * 10;
+        records[i].end_ms = (int64_t)i * 10 + 5;
+        snprintf(records[i].error, sizeof(records[i].error), "%s", errors[i]);
+    }
+    records[N(errors)].ok = true;
+    records[N(errors)].start_ms = 200;
+    records[N(errors)].end_ms = 201;
+    snprintf(records[N(errors)].pod, sizeof(records[N(errors)].pod), "web-1");
+    struct drillstats_summary s;
+    drillstats_summarise(records, N(records), 0, "web-0", "web-1", &s);
+    cr_expect(eq(sz, s.failures, N(errors)));
+    cr_expect(eq(sz, s.error_count, DRILLSTATS_MAX_ERRORS));
+    cr_expect(strcmp(s.errors[0].name, "Timeout was reached") == 0);
+    cr_expect(eq(sz, s.errors[0].count, 2));
+    cr_expect(strcmp(s.errors[2].name, "HTTP 503") == 0);
+    cr_expect(eq(sz, s.errors[2].count, 2));
+    cr_expect(eq(sz, s.errors[1].count, 1));
+    /* "e9" and "e10" came after eight distinct errors. */
+    cr_expect(eq(sz, s.other_errors, 2));
+    cr_expect(eq(i64, s.gap_ms, 201));
+    cr_expect(eq(i64, s.longest_outage_ms, 201));
 }
 
 struct pod_case {
