@@ -491,9 +491,9 @@ static enum zl_err drill_watch_restart(struct drill_watch *w)
     return drill_watch_open(w);
 }
 
-/* Drives the watch until deadline_ms (absolute), or while keep_going
- * holds for a NULL one: ZL_OK when the new leader came,
- * ZL_ERR_TIMEOUT, or the watch's error (w->error says it). */
+/* Drives the watch until the new leader came (ZL_OK) or deadline_ms
+ * (absolute) passed (ZL_ERR_TIMEOUT), or fails with the watch's error
+ * (w->error says it). */
 static enum zl_err drill_watch_wait(struct drill_watch *w, int64_t deadline_ms)
 {
     while (drill_new_pod(w) == NULL) {
@@ -535,8 +535,7 @@ static void drill_watch_cleanup(struct drill_watch *w)
     free(w->rv);
 }
 
-/* ---- the drill ------------------------------------------------------------
- */
+/* ---- the drill ----------------------------------------------------------- */
 
 struct drill {
     struct client *c;
@@ -690,7 +689,7 @@ static void drill_warm_up(struct drill *d)
 {
     int64_t until = drill_now_ms() + DRILL_PROBE_WARMUP_MS;
     while (d->p.started && atomic_load(&d->p.done) == 0 &&
-           !atomic_load(&d->p.stop) && drill_now_ms() < until)
+           !atomic_load(&d->p.stop) && !d->w.done && drill_now_ms() < until)
         drill_watch_pump(&d->w, drill_now_ms() + 10);
 }
 
@@ -738,19 +737,26 @@ static int drill_execute(struct drill *d)
     d->w.selector = d->selector;
     d->w.slice = d->r.slice->meta.name;
     d->w.old_pod = d->leader->meta.name;
+    /* Until the delete, times count from the start of the watch (with
+     * --watch-only, for good). */
+    d->t0_ms = d->w.t0_ms = drill_now_ms();
     if (drill_watch_start(&d->w) != ZL_OK)
         return drill_refuse(d, "%s", d->w.error);
     if (o->probe_url != NULL &&
         drill_probe_start(&d->p, o->probe_url, d->leader->meta.name) != ZL_OK)
         return drill_refuse(d, "cannot start the probe");
-    drill_warm_up(d);
-    if (o->watch_only) {
-        d->t0_ms = d->w.t0_ms = drill_now_ms();
+    if (o->watch_only)
         fprintf(o->err, "watching; delete or stop pod %s now\n",
                 d->leader->meta.name);
-    } else if (drill_delete(d) != 0) {
+    drill_warm_up(d);
+    if (!o->watch_only && (d->w.sw.removed_ms >= 0 || d->w.sw.new_ms >= 0))
+        return drill_refuse(d,
+                            "the leader changed while the drill started "
+                            "(%s no longer names %s alone); nothing was "
+                            "deleted, run it again",
+                            d->w.slice, d->w.old_pod);
+    if (!o->watch_only && drill_delete(d) != 0)
         return 1;
-    }
     enum zl_err err = drill_watch_wait(&d->w, d->t0_ms + o->timeout_ms);
     if (err == ZL_OK && d->p.started)
         drill_probe_leader(&d->p, d->w.sw.new_pod, d->t0_ms + d->w.sw.new_ms);
