@@ -6,7 +6,7 @@
  * that names another ready pod. With a probe URL a second thread asks the
  * URL every 10 ms on new connections; its records become the figures a
  * client saw (drillstats). The watch runs on one client_multi driven by
- * the calling thread; nothing else is written than the one DELETE. */
+ * the calling thread; the one write is the DELETE. */
 #include "plugin/drill.h"
 
 #include <ctype.h>
@@ -51,8 +51,7 @@
 /* ---- the probe ----------------------------------------------------------- */
 
 struct drill_probe {
-    const char *url;     /* borrowed */
-    const char *old_pod; /* borrowed */
+    const char *url; /* borrowed */
     pthread_t thread;
     bool started;
     atomic_bool stop;
@@ -217,11 +216,9 @@ out:
     return NULL;
 }
 
-static enum zl_err drill_probe_start(struct drill_probe *p, const char *url,
-                                     const char *old_pod)
+static enum zl_err drill_probe_start(struct drill_probe *p, const char *url)
 {
     p->url = url;
-    p->old_pod = old_pod;
     p->first_new_ms = -1;
     atomic_store(&p->t1_ms, -1);
     if (pthread_create(&p->thread, NULL, drill_probe_main, p) != 0)
@@ -742,8 +739,7 @@ static int drill_execute(struct drill *d)
     d->t0_ms = d->w.t0_ms = drill_now_ms();
     if (drill_watch_start(&d->w) != ZL_OK)
         return drill_refuse(d, "%s", d->w.error);
-    if (o->probe_url != NULL &&
-        drill_probe_start(&d->p, o->probe_url, d->leader->meta.name) != ZL_OK)
+    if (o->probe_url != NULL && drill_probe_start(&d->p, o->probe_url) != ZL_OK)
         return drill_refuse(d, "cannot start the probe");
     if (o->watch_only)
         fprintf(o->err, "watching; delete or stop pod %s now\n",
