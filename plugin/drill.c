@@ -55,12 +55,16 @@ struct drill_probe {
     pthread_t thread;
     bool started;
     atomic_bool stop;
-    /* The new leader: new_pod is written before t1_ms is stored (and read
-     * after it is loaded), so a thread that sees t1_ms sees the name. */
+    atomic_size_t done; /* requests completed so far */
+    /* The new leader and when it came (-1: not yet), under mu. */
+    pthread_mutex_t mu;
+    bool mu_ready;
+    int64_t t1_ms;
     char new_pod[DRILLSTATS_POD_MAX];
-    _Atomic int64_t t1_ms; /* -1 until the new leader is seen */
-    atomic_size_t done;    /* requests completed so far */
-    /* The probe thread's own until it is joined. */
+    /* The probe thread's own until it is joined: its copy of the above
+     * once known, and the records. */
+    int64_t seen_t1_ms;
+    char seen_new_pod[DRILLSTATS_POD_MAX];
     struct drillstats_record *records;
     size_t count;
     size_t cap;
@@ -172,12 +176,18 @@ static struct drillstats_record *drill_probe_slot(struct drill_probe *p)
  * passed, or the new leader came long ago and never answered. */
 static bool drill_probe_enough(struct drill_probe *p, int64_t now)
 {
-    int64_t t1 = atomic_load(&p->t1_ms);
+    if (p->seen_t1_ms < 0) {
+        pthread_mutex_lock(&p->mu);
+        p->seen_t1_ms = p->t1_ms;
+        memcpy(p->seen_new_pod, p->new_pod, sizeof(p->seen_new_pod));
+        pthread_mutex_unlock(&p->mu);
+    }
+    int64_t t1 = p->seen_t1_ms;
     if (t1 < 0)
         return false;
     if (p->first_new_ms < 0 && p->count > 0) {
         const struct drillstats_record *r = &p->records[p->count - 1];
-        if (r->ok && strcmp(r->pod, p->new_pod) == 0)
+        if (r->ok && strcmp(r->pod, p->seen_new_pod) == 0)
             p->first_new_ms = r->end_ms;
     }
     if (p->first_new_ms >= 0) {
@@ -219,8 +229,10 @@ out:
 static enum zl_err drill_probe_start(struct drill_probe *p, const char *url)
 {
     p->url = url;
-    p->first_new_ms = -1;
-    atomic_store(&p->t1_ms, -1);
+    p->first_new_ms = p->t1_ms = p->seen_t1_ms = -1;
+    if (pthread_mutex_init(&p->mu, NULL) != 0)
+        return ZL_ERR_NOMEM;
+    p->mu_ready = true;
     if (pthread_create(&p->thread, NULL, drill_probe_main, p) != 0)
         return ZL_ERR_NOMEM;
     p->started = true;
@@ -231,8 +243,10 @@ static enum zl_err drill_probe_start(struct drill_probe *p, const char *url)
 static void drill_probe_leader(struct drill_probe *p, const char *pod,
                                int64_t t1_ms)
 {
+    pthread_mutex_lock(&p->mu);
     snprintf(p->new_pod, sizeof(p->new_pod), "%s", pod);
-    atomic_store(&p->t1_ms, t1_ms);
+    p->t1_ms = t1_ms;
+    pthread_mutex_unlock(&p->mu);
 }
 
 static void drill_probe_join(struct drill_probe *p, bool now)
@@ -250,6 +264,9 @@ static void drill_probe_cleanup(struct drill_probe *p)
     drill_probe_join(p, true);
     free(p->records);
     p->records = NULL;
+    if (p->mu_ready)
+        pthread_mutex_destroy(&p->mu);
+    p->mu_ready = false;
 }
 
 /* ---- the watch of the leader's slices ------------------------------------ */
