@@ -19,6 +19,8 @@ setup_file() {
     . "$BATS_TEST_DIRNAME/lib.bash"
     PLUGIN=${ZL_PLUGIN_BIN:-$ZL_REPO/build/plugin/kubectl-zenlead}
     [ -x "$PLUGIN" ] || { dp_log "no plugin binary at $PLUGIN (make build)"; return 1; }
+    python3 -c 'import jsonschema' 2>/dev/null ||
+        { dp_log "python3 with jsonschema is needed (scripts/deps installs it)"; return 1; }
     NS=$(k8s_new_namespace drill)
     export NS PLUGIN
     printf '%s\n' "$NS" >>"$DP_DIR/namespaces"
@@ -109,6 +111,14 @@ deleting() {
     [ -n "$(kubectl -n "$NS" get pod "$1" -o jsonpath='{.metadata.deletionTimestamp}')" ]
 }
 
+# not_deleting POD: the pod exists without a deletionTimestamp (a plain
+# "! deleting" would not fail a test: errexit ignores negations).
+not_deleting() {
+    local ts
+    ts=$(kubectl -n "$NS" get pod "$1" -o jsonpath='{.metadata.deletionTimestamp}') || return 1
+    [ -z "$ts" ] || { echo "$1 is being deleted (since $ts)"; return 1; }
+}
+
 # out_jq FILTER: jq -e on the drill's JSON output.
 out_jq() { jq -e "$1" "$BATS_TEST_TMPDIR/drill.out" >/dev/null; }
 
@@ -126,7 +136,7 @@ out_schema() {
     grep -q 'fewer than 2 ready candidates' "$BATS_TEST_TMPDIR/drill.err"
     grep -q -- '--force' "$BATS_TEST_TMPDIR/drill.err"
     [ ! -s "$BATS_TEST_TMPDIR/drill.out" ]
-    ! deleting solo-0
+    not_deleting solo-0
     [ "$(leader_of solo)" = solo-0 ]
 }
 
@@ -139,7 +149,7 @@ out_schema() {
     out_schema
     out_jq '.oldLeader == "solo-0" and .newLeader == null and .deleted == false'
     out_jq '.timeToNewLeaderMs == null and .oldEndpointRemovedMs == null and .probe == null'
-    ! deleting solo-0
+    not_deleting solo-0
 }
 
 @test "drill without --yes refuses when stdin is not a terminal" {
@@ -149,7 +159,7 @@ out_schema() {
     drill web || rc=$?
     [ "$rc" = 1 ] || { echo "exit status $rc"; false; }
     grep -q 'stdin is not a terminal: pass --yes' "$BATS_TEST_TMPDIR/drill.err"
-    ! deleting "$leader"
+    not_deleting "$leader"
     [ "$(leader_of web)" = "$leader" ]
 }
 
@@ -194,7 +204,7 @@ out_schema() {
     ) 3>&- &
     bg=$!
     wait_for 10 grep -q 'watching' "$BATS_TEST_TMPDIR/drill.err"
-    ! deleting "$old"
+    not_deleting "$old"
     kubectl -n "$NS" delete pod "$old" --wait=false >/dev/null
     wait_for 20 test -f "$BATS_TEST_TMPDIR/drill.rc"
     wait "$bg"
@@ -203,7 +213,8 @@ out_schema() {
     out_schema
     out_jq ".deleted == false and .oldLeader == \"$old\""
     new=$(jq -r .newLeader "$BATS_TEST_TMPDIR/drill.out")
-    [ "$new" != "$old" ] && [ "$new" != null ]
+    [ "$new" != "$old" ]
+    [ "$new" != null ]
     out_jq ".probe.pods[\"$old\"] > 0 and .probe.pods[\"$new\"] > 0"
     out_jq '.timeToNewLeaderMs >= 0 and .timeToNewLeaderMs < 30000'
     [ "$(leader_of web)" = "$new" ]
