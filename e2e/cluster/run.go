@@ -245,8 +245,9 @@ func runSupervisor(args []string) int {
 		"--leader-elect=false",
 		// podgc is deliberately absent: it would force-delete pods bound
 		// to Nodes that do not exist; no nodelifecycle either (no kubelet
-		// heartbeats, it would taint every Node).
-		"--controllers=garbagecollector,namespace,endpointslice,serviceaccount",
+		// heartbeats, it would taint every Node). clusterrole-aggregation
+		// fills the built-in view, edit and admin ClusterRoles.
+		"--controllers=garbagecollector,namespace,endpointslice,serviceaccount,clusterrole-aggregation",
 		"--use-service-account-credentials=false",
 		"--concurrent-gc-syncs=" + strconv.Itoa(*gcSyncs),
 		"--secure-port=0",
