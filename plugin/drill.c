@@ -22,6 +22,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/duration.h"
 #include "base/json.h"
 #include "kube/views.h"
 #include "kube/watch.h"
@@ -654,6 +655,8 @@ static void drill_plan(struct drill *d)
 {
     const struct drill_options *o = d->o;
     FILE *f = o->err;
+    char timeout[DURATION_FORMAT_MAX];
+    duration_format(o->timeout_ms * 1000000, timeout);
     fprintf(f, "Drill on Service %s/%s (leader Service %s):\n",
             o->namespace_name, o->service, d->g.leader_name);
     if (o->watch_only)
@@ -664,9 +667,9 @@ static void drill_plan(struct drill *d)
                 d->leader->meta.name, d->grace_s, d->leader->meta.uid);
     fprintf(f,
             "  watch EndpointSlice %s for another ready pod (%zu ready "
-            "candidate%s besides the leader), for at most %lld ms\n",
+            "candidate%s besides the leader), for at most %s\n",
             d->r.slice->meta.name, d->eligible, d->eligible == 1 ? "" : "s",
-            (long long)o->timeout_ms);
+            timeout);
     if (o->probe_url != NULL)
         fprintf(f, "  probe %s every %d ms, each on a new connection\n",
                 o->probe_url, DRILL_PROBE_INTERVAL_MS);

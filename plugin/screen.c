@@ -249,10 +249,12 @@ static enum zl_err put_candidates(const struct report *r, bool color,
 {
     if (!r->has_decision)
         return ZL_OK;
-    enum zl_err rc = buf_printf(
-        b,
-        "\nPods (%zu match the selector, %zu candidates, %zu eligible now)\n",
-        r->matching, r->candidates, r->eligible);
+    enum zl_err rc =
+        buf_printf(b,
+                   "\nPods (%zu match%s the selector, %zu candidate%s, %zu "
+                   "eligible now)\n",
+                   r->matching, r->matching == 1 ? "es" : "", r->candidates,
+                   r->candidates == 1 ? "" : "s", r->eligible);
     if (rc == ZL_OK && r->pod_count == 0)
         return buf_puts(b, "  no pod matches the selector\n");
     if (rc == ZL_OK)

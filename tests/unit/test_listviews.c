@@ -31,7 +31,8 @@ Test(listviews, pages_append_and_the_continue_token_is_returned)
 {
     struct listviews l = {.kind = VIEWS_KIND_POD};
     char *token = NULL;
-    parse_ok(&l, PAGE(POD("a", "db") "," POD("b", "web"), "\"continue\":\"t1\""),
+    parse_ok(&l,
+             PAGE(POD("a", "db") "," POD("b", "web"), "\"continue\":\"t1\""),
              &token);
     cr_assert_str_eq(token, "t1");
     free(token);
@@ -53,7 +54,8 @@ Test(listviews, pages_append_and_the_continue_token_is_returned)
 Test(listviews, the_filter_drops_views)
 {
     struct listviews l = {.kind = VIEWS_KIND_POD, .keep = keep_app_db};
-    parse_ok(&l, PAGE(POD("a", "db") "," POD("b", "web") "," POD("c", "db"), ""),
+    parse_ok(&l,
+             PAGE(POD("a", "db") "," POD("b", "web") "," POD("c", "db"), ""),
              NULL);
     cr_assert_eq(l.count, 2);
     cr_assert_str_eq(((struct views_pod *)l.items[1])->meta.name, "c");
