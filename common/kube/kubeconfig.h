@@ -13,6 +13,7 @@
 
 #define KUBECONFIG_MAX_FILE (4 << 20) /* larger files are ZL_ERR_LIMIT */
 #define KUBECONFIG_ERROR_MAX 512
+#define KUBECONFIG_MAX_FILES 64 /* $KUBECONFIG files merged at most */
 #define KUBECONFIG_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /* Everything the REST client needs. Strings are owned by the struct; PEM
@@ -31,6 +32,7 @@ struct kube_config {
     bool insecure_skip_tls_verify;
     char *namespace_name; /* context namespace, or in-cluster namespace;
                              NULL when unset */
+    char *context_name;   /* the chosen context; NULL in-cluster */
     char *source;         /* "kubeconfig FILE (context X)" or "in-cluster" */
     void *internal;       /* token re-read state; owned */
 };
@@ -66,6 +68,45 @@ enum zl_err kubeconfig_resolve(const char *flag_path, const char *context,
 enum zl_err kubeconfig_resolve_sa(const char *flag_path, const char *context,
                                   const char *sa_dir, struct kube_config *out,
                                   struct kubeconfig_error *err);
+
+/* Loads the config the way kubectl (client-go's clientcmd) does, for
+ * command-line tools:
+ * - flag_path given: only that file, which must exist (ZL_ERR_IO);
+ * - else env_kubeconfig (the value of $KUBECONFIG) when non-empty: a list
+ *   separated by ':'; empty entries and files that do not exist are
+ *   skipped; the files are merged: for clusters, users and contexts the
+ *   first file defining a name wins, current-context comes from the first
+ *   file that sets it; relative paths resolve against the folder of the
+ *   file the entry came from;
+ * - else HOME/.kube/config when it exists.
+ * When that finds nothing (no file, or files defining nothing), the
+ * in-cluster config is used (sa_dir: KUBECONFIG_SA_DIR in production);
+ * when not in a cluster either, ZL_ERR_NOTFOUND ("no configuration: ...").
+ * context NULL means current-context; neither set is ZL_ERR_NOTFOUND.
+ * out->context_name is the chosen context, out->namespace_name its
+ * namespace. Other errors as kubeconfig_load_file, naming the file and the
+ * key. At most KUBECONFIG_MAX_FILES files (ZL_ERR_LIMIT). */
+enum zl_err kubeconfig_load_kubectl(const char *flag_path, const char *context,
+                                    const char *home,
+                                    const char *env_kubeconfig,
+                                    struct kube_config *out,
+                                    struct kubeconfig_error *err);
+
+/* kubeconfig_load_kubectl with the service-account folder given (tests use
+ * a temporary one). */
+enum zl_err kubeconfig_load_kubectl_sa(const char *flag_path,
+                                       const char *context, const char *home,
+                                       const char *env_kubeconfig,
+                                       const char *sa_dir,
+                                       struct kube_config *out,
+                                       struct kubeconfig_error *err);
+
+/* kubeconfig_load_kubectl with $HOME and $KUBECONFIG from the
+ * environment. */
+enum zl_err kubeconfig_load_kubectl_env(const char *flag_path,
+                                        const char *context,
+                                        struct kube_config *out,
+                                        struct kubeconfig_error *err);
 
 /* Parses kubeconfig YAML from memory (the fuzz target's entry point);
  * base_dir resolves relative paths. */
