@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Kubeconfig and in-cluster configuration. The YAML is read with a fixed
  * libcyaml schema that ignores keys we do not use (preferences, extensions,
- * proxy-url, ...); credential plugins (exec, auth-provider) are recognised
- * only so that selecting such a user fails with a clear line. */
+ * proxy-url, ...). Exec credential plugins run only under kubectl's rules
+ * (kubeconfig_load_kubectl); elsewhere they, like auth-providers, are
+ * recognised only so that selecting such a user fails with a clear line. */
 #include "kube/kubeconfig.h"
 
 #include "base/yamlerr.h"
+#include "kube/execcred.h"
 
 #include <cyaml/cyaml.h>
 #include <errno.h>
@@ -56,8 +58,22 @@ struct yc_cluster {
 };
 
 struct yc_plugin {
-    char *name;    /* auth-provider */
-    char *command; /* exec */
+    char *name; /* auth-provider */
+};
+
+struct yc_exec_env {
+    char *name;
+    char *value;
+};
+
+struct yc_exec {
+    char *api_version;
+    char *command;
+    char **args;
+    uint32_t args_count;
+    struct yc_exec_env *env;
+    uint32_t env_count;
+    char *interactive_mode;
 };
 
 struct yc_named_user {
@@ -67,7 +83,7 @@ struct yc_named_user {
     char *client_key_data;
     char *token;
     char *token_file;
-    struct yc_plugin *exec;
+    struct yc_exec *exec;
     struct yc_plugin *auth_provider;
 };
 
@@ -125,7 +141,35 @@ static const cyaml_schema_field_t cluster_entry_fields[] = {
 
 static const cyaml_schema_field_t plugin_fields[] = {
     KC_STR("name", struct yc_plugin, name),
-    KC_STR("command", struct yc_plugin, command),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t exec_env_fields[] = {
+    KC_STR("name", struct yc_exec_env, name),
+    KC_STR("value", struct yc_exec_env, value),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t exec_env_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct yc_exec_env,
+                        exec_env_fields),
+};
+
+static const cyaml_schema_value_t exec_arg_entry = {
+    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, KUBECONFIG_MAX_FILE),
+};
+
+/* Tools write "env: null" and "args: null"; both mean none. */
+static const cyaml_schema_field_t exec_fields[] = {
+    KC_STR("apiVersion", struct yc_exec, api_version),
+    KC_STR("command", struct yc_exec, command),
+    CYAML_FIELD_SEQUENCE(
+        "args", CYAML_FLAG_POINTER_NULL_STR | CYAML_FLAG_OPTIONAL,
+        struct yc_exec, args, &exec_arg_entry, 0, KUBECONFIG_MAX_ENTRIES),
+    CYAML_FIELD_SEQUENCE(
+        "env", CYAML_FLAG_POINTER_NULL_STR | CYAML_FLAG_OPTIONAL,
+        struct yc_exec, env, &exec_env_entry, 0, KUBECONFIG_MAX_ENTRIES),
+    KC_STR("interactiveMode", struct yc_exec, interactive_mode),
     CYAML_FIELD_END,
 };
 
@@ -138,7 +182,7 @@ static const cyaml_schema_field_t user_fields[] = {
     KC_STR("token", struct yc_named_user, token),
     KC_STR("tokenFile", struct yc_named_user, token_file),
     CYAML_FIELD_MAPPING_PTR("exec", CYAML_FLAG_OPTIONAL, struct yc_named_user,
-                            exec, plugin_fields),
+                            exec, exec_fields),
     CYAML_FIELD_MAPPING_PTR("auth-provider", CYAML_FLAG_OPTIONAL,
                             struct yc_named_user, auth_provider, plugin_fields),
     CYAML_FIELD_END,
@@ -471,6 +515,129 @@ static enum zl_err apply_cluster(const struct load_ctx *lc, int index,
     return rc;
 }
 
+/* Checks an exec stanza as client-go's validation does. */
+static enum zl_err check_exec(const struct load_ctx *lc, int index,
+                              const struct yc_exec *x)
+{
+    const char *api = x->api_version, *mode = x->interactive_mode;
+    bool v1 = is_set(api) && strcmp(api, EXECCRED_V1) == 0;
+    if (!is_set(x->command) || !is_set(api)) {
+        set_error(lc->err, "%s: users[%d].user.exec.%s: missing", lc->name,
+                  index, !is_set(x->command) ? "command" : "apiVersion");
+        return ZL_ERR_INVALID;
+    }
+    if (!v1 && strcmp(api, EXECCRED_V1BETA1) != 0) {
+        set_error(lc->err,
+                  "%s: users[%d].user.exec.apiVersion: \"%s\" is not %s or %s",
+                  lc->name, index, api, EXECCRED_V1, EXECCRED_V1BETA1);
+        return ZL_ERR_INVALID;
+    }
+    for (uint32_t i = 0; i < x->env_count; i++) {
+        if (!is_set(x->env[i].name)) {
+            set_error(lc->err, "%s: users[%d].user.exec.env[%u].name: missing",
+                      lc->name, index, i);
+            return ZL_ERR_INVALID;
+        }
+    }
+    if (!is_set(mode) && !v1)
+        return ZL_OK; /* v1beta1 defaults to IfAvailable */
+    if (is_set(mode) &&
+        (strcmp(mode, "Never") == 0 || strcmp(mode, "IfAvailable") == 0))
+        return ZL_OK;
+    set_error(lc->err, "%s: users[%d].user.exec.interactiveMode: %s", lc->name,
+              index,
+              !is_set(mode) ? "missing (required by "
+                              "client.authentication.k8s.io/v1)"
+              : strcmp(mode, "Always") == 0
+                  ? "Always needs a terminal; plugins run without one here"
+                  : "not Never, IfAvailable or Always");
+    return ZL_ERR_INVALID;
+}
+
+/* Moves the plugin's credential into out; it replaces the static one. */
+static void adopt_exec(struct execcred_result *res, struct kube_config *out)
+{
+    if (res->token != NULL) {
+        wipe_free_str(out->token);
+        free(out->token_file);
+        out->token_file = NULL;
+        out->token = res->token;
+        res->token = NULL;
+    }
+    if (res->cert_pem != NULL) {
+        free(out->client_cert_pem);
+        wipe_free(out->client_key_pem, out->client_key_pem_len);
+        out->client_cert_pem = res->cert_pem;
+        out->client_cert_pem_len = res->cert_pem_len;
+        out->client_key_pem = res->key_pem;
+        out->client_key_pem_len = res->key_pem_len;
+        res->cert_pem = NULL;
+        res->key_pem = NULL;
+    }
+}
+
+/* Runs the user's exec plugin once. A command with a '/' in it is relative
+ * to the kubeconfig's folder, as in client-go. */
+static enum zl_err apply_exec(const struct load_ctx *lc, int index,
+                              const struct yc_exec *x, struct kube_config *out)
+{
+    struct execcred_result res;
+    char why[KUBECONFIG_ERROR_MAX];
+    enum zl_err rc = check_exec(lc, index, x);
+    if (rc != ZL_OK)
+        return rc;
+    const char *cmd = x->command;
+    while (strncmp(cmd, "./", 2) == 0 && cmd[2] != '\0')
+        cmd += 2; /* "./plugin" names base_dir/plugin, as filepath.Join */
+    char *command = strchr(x->command, '/') != NULL
+                        ? resolve_path(lc->base_dir, cmd)
+                        : strdup(cmd);
+    struct execcred_env *env =
+        calloc(x->env_count > 0 ? x->env_count : 1, sizeof(*env));
+    if (command == NULL || env == NULL) {
+        rc = ZL_ERR_NOMEM;
+        goto out;
+    }
+    for (uint32_t i = 0; i < x->env_count; i++)
+        env[i] = (struct execcred_env){x->env[i].name, x->env[i].value};
+    struct execcred_spec spec = {x->api_version, command, x->args,
+                                 x->args_count,  env,     x->env_count};
+    rc = execcred_run(&spec, &res, why, sizeof(why));
+    if (rc == ZL_OK)
+        adopt_exec(&res, out);
+    else if (rc != ZL_ERR_NOMEM)
+        set_error(lc->err, "%s: users[%d].user.exec: %s", lc->name, index, why);
+    if (rc == ZL_ERR_NOTFOUND)
+        rc = ZL_ERR_IO; /* NOTFOUND is for names absent from the file */
+    execcred_result_cleanup(&res);
+out:
+    free(env);
+    free(command);
+    return rc;
+}
+
+/* token wins over tokenFile, as in client-go. */
+static enum zl_err apply_token(const struct load_ctx *lc, int index,
+                               const struct yc_named_user *u,
+                               struct kube_config *out)
+{
+    enum zl_err rc = ZL_OK;
+    if (is_set(u->token))
+        return (out->token = dup_or_null(u->token, &rc)), rc;
+    if (!is_set(u->token_file))
+        return ZL_OK;
+    out->token_file = resolve_path(lc->base_dir, u->token_file);
+    if (out->token_file == NULL)
+        return ZL_ERR_NOMEM;
+    char *tok = NULL;
+    rc = kubeconfig_current_token(out, &tok);
+    if (rc == ZL_ERR_IO || rc == ZL_ERR_LIMIT)
+        set_error(lc->err, "%s: users[%d].user.tokenFile: cannot read %s",
+                  lc->name, index, out->token_file);
+    wipe_free_str(tok);
+    return rc;
+}
+
 static enum zl_err apply_user(const struct load_ctx *lc, int index,
                               const struct yc_named_user *u,
                               struct kube_config *out)
@@ -479,7 +646,7 @@ static enum zl_err apply_user(const struct load_ctx *lc, int index,
     enum zl_err rc = ZL_OK;
     if (u == NULL)
         return ZL_OK;
-    if (u->exec != NULL) {
+    if (u->exec != NULL && !lc->kubectl) {
         set_error(lc->err,
                   "%s: users[%d].user.exec: exec credential plugins are not "
                   "supported (use a token, tokenFile or client certificate)",
@@ -511,20 +678,9 @@ static enum zl_err apply_user(const struct load_ctx *lc, int index,
                   lc->name, index);
         return ZL_ERR_INVALID;
     }
-    /* As client-go: an inline token wins over tokenFile. */
-    if (is_set(u->token))
-        return (out->token = dup_or_null(u->token, &rc)), rc;
-    if (is_set(u->token_file)) {
-        out->token_file = resolve_path(lc->base_dir, u->token_file);
-        if (out->token_file == NULL)
-            return ZL_ERR_NOMEM;
-        char *tok = NULL;
-        rc = kubeconfig_current_token(out, &tok);
-        if (rc == ZL_ERR_IO || rc == ZL_ERR_LIMIT)
-            set_error(lc->err, "%s: users[%d].user.tokenFile: cannot read %s",
-                      lc->name, index, out->token_file);
-        wipe_free_str(tok);
-    }
+    rc = apply_token(lc, index, u, out);
+    if (rc == ZL_OK && u->exec != NULL)
+        rc = apply_exec(lc, index, u->exec, out);
     return rc;
 }
 

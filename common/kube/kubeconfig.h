@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Where the API server is and how to authenticate: a kubeconfig file
+/* Where the API server is and how to authenticate: kubeconfig files
  * (parsed with libcyaml) or the in-cluster service-account files. It reads
- * files and the environment only; it opens no connection. */
+ * files and the environment and, for kubectl's rules only, runs exec
+ * credential plugins; it opens no connection. */
 #ifndef ZL_KUBE_KUBECONFIG_H
 #define ZL_KUBE_KUBECONFIG_H
 
@@ -85,7 +86,18 @@ enum zl_err kubeconfig_resolve_sa(const char *flag_path, const char *context,
  * context NULL means current-context; neither set is ZL_ERR_NOTFOUND.
  * out->context_name is the chosen context, out->namespace_name its
  * namespace. Other errors as kubeconfig_load_file, naming the file and the
- * key. At most KUBECONFIG_MAX_FILES files (ZL_ERR_LIMIT). */
+ * key. At most KUBECONFIG_MAX_FILES files (ZL_ERR_LIMIT).
+ * A user's exec plugin (users[].user.exec: apiVersion
+ * client.authentication.k8s.io/v1 or v1beta1, command, args, env,
+ * interactiveMode) is checked as client-go does and run once, here, without
+ * a terminal (kube/execcred); its token or client certificate replaces the
+ * user's static ones. The credential is not refreshed when it expires, which
+ * is enough for a command-line tool; the daemons' loaders
+ * (kubeconfig_load_file, kubeconfig_resolve) refuse exec users. A plugin
+ * that cannot run or fails is ZL_ERR_IO (err names the command, its exit
+ * status and the first line of its stderr), one printing more than
+ * EXECCRED_MAX_OUTPUT bytes ZL_ERR_LIMIT, bad output ZL_ERR_PARSE or
+ * ZL_ERR_INVALID. */
 enum zl_err kubeconfig_load_kubectl(const char *flag_path, const char *context,
                                     const char *home,
                                     const char *env_kubeconfig,
@@ -109,7 +121,8 @@ enum zl_err kubeconfig_load_kubectl_env(const char *flag_path,
                                         struct kubeconfig_error *err);
 
 /* Parses kubeconfig YAML from memory (the fuzz target's entry point);
- * base_dir resolves relative paths. */
+ * base_dir resolves relative paths. Exec users are refused as in
+ * kubeconfig_load_file, so no input makes it run a program. */
 enum zl_err kubeconfig_load_mem(const char *yaml, size_t yaml_len,
                                 const char *base_dir, const char *context,
                                 struct kube_config *out,

@@ -554,7 +554,9 @@ static void check_kubectl_case(const struct kubectl_case *k, const char *dir,
                  rc_names[k->rc], rc != ZL_OK ? err.text : "");
     if (rc != ZL_OK) {
         subst_dir(k->error, dir, want_err, sizeof(want_err));
-        cr_expect_str_eq(err.text, want_err, "%s: error line", k->name);
+        cr_expect_str_eq(err.text, want_err,
+                         "%s: error line\n got: %s\nwant: %s", k->name,
+                         err.text, want_err);
         return;
     }
     char *tok = NULL;
@@ -613,4 +615,210 @@ Test(kubeconfig, load_file_sets_context_name)
     cr_expect(c.context_name != NULL);
     cr_expect(strstr(c.source, c.context_name) != NULL);
     kubeconfig_cleanup(&c);
+}
+
+/* ---- exec credential plugins ------------------------------------------ */
+
+/* Real executables (shell scripts) in a temporary folder. ok.sh answers
+ * with the apiVersion it is given as $1 and puts in the token what it saw:
+ * $2, $ZL_TEST_ENV, whether KUBERNETES_EXEC_INFO asked for that version
+ * non-interactively, and whether stdin is empty. */
+static const struct kc_file exec_plugins[] = {
+    {"ok.sh",
+     "#!/bin/sh\n"
+     "case \"$KUBERNETES_EXEC_INFO\" in\n"
+     "*'\"apiVersion\":\"'\"$1\"'\"'*'\"interactive\":false'*) i=info ;;\n"
+     "*) i=noinfo ;;\n"
+     "esac\n"
+     "in=$(cat)\n"
+     "printf '{\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\",'"
+     "'\"status\":{\"token\":\"%s.%s.%s.%s\"}}\\n' \"$1\" \"$2\" "
+     "\"$ZL_TEST_ENV\" \"$i\" \"${in:-stdin-empty}\"\n"},
+    {"cert.sh", "#!/bin/sh\n"
+                "printf '{\"apiVersion\":\"client.authentication.k8s.io/"
+                "v1beta1\",\"kind\":\"ExecCredential\",\"status\":{"
+                "\"clientCertificateData\":\"CERT\\\\n\","
+                "\"clientKeyData\":\"KEY-PEM\\\\n\"}}'\n"},
+    {"fail.sh", "#!/bin/sh\necho 'boom: no credentials' >&2\necho more >&2\n"
+                "exit 3\n"},
+    {"badjson.sh", "#!/bin/sh\necho 'not json'\n"},
+    {"nocred.sh", "#!/bin/sh\necho '{\"apiVersion\":\"client.authentication."
+                  "k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{}}'\n"},
+    {"signal.sh", "#!/bin/sh\necho 'going down' >&2\nkill -9 $$\n"},
+    {"big.sh", "#!/bin/sh\nexec yes '{\"apiVersion\": 1}'\n"},
+    {"bin/zl-test-cred", "#!/bin/sh\nexec \"$(dirname \"$0\")/../ok.sh\" "
+                         "\"$@\"\n"},
+};
+
+#define N_EXEC_PLUGINS (sizeof(exec_plugins) / sizeof(exec_plugins[0]))
+
+static void make_exec_dir(char *dir, size_t len)
+{
+    char p[512];
+    snprintf(dir, len, "/tmp/zl-kc-exec-XXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+    snprintf(p, sizeof(p), "%s/bin", dir);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    for (size_t i = 0; i < N_EXEC_PLUGINS; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, exec_plugins[i].rel);
+        write_text(p, exec_plugins[i].text);
+        cr_assert_eq(chmod(p, 0700), 0);
+    }
+}
+
+static void remove_exec_dir(const char *dir)
+{
+    char p[512];
+    for (size_t i = 0; i < N_EXEC_PLUGINS; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, exec_plugins[i].rel);
+        unlink(p);
+    }
+    snprintf(p, sizeof(p), "%s/kc.yaml", dir);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/bin", dir);
+    rmdir(p);
+    rmdir(dir);
+}
+
+struct exec_case {
+    const char *name;
+    const char *exec; /* the exec mapping's lines, indented by 6 */
+    enum zl_err rc;
+    const char *token; /* expected token ("static" when the plugin's
+                          did not replace it) */
+    size_t cert_len, key_len;
+    const char *error; /* exact line, {d} the plugins' folder */
+};
+
+#define V1 "      apiVersion: client.authentication.k8s.io/v1\n"
+#define V1B "      apiVersion: client.authentication.k8s.io/v1beta1\n"
+#define NEVER "      interactiveMode: Never\n"
+#define OK_ARGS(v) "      args: [client.authentication.k8s.io/" v ", arg]\n"
+#define ERR_PREFIX "{d}/kc.yaml: users[0].user.exec"
+
+static const struct exec_case exec_cases[] = {
+    {"v1 token, args, env over the caller's, info, no stdin",
+     V1 NEVER "      command: ./ok.sh\n" OK_ARGS(
+         "v1") "      env: [{name: ZL_TEST_ENV, value: from-kubeconfig}]\n",
+     ZL_OK, "arg.from-kubeconfig.info.stdin-empty", 0, 0, NULL},
+    {"v1beta1 defaults interactiveMode; env null",
+     V1B "      command: ./ok.sh\n" OK_ARGS("v1beta1") "      env: null\n",
+     ZL_OK, "arg.from-parent.info.stdin-empty", 0, 0, NULL},
+    {"command without a slash is looked up in PATH",
+     V1 NEVER "      command: zl-test-cred\n" OK_ARGS("v1"), ZL_OK,
+     "arg.from-parent.info.stdin-empty", 0, 0, NULL},
+    {"client certificate and key; args null, env ~",
+     V1B "      command: ./cert.sh\n      args: null\n      env: ~\n", ZL_OK,
+     "static", 5, 8, NULL},
+    {"failure names the command, status and first stderr line",
+     V1 NEVER "      command: ./fail.sh\n", ZL_ERR_IO, NULL, 0, 0,
+     ERR_PREFIX ": command \"{d}/fail.sh\" exited with status 3: boom: no "
+                "credentials"},
+    {"killed by a signal", V1 NEVER "      command: ./signal.sh\n", ZL_ERR_IO,
+     NULL, 0, 0,
+     ERR_PREFIX ": command \"{d}/signal.sh\" was killed by signal 9: going "
+                "down"},
+    {"not JSON", V1 NEVER "      command: ./badjson.sh\n", ZL_ERR_PARSE, NULL,
+     0, 0,
+     ERR_PREFIX ": command \"{d}/badjson.sh\": output is not a JSON object"},
+    {"apiVersion must match", V1B "      command: ./ok.sh\n" OK_ARGS("v1"),
+     ZL_ERR_INVALID, NULL, 0, 0,
+     ERR_PREFIX ": command \"{d}/ok.sh\": output has apiVersion "
+                "\"client.authentication.k8s.io/v1\", the kubeconfig asks for "
+                "\"client.authentication.k8s.io/v1beta1\""},
+    {"status without a credential", V1 NEVER "      command: ./nocred.sh\n",
+     ZL_ERR_INVALID, NULL, 0, 0,
+     ERR_PREFIX ": command \"{d}/nocred.sh\": status has neither a token nor a "
+                "client certificate and key"},
+    {"output is bounded", V1 NEVER "      command: ./big.sh\n", ZL_ERR_LIMIT,
+     NULL, 0, 0,
+     ERR_PREFIX ": command \"{d}/big.sh\" wrote more than 1048576 bytes"},
+    {"command not found", V1 NEVER "      command: zl-no-such-plugin\n",
+     ZL_ERR_IO, NULL, 0, 0,
+     ERR_PREFIX ": cannot run command \"zl-no-such-plugin\": not found in "
+                "PATH"},
+    {"v1 needs interactiveMode", V1 "      command: ./ok.sh\n", ZL_ERR_INVALID,
+     NULL, 0, 0,
+     ERR_PREFIX ".interactiveMode: missing (required by "
+                "client.authentication.k8s.io/v1)"},
+    {"Always needs a terminal",
+     V1 "      interactiveMode: Always\n      command: ./ok.sh\n",
+     ZL_ERR_INVALID, NULL, 0, 0,
+     ERR_PREFIX ".interactiveMode: Always needs a terminal; plugins run "
+                "without one here"},
+    {"unknown apiVersion",
+     "      apiVersion: client.authentication.k8s.io/v1alpha1\n"
+     "      command: ./ok.sh\n",
+     ZL_ERR_INVALID, NULL, 0, 0,
+     ERR_PREFIX ".apiVersion: \"client.authentication.k8s.io/v1alpha1\" is "
+                "not client.authentication.k8s.io/v1 or "
+                "client.authentication.k8s.io/v1beta1"},
+    {"command is required", V1 NEVER, ZL_ERR_INVALID, NULL, 0, 0,
+     ERR_PREFIX ".command: missing"},
+    {"env entries need a name",
+     V1 NEVER "      command: ./ok.sh\n      env: [{value: x}]\n",
+     ZL_ERR_INVALID, NULL, 0, 0, ERR_PREFIX ".env[0].name: missing"},
+};
+
+static void check_exec_case(const struct exec_case *k, const char *dir)
+{
+    char path[512], want_err[1024], yaml[2048];
+    struct kube_config c;
+    struct kubeconfig_error err;
+    snprintf(yaml, sizeof(yaml),
+             "current-context: x\n"
+             "clusters:\n- {name: c, cluster: {server: 'https://h:1'}}\n"
+             "users:\n- name: u\n  user:\n    token: static\n    exec:\n%s"
+             "contexts:\n- {name: x, context: {cluster: c, user: u}}\n",
+             k->exec);
+    snprintf(path, sizeof(path), "%s/kc.yaml", dir);
+    write_text(path, yaml);
+    enum zl_err rc = kubeconfig_load_kubectl_sa(path, NULL, NULL, NULL,
+                                                "/nonexistent", &c, &err);
+    cr_expect_eq(rc, k->rc, "%s: rc %s, want %s (%s)", k->name, rc_names[rc],
+                 rc_names[k->rc], rc != ZL_OK ? err.text : "");
+    if (rc != ZL_OK) {
+        subst_dir(k->error, dir, want_err, sizeof(want_err));
+        cr_expect_str_eq(err.text, want_err,
+                         "%s: error line\n got: %s\nwant: %s", k->name,
+                         err.text, want_err);
+        return;
+    }
+    expect_str("token", k->name, c.token, k->token);
+    cr_expect_eq(c.client_cert_pem_len, k->cert_len, "%s: cert", k->name);
+    cr_expect_eq(c.client_key_pem_len, k->key_len, "%s: key", k->name);
+    kubeconfig_cleanup(&c);
+}
+
+Test(kubeconfig, kubectl_exec_plugins_table)
+{
+    char dir[64], path[1024];
+    make_exec_dir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/bin:%s", dir, getenv("PATH"));
+    setenv("PATH", path, 1);
+    setenv("ZL_TEST_ENV", "from-parent", 1);
+    cr_assert_eq(chdir("/"), 0, "relative commands are not from the cwd");
+    for (size_t i = 0; i < sizeof(exec_cases) / sizeof(exec_cases[0]); i++)
+        check_exec_case(&exec_cases[i], dir);
+    remove_exec_dir(dir);
+}
+
+Test(kubeconfig, exec_plugin_is_not_run_by_the_daemons_loader)
+{
+    char dir[64], path[512];
+    struct kube_config c;
+    struct kubeconfig_error err;
+    make_exec_dir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/kc.yaml", dir);
+    write_text(path,
+               "current-context: x\n"
+               "clusters:\n- {name: c, cluster: {server: 'https://h'}}\n"
+               "users:\n- name: u\n  user:\n    exec:\n" V1B
+               "      command: ./ok.sh\n"
+               "contexts:\n- {name: x, context: {cluster: c, user: u}}\n");
+    cr_assert_eq(kubeconfig_load_file(path, NULL, &c, &err), ZL_ERR_INVALID);
+    cr_expect(strstr(err.text, "users[0].user.exec: exec credential plugins "
+                               "are not supported") != NULL,
+              "%s", err.text);
+    remove_exec_dir(dir);
 }
