@@ -379,6 +379,7 @@ static enum zl_err finish(const struct execcred_spec *spec, pid_t pid,
     struct buf err;
     buf_init(&err, EXECCRED_MAX_STDERR + 1);
     enum zl_err rc = collect(out_r, err_r, out, &err);
+    int read_errno = errno;
     if (rc != ZL_OK)
         kill(pid, SIGKILL);
     int status = wait_plugin(pid);
@@ -387,7 +388,7 @@ static enum zl_err finish(const struct execcred_spec *spec, pid_t pid,
              spec->command, EXECCRED_MAX_OUTPUT);
     else if (rc == ZL_ERR_IO)
         fail(why, why_len, "command \"%s\": cannot read its output: %s",
-             spec->command, strerror(errno));
+             spec->command, strerror(read_errno));
     else if (rc == ZL_ERR_NOMEM)
         fail(why, why_len, "out of memory");
     else

@@ -1187,7 +1187,8 @@ enum zl_err kubeconfig_load_kubectl_sa(const char *flag_path,
         rc = build_config(&set, context, out);
     if (rc == ZL_ERR_NOMEM) {
         set_label(&set, label, sizeof(label));
-        set_error(err, "%s: out of memory", label);
+        set_error(err, "%s: out of memory",
+                  label[0] != '\0' ? label : "kubeconfig");
     }
     set_cleanup(&set);
     if (rc != ZL_OK)
