@@ -10,9 +10,10 @@
 
 #include "base/err.h"
 
-#define EXECCRED_MAX_OUTPUT (1 << 20) /* plugin stdout; more is ZL_ERR_LIMIT   \
-                                       */
-#define EXECCRED_MAX_STDERR 4096      /* stderr kept for the error line */
+/* Plugin stdout read at most (more is ZL_ERR_LIMIT), and stderr kept for
+ * the error line. */
+#define EXECCRED_MAX_OUTPUT (1 << 20)
+#define EXECCRED_MAX_STDERR 4096
 #define EXECCRED_V1 "client.authentication.k8s.io/v1"
 #define EXECCRED_V1BETA1 "client.authentication.k8s.io/v1beta1"
 

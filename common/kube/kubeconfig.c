@@ -1033,7 +1033,7 @@ static enum zl_err find_parts(const struct kc_set *set,
 static enum zl_err build_config(const struct kc_set *set, const char *context,
                                 struct kube_config *out)
 {
-    struct kc_ref cref, clref, uref;
+    struct kc_ref cref = {NULL, -1}, clref = {NULL, -1}, uref = {NULL, -1};
     const char *want = NULL;
     enum zl_err rc = choose_context(set, context, &cref, &want);
     if (rc != ZL_OK)
