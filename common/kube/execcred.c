@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,16 +223,66 @@ nomem:
     return ZL_ERR_NOMEM;
 }
 
+static char *b64_encode(const char *in, size_t in_len)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((in_len + 2) / 3 * 4 + 1);
+    size_t n = 0;
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < in_len; i += 3) {
+        uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
+        if (i + 1 < in_len)
+            v |= (uint32_t)(unsigned char)in[i + 1] << 8;
+        if (i + 2 < in_len)
+            v |= (uint32_t)(unsigned char)in[i + 2];
+        out[n++] = tab[v >> 18 & 63];
+        out[n++] = tab[v >> 12 & 63];
+        out[n++] = i + 1 < in_len ? tab[v >> 6 & 63] : '=';
+        out[n++] = i + 2 < in_len ? tab[v & 63] : '=';
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* spec.cluster as client-go fills it (empty fields left out). */
+static enum zl_err cluster_info(const struct execcred_cluster *cl,
+                                struct buf *b)
+{
+    enum zl_err rc = buf_puts(b, ",\"cluster\":{\"server\":");
+    if (rc == ZL_OK)
+        rc = buf_put_json_string(b, cl->server != NULL ? cl->server : "");
+    if (rc == ZL_OK && cl->insecure_skip_tls_verify)
+        rc = buf_puts(b, ",\"insecure-skip-tls-verify\":true");
+    if (rc == ZL_OK && cl->ca_pem != NULL && cl->ca_pem_len > 0) {
+        char *ca = b64_encode(cl->ca_pem, cl->ca_pem_len);
+        rc = ca != NULL ? buf_puts(b, ",\"certificate-authority-data\":")
+                        : ZL_ERR_NOMEM;
+        if (rc == ZL_OK)
+            rc = buf_put_json_string(b, ca);
+        free(ca);
+    }
+    return rc == ZL_OK ? buf_putc(b, '}') : rc;
+}
+
 /* KUBERNETES_EXEC_INFO: what client-go sends a plugin it runs without a
  * terminal. */
-static char *exec_info(const char *api_version)
+static char *exec_info(const struct execcred_spec *spec)
 {
     struct buf b;
-    buf_init(&b, 4096);
-    if (buf_puts(&b, "{\"apiVersion\":") != ZL_OK ||
-        buf_put_json_string(&b, api_version) != ZL_OK ||
-        buf_puts(&b, ",\"kind\":\"ExecCredential\","
-                     "\"spec\":{\"interactive\":false}}") != ZL_OK) {
+    buf_init(&b, (size_t)2 * EXECCRED_MAX_OUTPUT);
+    enum zl_err rc = buf_puts(&b, "{\"apiVersion\":");
+    if (rc == ZL_OK)
+        rc = buf_put_json_string(&b, spec->api_version);
+    if (rc == ZL_OK)
+        rc = buf_puts(&b, ",\"kind\":\"ExecCredential\","
+                          "\"spec\":{\"interactive\":false");
+    if (rc == ZL_OK && spec->cluster != NULL)
+        rc = cluster_info(spec->cluster, &b);
+    if (rc == ZL_OK)
+        rc = buf_puts(&b, "}}");
+    if (rc != ZL_OK) {
         buf_cleanup(&b);
         return NULL;
     }
@@ -475,7 +526,7 @@ enum zl_err execcred_run(const struct execcred_spec *spec,
     char sub[256];
     memset(out, 0, sizeof(*out));
     buf_init(&stdout_buf, EXECCRED_MAX_OUTPUT);
-    char *info = exec_info(spec->api_version);
+    char *info = exec_info(spec);
     enum zl_err rc =
         info != NULL ? build_envp(spec, info, &envp) : ZL_ERR_NOMEM;
     if (rc == ZL_OK)

@@ -6,6 +6,7 @@
 #ifndef ZL_KUBE_EXECCRED_H
 #define ZL_KUBE_EXECCRED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/err.h"
@@ -23,6 +24,15 @@ struct execcred_env {
     const char *value;
 };
 
+/* The cluster as a plugin with provideClusterInfo sees it in
+ * KUBERNETES_EXEC_INFO's spec.cluster. Borrowed. */
+struct execcred_cluster {
+    const char *server;
+    const char *ca_pem; /* NULL: none; sent base64 encoded */
+    size_t ca_pem_len;
+    bool insecure_skip_tls_verify;
+};
+
 /* What to run. Strings are borrowed. command is looked up in PATH unless
  * it holds a '/'. */
 struct execcred_spec {
@@ -32,6 +42,7 @@ struct execcred_spec {
     size_t args_count;
     const struct execcred_env *env;
     size_t env_count;
+    const struct execcred_cluster *cluster; /* NULL: not provided */
 };
 
 /* The credential: a bearer token, a client certificate and key (PEM), or
@@ -46,7 +57,8 @@ struct execcred_result {
 
 /* Runs the plugin with stdin from /dev/null, the caller's environment plus
  * spec->env and KUBERNETES_EXEC_INFO (an ExecCredential with
- * spec.interactive false), reads its stdout (at most EXECCRED_MAX_OUTPUT
+ * spec.interactive false, and spec.cluster when spec->cluster is set),
+ * reads its stdout (at most EXECCRED_MAX_OUTPUT
  * bytes; a plugin writing more is killed) and parses it as
  * execcred_parse does. Blocks until the plugin exits. On failure why (one
  * line) names the command and says what went wrong: cannot be run

@@ -74,6 +74,7 @@ struct yc_exec {
     struct yc_exec_env *env;
     uint32_t env_count;
     char *interactive_mode;
+    char *provide_cluster_info; /* "true"/"false", checked by us */
 };
 
 struct yc_named_user {
@@ -170,6 +171,7 @@ static const cyaml_schema_field_t exec_fields[] = {
         "env", CYAML_FLAG_POINTER_NULL_STR | CYAML_FLAG_OPTIONAL,
         struct yc_exec, env, &exec_env_entry, 0, KUBECONFIG_MAX_ENTRIES),
     KC_STR("interactiveMode", struct yc_exec, interactive_mode),
+    KC_STR("provideClusterInfo", struct yc_exec, provide_cluster_info),
     CYAML_FIELD_END,
 };
 
@@ -539,6 +541,14 @@ static enum zl_err check_exec(const struct load_ctx *lc, int index,
             return ZL_ERR_INVALID;
         }
     }
+    const char *pci = x->provide_cluster_info;
+    if (pci != NULL && strcmp(pci, "true") != 0 && strcmp(pci, "false") != 0) {
+        set_error(lc->err,
+                  "%s: users[%d].user.exec.provideClusterInfo: \"%s\" is not "
+                  "true or false",
+                  lc->name, index, pci);
+        return ZL_ERR_INVALID;
+    }
     if (!is_set(mode) && !v1)
         return ZL_OK; /* v1beta1 defaults to IfAvailable */
     if (is_set(mode) &&
@@ -600,8 +610,14 @@ static enum zl_err apply_exec(const struct load_ctx *lc, int index,
     }
     for (uint32_t i = 0; i < x->env_count; i++)
         env[i] = (struct execcred_env){x->env[i].name, x->env[i].value};
-    struct execcred_spec spec = {x->api_version, command, x->args,
-                                 x->args_count,  env,     x->env_count};
+    /* out already holds the cluster (apply_cluster runs first). */
+    struct execcred_cluster cl = {out->server, out->ca_pem, out->ca_pem_len,
+                                  out->insecure_skip_tls_verify};
+    bool pci = x->provide_cluster_info != NULL &&
+               strcmp(x->provide_cluster_info, "true") == 0;
+    struct execcred_spec spec = {x->api_version,  command, x->args,
+                                 x->args_count,   env,     x->env_count,
+                                 pci ? &cl : NULL};
     rc = execcred_run(&spec, &res, why, sizeof(why));
     if (rc == ZL_OK)
         adopt_exec(&res, out);

@@ -89,12 +89,12 @@ enum zl_err kubeconfig_resolve_sa(const char *flag_path, const char *context,
  * key. At most KUBECONFIG_MAX_FILES files (ZL_ERR_LIMIT).
  * A user's exec plugin (users[].user.exec: apiVersion
  * client.authentication.k8s.io/v1 or v1beta1, command, args, env,
- * interactiveMode) is checked as client-go does and run once, here, without
- * a terminal (kube/execcred); its token or client certificate replaces the
- * user's static ones. The credential is not refreshed when it expires, which
- * is enough for a command-line tool; the daemons' loaders
- * (kubeconfig_load_file, kubeconfig_resolve) refuse exec users. A plugin
- * that cannot run or fails is ZL_ERR_IO (err names the command, its exit
+ * interactiveMode, provideClusterInfo) is checked as client-go does and run
+ * once, here, without a terminal (kube/execcred); its token or client
+ * certificate replaces the user's static ones. The credential is not refreshed
+ * when it expires, which is enough for a command-line tool; the daemons'
+ * loaders (kubeconfig_load_file, kubeconfig_resolve) refuse exec users. A
+ * plugin that cannot run or fails is ZL_ERR_IO (err names the command, its exit
  * status and the first line of its stderr), one printing more than
  * EXECCRED_MAX_OUTPUT bytes ZL_ERR_LIMIT, bad output ZL_ERR_PARSE or
  * ZL_ERR_INVALID. */

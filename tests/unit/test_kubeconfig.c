@@ -646,6 +646,17 @@ static const struct kc_file exec_plugins[] = {
                   "k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{}}'\n"},
     {"signal.sh", "#!/bin/sh\necho 'going down' >&2\nkill -9 $$\n"},
     {"big.sh", "#!/bin/sh\nexec yes '{\"apiVersion\": 1}'\n"},
+    {"info.sh",
+     "#!/bin/sh\n"
+     "case \"$KUBERNETES_EXEC_INFO\" in\n"
+     "*'\"cluster\":{\"server\":\"https://h:1\",'"
+     "'\"certificate-authority-data\":\"aGVsbG8gd29ybGQ=\"}'*) t=cluster ;;\n"
+     "*'\"cluster\"'*) t=wrong-cluster ;;\n"
+     "*) t=no-cluster ;;\n"
+     "esac\n"
+     "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",'"
+     "'\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' "
+     "\"$t\"\n"},
     {"bin/zl-test-cred", "#!/bin/sh\nexec \"$(dirname \"$0\")/../ok.sh\" "
                          "\"$@\"\n"},
 };
@@ -753,6 +764,16 @@ static const struct exec_case exec_cases[] = {
      ERR_PREFIX ".apiVersion: \"client.authentication.k8s.io/v1alpha1\" is "
                 "not client.authentication.k8s.io/v1 or "
                 "client.authentication.k8s.io/v1beta1"},
+    {"provideClusterInfo sends the cluster",
+     V1 NEVER "      command: ./info.sh\n      provideClusterInfo: true\n",
+     ZL_OK, "cluster", 0, 0, NULL},
+    {"no cluster without provideClusterInfo",
+     V1 NEVER "      command: ./info.sh\n      provideClusterInfo: false\n",
+     ZL_OK, "no-cluster", 0, 0, NULL},
+    {"provideClusterInfo is a boolean",
+     V1 NEVER "      command: ./info.sh\n      provideClusterInfo: maybe\n",
+     ZL_ERR_INVALID, NULL, 0, 0,
+     ERR_PREFIX ".provideClusterInfo: \"maybe\" is not true or false"},
     {"command is required", V1 NEVER, ZL_ERR_INVALID, NULL, 0, 0,
      ERR_PREFIX ".command: missing"},
     {"env entries need a name",
@@ -767,7 +788,8 @@ static void check_exec_case(const struct exec_case *k, const char *dir)
     struct kubeconfig_error err;
     snprintf(yaml, sizeof(yaml),
              "current-context: x\n"
-             "clusters:\n- {name: c, cluster: {server: 'https://h:1'}}\n"
+             "clusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
+             "    certificate-authority-data: aGVsbG8gd29ybGQ=\n"
              "users:\n- name: u\n  user:\n    token: static\n    exec:\n%s"
              "contexts:\n- {name: x, context: {cluster: c, user: u}}\n",
              k->exec);
