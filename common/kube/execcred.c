@@ -97,9 +97,9 @@ static enum zl_err check_header(struct json_object *root,
              got != NULL ? got : "", api_version);
         return ZL_ERR_INVALID;
     }
-    if (kind == NULL || strcmp(kind, "ExecCredential") != 0) {
-        fail(why, why_len, "output has kind \"%s\", not ExecCredential",
-             kind != NULL ? kind : "");
+    /* client-go decodes into an ExecCredential: a missing kind is fine. */
+    if (kind != NULL && strcmp(kind, "ExecCredential") != 0) {
+        fail(why, why_len, "output has kind \"%s\", not ExecCredential", kind);
         return ZL_ERR_INVALID;
     }
     if (!json_object_object_get_ex(root, "status", status) ||

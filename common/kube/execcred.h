@@ -70,10 +70,10 @@ enum zl_err execcred_run(const struct execcred_spec *spec,
                          size_t why_len);
 
 /* Parses a plugin's output: a JSON ExecCredential whose apiVersion is
- * api_version, with status.token and/or status.clientCertificateData with
- * status.clientKeyData. ZL_ERR_PARSE not a JSON object, ZL_ERR_INVALID
- * wrong apiVersion or kind, no status, neither credential, or a certificate
- * without its key (why says which). */
+ * api_version (kind ExecCredential or absent), with status.token and/or
+ * status.clientCertificateData with status.clientKeyData. ZL_ERR_PARSE not a
+ * JSON object, ZL_ERR_INVALID wrong apiVersion or kind, no status, neither
+ * credential, or a certificate without its key (why says which). */
 enum zl_err execcred_parse(const char *json, size_t json_len,
                            const char *api_version, struct execcred_result *out,
                            char *why, size_t why_len);

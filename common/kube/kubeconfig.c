@@ -564,19 +564,12 @@ static enum zl_err check_exec(const struct load_ctx *lc, int index,
     return ZL_ERR_INVALID;
 }
 
-/* Moves the plugin's credential into out; it replaces the static one. */
+/* Moves the plugin's credential into out (which holds no other). */
 static void adopt_exec(struct execcred_result *res, struct kube_config *out)
 {
-    if (res->token != NULL) {
-        wipe_free_str(out->token);
-        free(out->token_file);
-        out->token_file = NULL;
-        out->token = res->token;
-        res->token = NULL;
-    }
+    out->token = res->token;
+    res->token = NULL;
     if (res->cert_pem != NULL) {
-        free(out->client_cert_pem);
-        wipe_free(out->client_key_pem, out->client_key_pem_len);
         out->client_cert_pem = res->cert_pem;
         out->client_cert_pem_len = res->cert_pem_len;
         out->client_key_pem = res->key_pem;
@@ -593,9 +586,7 @@ static enum zl_err apply_exec(const struct load_ctx *lc, int index,
 {
     struct execcred_result res;
     char why[KUBECONFIG_ERROR_MAX];
-    enum zl_err rc = check_exec(lc, index, x);
-    if (rc != ZL_OK)
-        return rc;
+    enum zl_err rc = ZL_OK;
     const char *cmd = x->command;
     while (strncmp(cmd, "./", 2) == 0 && cmd[2] != '\0')
         cmd += 2; /* "./plugin" names base_dir/plugin, as filepath.Join */
@@ -696,6 +687,11 @@ static enum zl_err apply_user(const struct load_ctx *lc, int index,
     }
     rc = apply_token(lc, index, u, out);
     if (rc == ZL_OK && u->exec != NULL)
+        rc = check_exec(lc, index, u->exec);
+    /* As client-go: a static token or certificate is used and the plugin
+     * is not run at all. */
+    if (rc == ZL_OK && u->exec != NULL && out->token == NULL &&
+        out->token_file == NULL && out->client_cert_pem == NULL)
         rc = apply_exec(lc, index, u->exec, out);
     return rc;
 }

@@ -90,8 +90,10 @@ enum zl_err kubeconfig_resolve_sa(const char *flag_path, const char *context,
  * A user's exec plugin (users[].user.exec: apiVersion
  * client.authentication.k8s.io/v1 or v1beta1, command, args, env,
  * interactiveMode, provideClusterInfo) is checked as client-go does and run
- * once, here, without a terminal (kube/execcred); its token or client
- * certificate replaces the user's static ones. The credential is not refreshed
+ * once, here, without a terminal (kube/execcred), for a token and/or a
+ * client certificate; as in client-go it is not run when the user has a
+ * static token, tokenFile or client certificate, which is used instead. The
+ * credential is not refreshed
  * when it expires, which is enough for a command-line tool; the daemons'
  * loaders (kubeconfig_load_file, kubeconfig_resolve) refuse exec users. A
  * plugin that cannot run or fails is ZL_ERR_IO (err names the command, its exit

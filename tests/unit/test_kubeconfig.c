@@ -695,8 +695,7 @@ struct exec_case {
     const char *name;
     const char *exec; /* the exec mapping's lines, indented by 6 */
     enum zl_err rc;
-    const char *token; /* expected token ("static" when the plugin's
-                          did not replace it) */
+    const char *token; /* expected token */
     size_t cert_len, key_len;
     const char *error; /* exact line, {d} the plugins' folder */
 };
@@ -720,7 +719,7 @@ static const struct exec_case exec_cases[] = {
      "arg.from-parent.info.stdin-empty", 0, 0, NULL},
     {"client certificate and key; args null, env ~",
      V1B "      command: ./cert.sh\n      args: null\n      env: ~\n", ZL_OK,
-     "static", 5, 8, NULL},
+     NULL, 5, 8, NULL},
     {"failure names the command, status and first stderr line",
      V1 NEVER "      command: ./fail.sh\n", ZL_ERR_IO, NULL, 0, 0,
      ERR_PREFIX ": command \"{d}/fail.sh\" exited with status 3: boom: no "
@@ -764,6 +763,18 @@ static const struct exec_case exec_cases[] = {
      ERR_PREFIX ".apiVersion: \"client.authentication.k8s.io/v1alpha1\" is "
                 "not client.authentication.k8s.io/v1 or "
                 "client.authentication.k8s.io/v1beta1"},
+    {"echo as the plugin, output without kind",
+     V1 NEVER "      command: echo\n"
+              "      args: ['{\"apiVersion\":\"client.authentication.k8s.io/"
+              "v1\",\"status\":{\"token\":\"admin-token\"}}']\n",
+     ZL_OK, "admin-token", 0, 0, NULL},
+    {"kind must be ExecCredential when given",
+     V1 NEVER "      command: echo\n"
+              "      args: ['{\"apiVersion\":\"client.authentication.k8s.io/"
+              "v1\",\"kind\":\"Status\",\"status\":{\"token\":\"t\"}}']\n",
+     ZL_ERR_INVALID, NULL, 0, 0,
+     ERR_PREFIX ": command \"echo\": output has kind \"Status\", not "
+                "ExecCredential"},
     {"provideClusterInfo sends the cluster",
      V1 NEVER "      command: ./info.sh\n      provideClusterInfo: true\n",
      ZL_OK, "cluster", 0, 0, NULL},
@@ -790,7 +801,7 @@ static void check_exec_case(const struct exec_case *k, const char *dir)
              "current-context: x\n"
              "clusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
              "    certificate-authority-data: aGVsbG8gd29ybGQ=\n"
-             "users:\n- name: u\n  user:\n    token: static\n    exec:\n%s"
+             "users:\n- name: u\n  user:\n    exec:\n%s"
              "contexts:\n- {name: x, context: {cluster: c, user: u}}\n",
              k->exec);
     snprintf(path, sizeof(path), "%s/kc.yaml", dir);
@@ -822,6 +833,58 @@ Test(kubeconfig, kubectl_exec_plugins_table)
     cr_assert_eq(chdir("/"), 0, "relative commands are not from the cwd");
     for (size_t i = 0; i < sizeof(exec_cases) / sizeof(exec_cases[0]); i++)
         check_exec_case(&exec_cases[i], dir);
+    remove_exec_dir(dir);
+}
+
+/* client-go: a static token, tokenFile or client certificate is used and
+ * the plugin (here one that would fail) is not run; its stanza is still
+ * checked. */
+Test(kubeconfig, static_credentials_win_over_the_exec_plugin)
+{
+    static const char *const users[] = {
+        "    token: static\n",
+        "    tokenFile: token\n",
+        "    client-certificate-data: Q0VSVA==\n    client-key-data: S0VZ\n",
+        "    token: static\n",
+    };
+    static const char *const execs[] = {
+        V1 NEVER "      command: ./fail.sh\n",
+        V1 NEVER "      command: ./fail.sh\n",
+        V1 NEVER "      command: ./fail.sh\n",
+        V1 "      command: ./fail.sh\n",
+    };
+    static const enum zl_err want[] = {ZL_OK, ZL_OK, ZL_OK, ZL_ERR_INVALID};
+    char dir[64], path[512], yaml[2048];
+    struct kube_config c;
+    struct kubeconfig_error err;
+    make_exec_dir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/token", dir);
+    write_text(path, "file-token\n");
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(yaml, sizeof(yaml),
+                 "current-context: x\n"
+                 "clusters:\n- {name: c, cluster: {server: 'https://h'}}\n"
+                 "users:\n- name: u\n  user:\n%s    exec:\n%s"
+                 "contexts:\n- {name: x, context: {cluster: c, user: u}}\n",
+                 users[i], execs[i]);
+        snprintf(path, sizeof(path), "%s/kc.yaml", dir);
+        write_text(path, yaml);
+        enum zl_err rc = kubeconfig_load_kubectl_sa(path, NULL, NULL, NULL,
+                                                    "/nonexistent", &c, &err);
+        cr_expect_eq(rc, want[i], "case %zu: %s", i, err.text);
+        if (rc == ZL_OK) {
+            char *tok = NULL;
+            cr_assert_eq(kubeconfig_current_token(&c, &tok), ZL_OK);
+            static const char *const tokens[] = {"static", "file-token",
+                                                 "(null)"};
+            expect_str("token", users[i], tok, tokens[i]);
+            cr_expect_eq(c.client_cert_pem_len, i == 2 ? 4 : 0);
+            free(tok);
+            kubeconfig_cleanup(&c);
+        }
+    }
+    snprintf(path, sizeof(path), "%s/token", dir);
+    unlink(path);
     remove_exec_dir(dir);
 }
 
