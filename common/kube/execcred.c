@@ -239,8 +239,12 @@ static char *b64_encode(const char *in, size_t in_len)
             v |= (uint32_t)(unsigned char)in[i + 2];
         out[n++] = tab[v >> 18 & 63];
         out[n++] = tab[v >> 12 & 63];
-        out[n++] = i + 1 < in_len ? tab[v >> 6 & 63] : '=';
-        out[n++] = i + 2 < in_len ? tab[v & 63] : '=';
+        out[n++] = tab[v >> 6 & 63];
+        out[n++] = tab[v & 63];
+        if (i + 2 >= in_len)
+            out[n - 1] = '='; /* padding for the missing bytes */
+        if (i + 1 >= in_len)
+            out[n - 2] = '=';
     }
     out[n] = '\0';
     return out;
