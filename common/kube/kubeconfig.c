@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Kubeconfig and in-cluster configuration. The YAML is read with a fixed
  * libcyaml schema that ignores keys we do not use (preferences, extensions,
- * proxy-url, ...); credential plugins (exec, auth-provider) are recognised
- * only so that selecting such a user fails with a clear line. */
+ * proxy-url, ...). Exec credential plugins run only under kubectl's rules
+ * (kubeconfig_load_kubectl); elsewhere they, like auth-providers, are
+ * recognised only so that selecting such a user fails with a clear line. */
 #include "kube/kubeconfig.h"
 
 #include "base/yamlerr.h"
+#include "kube/execcred.h"
 
 #include <cyaml/cyaml.h>
 #include <errno.h>
@@ -56,8 +58,23 @@ struct yc_cluster {
 };
 
 struct yc_plugin {
-    char *name;    /* auth-provider */
-    char *command; /* exec */
+    char *name; /* auth-provider */
+};
+
+struct yc_exec_env {
+    char *name;
+    char *value;
+};
+
+struct yc_exec {
+    char *api_version;
+    char *command;
+    char **args;
+    uint32_t args_count;
+    struct yc_exec_env *env;
+    uint32_t env_count;
+    char *interactive_mode;
+    char *provide_cluster_info; /* "true"/"false", checked by us */
 };
 
 struct yc_named_user {
@@ -67,7 +84,7 @@ struct yc_named_user {
     char *client_key_data;
     char *token;
     char *token_file;
-    struct yc_plugin *exec;
+    struct yc_exec *exec;
     struct yc_plugin *auth_provider;
 };
 
@@ -125,7 +142,36 @@ static const cyaml_schema_field_t cluster_entry_fields[] = {
 
 static const cyaml_schema_field_t plugin_fields[] = {
     KC_STR("name", struct yc_plugin, name),
-    KC_STR("command", struct yc_plugin, command),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t exec_env_fields[] = {
+    KC_STR("name", struct yc_exec_env, name),
+    KC_STR("value", struct yc_exec_env, value),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t exec_env_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct yc_exec_env,
+                        exec_env_fields),
+};
+
+static const cyaml_schema_value_t exec_arg_entry = {
+    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, KUBECONFIG_MAX_FILE),
+};
+
+/* Tools write "env: null" and "args: null"; both mean none. */
+static const cyaml_schema_field_t exec_fields[] = {
+    KC_STR("apiVersion", struct yc_exec, api_version),
+    KC_STR("command", struct yc_exec, command),
+    CYAML_FIELD_SEQUENCE(
+        "args", CYAML_FLAG_POINTER_NULL_STR | CYAML_FLAG_OPTIONAL,
+        struct yc_exec, args, &exec_arg_entry, 0, KUBECONFIG_MAX_ENTRIES),
+    CYAML_FIELD_SEQUENCE(
+        "env", CYAML_FLAG_POINTER_NULL_STR | CYAML_FLAG_OPTIONAL,
+        struct yc_exec, env, &exec_env_entry, 0, KUBECONFIG_MAX_ENTRIES),
+    KC_STR("interactiveMode", struct yc_exec, interactive_mode),
+    KC_STR("provideClusterInfo", struct yc_exec, provide_cluster_info),
     CYAML_FIELD_END,
 };
 
@@ -138,7 +184,7 @@ static const cyaml_schema_field_t user_fields[] = {
     KC_STR("token", struct yc_named_user, token),
     KC_STR("tokenFile", struct yc_named_user, token_file),
     CYAML_FIELD_MAPPING_PTR("exec", CYAML_FLAG_OPTIONAL, struct yc_named_user,
-                            exec, plugin_fields),
+                            exec, exec_fields),
     CYAML_FIELD_MAPPING_PTR("auth-provider", CYAML_FLAG_OPTIONAL,
                             struct yc_named_user, auth_provider, plugin_fields),
     CYAML_FIELD_END,
@@ -377,6 +423,7 @@ struct load_ctx {
     const char *name;     /* file name (or label) for errors */
     const char *base_dir; /* for relative paths */
     struct kubeconfig_error *err;
+    bool kubectl; /* exec plugins run */
 };
 
 /* Loads a PEM from "<key>-data" (base64) or from the file named in key. */
@@ -470,6 +517,134 @@ static enum zl_err apply_cluster(const struct load_ctx *lc, int index,
     return rc;
 }
 
+/* Checks an exec stanza as client-go's validation does. */
+static enum zl_err check_exec(const struct load_ctx *lc, int index,
+                              const struct yc_exec *x)
+{
+    const char *api = x->api_version, *mode = x->interactive_mode;
+    bool v1 = is_set(api) && strcmp(api, EXECCRED_V1) == 0;
+    if (!is_set(x->command) || !is_set(api)) {
+        set_error(lc->err, "%s: users[%d].user.exec.%s: missing", lc->name,
+                  index, !is_set(x->command) ? "command" : "apiVersion");
+        return ZL_ERR_INVALID;
+    }
+    if (!v1 && strcmp(api, EXECCRED_V1BETA1) != 0) {
+        set_error(lc->err,
+                  "%s: users[%d].user.exec.apiVersion: \"%s\" is not %s or %s",
+                  lc->name, index, api, EXECCRED_V1, EXECCRED_V1BETA1);
+        return ZL_ERR_INVALID;
+    }
+    for (uint32_t i = 0; i < x->env_count; i++) {
+        if (!is_set(x->env[i].name)) {
+            set_error(lc->err, "%s: users[%d].user.exec.env[%u].name: missing",
+                      lc->name, index, i);
+            return ZL_ERR_INVALID;
+        }
+    }
+    const char *pci = x->provide_cluster_info;
+    if (pci != NULL && strcmp(pci, "true") != 0 && strcmp(pci, "false") != 0) {
+        set_error(lc->err,
+                  "%s: users[%d].user.exec.provideClusterInfo: \"%s\" is not "
+                  "true or false",
+                  lc->name, index, pci);
+        return ZL_ERR_INVALID;
+    }
+    if (!is_set(mode) && !v1)
+        return ZL_OK; /* v1beta1 defaults to IfAvailable */
+    if (is_set(mode) &&
+        (strcmp(mode, "Never") == 0 || strcmp(mode, "IfAvailable") == 0))
+        return ZL_OK;
+    set_error(lc->err, "%s: users[%d].user.exec.interactiveMode: %s", lc->name,
+              index,
+              !is_set(mode) ? "missing (required by "
+                              "client.authentication.k8s.io/v1)"
+              : strcmp(mode, "Always") == 0
+                  ? "Always needs a terminal; plugins run without one here"
+                  : "not Never, IfAvailable or Always");
+    return ZL_ERR_INVALID;
+}
+
+/* Moves the plugin's credential into out (which holds no other). */
+static void adopt_exec(struct execcred_result *res, struct kube_config *out)
+{
+    out->token = res->token;
+    res->token = NULL;
+    if (res->cert_pem != NULL) {
+        out->client_cert_pem = res->cert_pem;
+        out->client_cert_pem_len = res->cert_pem_len;
+        out->client_key_pem = res->key_pem;
+        out->client_key_pem_len = res->key_pem_len;
+        res->cert_pem = NULL;
+        res->key_pem = NULL;
+    }
+}
+
+/* Runs the user's exec plugin once. A command with a '/' in it is relative
+ * to the kubeconfig's folder, as in client-go. */
+static enum zl_err apply_exec(const struct load_ctx *lc, int index,
+                              const struct yc_exec *x, struct kube_config *out)
+{
+    struct execcred_result res;
+    char why[KUBECONFIG_ERROR_MAX];
+    enum zl_err rc = ZL_OK;
+    const char *cmd = x->command;
+    while (strncmp(cmd, "./", 2) == 0 && cmd[2] != '\0')
+        cmd += 2; /* "./plugin" names base_dir/plugin, as filepath.Join */
+    char *command = strchr(x->command, '/') != NULL
+                        ? resolve_path(lc->base_dir, cmd)
+                        : strdup(cmd);
+    struct execcred_env *env =
+        calloc(x->env_count > 0 ? x->env_count : 1, sizeof(*env));
+    if (command == NULL || env == NULL) {
+        rc = ZL_ERR_NOMEM;
+        goto out;
+    }
+    for (uint32_t i = 0; i < x->env_count; i++)
+        env[i] = (struct execcred_env){x->env[i].name, x->env[i].value};
+    /* out already holds the cluster (apply_cluster runs first). */
+    struct execcred_cluster cl = {out->server, out->ca_pem, out->ca_pem_len,
+                                  out->insecure_skip_tls_verify};
+    bool pci = x->provide_cluster_info != NULL &&
+               strcmp(x->provide_cluster_info, "true") == 0;
+    struct execcred_spec spec = {x->api_version,  command, x->args,
+                                 x->args_count,   env,     x->env_count,
+                                 pci ? &cl : NULL};
+    rc = execcred_run(&spec, &res, why, sizeof(why));
+    if (rc == ZL_OK)
+        adopt_exec(&res, out);
+    else if (rc != ZL_ERR_NOMEM)
+        set_error(lc->err, "%s: users[%d].user.exec: %s", lc->name, index, why);
+    if (rc == ZL_ERR_NOTFOUND)
+        rc = ZL_ERR_IO; /* NOTFOUND is for names absent from the file */
+    execcred_result_cleanup(&res);
+out:
+    free(env);
+    free(command);
+    return rc;
+}
+
+/* token wins over tokenFile, as in client-go. */
+static enum zl_err apply_token(const struct load_ctx *lc, int index,
+                               const struct yc_named_user *u,
+                               struct kube_config *out)
+{
+    enum zl_err rc = ZL_OK;
+    if (is_set(u->token))
+        return (out->token = dup_or_null(u->token, &rc)), rc;
+    if (!is_set(u->token_file))
+        return ZL_OK;
+    out->token_file = resolve_path(lc->base_dir, u->token_file);
+    if (out->token_file == NULL)
+        return ZL_ERR_NOMEM;
+    char *tok = NULL;
+    rc = kubeconfig_current_token(out, &tok);
+    if (rc == ZL_ERR_IO || rc == ZL_ERR_LIMIT)
+        set_error(lc->err, "%s: users[%d].user.tokenFile: cannot read %s",
+                  lc->name, index, out->token_file);
+    wipe_free_str(tok);
+    return rc;
+}
+
 static enum zl_err apply_user(const struct load_ctx *lc, int index,
                               const struct yc_named_user *u,
                               struct kube_config *out)
@@ -478,7 +653,7 @@ static enum zl_err apply_user(const struct load_ctx *lc, int index,
     enum zl_err rc = ZL_OK;
     if (u == NULL)
         return ZL_OK;
-    if (u->exec != NULL) {
+    if (u->exec != NULL && !lc->kubectl) {
         set_error(lc->err,
                   "%s: users[%d].user.exec: exec credential plugins are not "
                   "supported (use a token, tokenFile or client certificate)",
@@ -510,20 +685,14 @@ static enum zl_err apply_user(const struct load_ctx *lc, int index,
                   lc->name, index);
         return ZL_ERR_INVALID;
     }
-    /* As client-go: an inline token wins over tokenFile. */
-    if (is_set(u->token))
-        return (out->token = dup_or_null(u->token, &rc)), rc;
-    if (is_set(u->token_file)) {
-        out->token_file = resolve_path(lc->base_dir, u->token_file);
-        if (out->token_file == NULL)
-            return ZL_ERR_NOMEM;
-        char *tok = NULL;
-        rc = kubeconfig_current_token(out, &tok);
-        if (rc == ZL_ERR_IO || rc == ZL_ERR_LIMIT)
-            set_error(lc->err, "%s: users[%d].user.tokenFile: cannot read %s",
-                      lc->name, index, out->token_file);
-        wipe_free_str(tok);
-    }
+    rc = apply_token(lc, index, u, out);
+    if (rc == ZL_OK && u->exec != NULL)
+        rc = check_exec(lc, index, u->exec);
+    /* As client-go: a static token or certificate is used and the plugin
+     * is not run at all. */
+    if (rc == ZL_OK && u->exec != NULL && out->token == NULL &&
+        out->token_file == NULL && out->client_cert_pem == NULL)
+        rc = apply_exec(lc, index, u->exec, out);
     return rc;
 }
 
@@ -557,73 +726,41 @@ static int find_user(const struct yc_root *root, const char *name)
     return -1;
 }
 
-static enum zl_err set_source(const struct load_ctx *lc, const char *context,
-                              struct kube_config *out)
-{
-    struct buf b;
-    buf_init(&b, (size_t)2 * PATH_MAX);
-    if (buf_printf(&b, "kubeconfig %s (context %s)", lc->name, context) !=
-        ZL_OK) {
-        buf_cleanup(&b);
-        return ZL_ERR_NOMEM;
-    }
-    out->source = buf_take(&b);
-    return out->source != NULL ? ZL_OK : ZL_ERR_NOMEM;
-}
+/* ---- parsed files and their merge --------------------------------------- */
 
-static enum zl_err build_config(const struct load_ctx *lc,
-                                const struct yc_root *root, const char *context,
-                                struct kube_config *out)
+/* One parsed file: libcyaml's document and what its errors and relative
+ * paths need. */
+struct kc_doc {
+    char *name;           /* file name (or label), for errors */
+    char *base_dir;       /* relative paths resolve against it */
+    struct yc_root *root; /* NULL for an empty document */
+};
+
+/* The files of one load, in order. A name is looked up in each file in
+ * turn and the first file that defines it wins, which is client-go's merge
+ * (a later file never overrides an entry of the same name). */
+struct kc_set {
+    struct kc_doc docs[KUBECONFIG_MAX_FILES];
+    size_t docs_count;
+    bool kubectl; /* kubectl's rules: exec plugins run, see the header */
+    struct kubeconfig_error *err;
+};
+
+/* An entry found in the set: its file and its index in that file. */
+struct kc_ref {
+    const struct kc_doc *doc;
+    int index;
+};
+
+static void cyaml_cfg_init(cyaml_config_t *cfg, struct yamlerr *cap)
 {
-    enum zl_err rc = ZL_OK;
-    const char *want = is_set(context) ? context : root->current_context;
-    if (!is_set(want)) {
-        set_error(lc->err, "%s: current-context: not set", lc->name);
-        return ZL_ERR_INVALID;
-    }
-    int ci = find_context(root, want);
-    if (ci < 0) {
-        set_error(lc->err, "%s: %s: context \"%s\" not found in contexts",
-                  lc->name, is_set(context) ? "context" : "current-context",
-                  want);
-        return ZL_ERR_NOTFOUND;
-    }
-    const struct yc_named_context *ctx = root->contexts[ci].context;
-    if (ctx == NULL || !is_set(ctx->cluster)) {
-        set_error(lc->err, "%s: contexts[%d].context.cluster: missing",
-                  lc->name, ci);
-        return ZL_ERR_INVALID;
-    }
-    int cl = find_cluster(root, ctx->cluster);
-    if (cl < 0) {
-        set_error(lc->err,
-                  "%s: contexts[%d].context.cluster: cluster \"%s\" not found "
-                  "in clusters",
-                  lc->name, ci, ctx->cluster);
-        return ZL_ERR_NOTFOUND;
-    }
-    int ui = -1;
-    if (is_set(ctx->user)) {
-        ui = find_user(root, ctx->user);
-        if (ui < 0) {
-            set_error(lc->err,
-                      "%s: contexts[%d].context.user: user \"%s\" not found "
-                      "in users",
-                      lc->name, ci, ctx->user);
-            return ZL_ERR_NOTFOUND;
-        }
-    }
-    out->internal = token_state_new();
-    if (out->internal == NULL)
-        return ZL_ERR_NOMEM;
-    rc = apply_cluster(lc, cl, root->clusters[cl].cluster, out);
-    if (rc == ZL_OK && ui >= 0)
-        rc = apply_user(lc, ui, root->users[ui].user, out);
-    if (rc == ZL_OK)
-        out->namespace_name = dup_or_null(ctx->namespace_name, &rc);
-    if (rc == ZL_OK)
-        rc = set_source(lc, want, out);
-    return rc;
+    memset(cap, 0, sizeof(*cap));
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->log_fn = yamlerr_log;
+    cfg->log_ctx = cap;
+    cfg->mem_fn = cyaml_mem;
+    cfg->log_level = CYAML_LOG_ERROR;
+    cfg->flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS;
 }
 
 /* libcyaml frees with the same function; wipe tokens and keys first. */
@@ -641,58 +778,317 @@ static void wipe_root(struct yc_root *root)
     }
 }
 
-static enum zl_err load_named(const char *name, const char *yaml,
-                              size_t yaml_len, const char *base_dir,
-                              const char *context, struct kube_config *out,
-                              struct kubeconfig_error *err)
+static void root_free(struct yc_root *root)
 {
     struct yamlerr cap;
-    struct yc_root *root = NULL;
-    struct load_ctx lc = {name, base_dir, err};
-    enum zl_err rc = ZL_OK;
-    cyaml_config_t cfg = {
-        .log_fn = yamlerr_log,
-        .log_ctx = &cap,
-        .mem_fn = cyaml_mem,
-        .log_level = CYAML_LOG_ERROR,
-        .flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
-    };
-    memset(&cap, 0, sizeof(cap));
-    memset(out, 0, sizeof(*out));
-    if (err != NULL)
-        err->text[0] = '\0';
+    cyaml_config_t cfg;
+    if (root == NULL)
+        return;
+    cyaml_cfg_init(&cfg, &cap);
+    wipe_root(root);
+    cyaml_free(&cfg, &root_schema, root, 0);
+}
+
+/* Parses one document; *out is NULL for an empty one. */
+static enum zl_err doc_parse(const char *name, const char *yaml,
+                             size_t yaml_len, struct yc_root **out,
+                             struct kubeconfig_error *err)
+{
+    struct yamlerr cap;
+    cyaml_config_t cfg;
+    cyaml_cfg_init(&cfg, &cap);
+    *out = NULL;
     if (yaml_len > KUBECONFIG_MAX_FILE) {
         set_error(err, "%s: larger than %d bytes", name, KUBECONFIG_MAX_FILE);
         return ZL_ERR_LIMIT;
     }
     cyaml_err_t cerr = cyaml_load_data((const uint8_t *)yaml, yaml_len, &cfg,
-                                       &root_schema, (void **)&root, NULL);
-    if (cerr == CYAML_ERR_OOM) {
-        rc = ZL_ERR_NOMEM;
-        goto out;
+                                       &root_schema, (void **)out, NULL);
+    if (cerr == CYAML_OK)
+        return ZL_OK;
+    root_free(*out);
+    *out = NULL;
+    if (cerr == CYAML_ERR_OOM)
+        return ZL_ERR_NOMEM;
+    explain_cyaml(name, cerr, &cap, err);
+    return cerr == CYAML_ERR_INVALID_VALUE ||
+                   cerr == CYAML_ERR_INVALID_DATA_SIZE ||
+                   cerr == CYAML_ERR_SEQUENCE_ENTRIES_MAX
+               ? ZL_ERR_INVALID
+               : ZL_ERR_PARSE;
+}
+
+static void set_init(struct kc_set *set, bool kubectl,
+                     struct kubeconfig_error *err)
+{
+    memset(set, 0, sizeof(*set));
+    set->kubectl = kubectl;
+    set->err = err;
+    if (err != NULL)
+        err->text[0] = '\0';
+}
+
+static void set_cleanup(struct kc_set *set)
+{
+    for (size_t i = 0; i < set->docs_count; i++) {
+        free(set->docs[i].name);
+        free(set->docs[i].base_dir);
+        root_free(set->docs[i].root);
     }
-    if (cerr != CYAML_OK) {
-        explain_cyaml(name, cerr, &cap, err);
-        rc = cerr == CYAML_ERR_INVALID_VALUE ||
-                     cerr == CYAML_ERR_INVALID_DATA_SIZE ||
-                     cerr == CYAML_ERR_SEQUENCE_ENTRIES_MAX
-                 ? ZL_ERR_INVALID
-                 : ZL_ERR_PARSE;
-        goto out;
+    set->docs_count = 0;
+}
+
+/* Parses yaml and appends it to the set as the file name. */
+static enum zl_err set_add(struct kc_set *set, const char *name,
+                           const char *yaml, size_t yaml_len,
+                           const char *base_dir)
+{
+    if (set->docs_count == KUBECONFIG_MAX_FILES) {
+        set_error(set->err, "%s: more than %d kubeconfig files", name,
+                  KUBECONFIG_MAX_FILES);
+        return ZL_ERR_LIMIT;
     }
-    if (root == NULL) {
-        set_error(err, "%s: empty kubeconfig", name);
+    struct kc_doc *d = &set->docs[set->docs_count];
+    memset(d, 0, sizeof(*d));
+    d->name = strdup(name);
+    d->base_dir = strdup(base_dir != NULL ? base_dir : "");
+    enum zl_err rc = ZL_ERR_NOMEM;
+    if (d->name != NULL && d->base_dir != NULL)
+        rc = doc_parse(name, yaml, yaml_len, &d->root, set->err);
+    if (rc != ZL_OK) {
+        free(d->name);
+        free(d->base_dir);
+        memset(d, 0, sizeof(*d));
+        return rc;
+    }
+    set->docs_count++;
+    return ZL_OK;
+}
+
+/* The folder of a file path ("" for a bare name, "/" for a file in /). */
+static char *dir_of(const char *path)
+{
+    char *dir = strdup(path);
+    if (dir == NULL)
+        return NULL;
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        dir[0] = '\0';
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return dir;
+}
+
+/* Reads path and appends it to the set. With missing_ok a file that does
+ * not exist is skipped (client-go skips missing $KUBECONFIG entries). */
+static enum zl_err set_add_file(struct kc_set *set, const char *path,
+                                bool missing_ok)
+{
+    char *yaml = NULL, *dir = NULL;
+    size_t yaml_len = 0;
+    const char *why = "";
+    if (missing_ok && access(path, F_OK) != 0 && errno == ENOENT)
+        return ZL_OK;
+    enum zl_err rc =
+        read_file(path, KUBECONFIG_MAX_FILE, &yaml, &yaml_len, &why);
+    if (rc != ZL_OK) {
+        set_error(set->err, "%s: cannot read kubeconfig: %s", path, why);
+        return rc;
+    }
+    dir = dir_of(path);
+    rc = dir != NULL ? set_add(set, path, yaml, yaml_len, dir) : ZL_ERR_NOMEM;
+    free(dir);
+    wipe_free(yaml, yaml_len);
+    return rc;
+}
+
+/* The first file defining name in the table find searches. */
+static bool set_find(const struct kc_set *set,
+                     int (*find)(const struct yc_root *, const char *),
+                     const char *name, struct kc_ref *ref)
+{
+    for (size_t i = 0; i < set->docs_count; i++) {
+        const struct yc_root *root = set->docs[i].root;
+        int at = root != NULL ? find(root, name) : -1;
+        if (at >= 0) {
+            ref->doc = &set->docs[i];
+            ref->index = at;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The first file that sets current-context, or NULL. */
+static const struct kc_doc *set_current(const struct kc_set *set)
+{
+    for (size_t i = 0; i < set->docs_count; i++) {
+        const struct yc_root *root = set->docs[i].root;
+        if (root != NULL && is_set(root->current_context))
+            return &set->docs[i];
+    }
+    return NULL;
+}
+
+/* True when no file defines anything (client-go's empty config). */
+static bool set_is_empty(const struct kc_set *set)
+{
+    for (size_t i = 0; i < set->docs_count; i++) {
+        const struct yc_root *r = set->docs[i].root;
+        if (r != NULL && (r->contexts_count > 0 || r->clusters_count > 0 ||
+                          r->users_count > 0 || is_set(r->current_context)))
+            return false;
+    }
+    return true;
+}
+
+/* The files' names joined by ", " for errors about the whole set. */
+static void set_label(const struct kc_set *set, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < set->docs_count && n < len; i++) {
+        int w = snprintf(out + n, len - n, "%s%s", i > 0 ? ", " : "",
+                         set->docs[i].name);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+}
+
+static struct load_ctx doc_ctx(const struct kc_set *set,
+                               const struct kc_doc *doc)
+{
+    struct load_ctx lc = {doc->name, doc->base_dir, set->err, set->kubectl};
+    return lc;
+}
+
+/* ---- building the config from a set ------------------------------------ */
+
+static enum zl_err set_source(const char *name, const char *context,
+                              struct kube_config *out)
+{
+    struct buf b;
+    buf_init(&b, (size_t)2 * PATH_MAX);
+    if (buf_printf(&b, "kubeconfig %s (context %s)", name, context) != ZL_OK) {
+        buf_cleanup(&b);
+        return ZL_ERR_NOMEM;
+    }
+    out->source = buf_take(&b);
+    return out->source != NULL ? ZL_OK : ZL_ERR_NOMEM;
+}
+
+/* The context asked for, else current-context of the first file that sets
+ * one. */
+static enum zl_err choose_context(const struct kc_set *set, const char *context,
+                                  struct kc_ref *ref, const char **want)
+{
+    char label[KUBECONFIG_ERROR_MAX];
+    const struct kc_doc *cur = set_current(set);
+    set_label(set, label, sizeof(label));
+    *want = is_set(context) ? context
+            : cur != NULL   ? cur->root->current_context
+                            : NULL;
+    if (*want == NULL && set->kubectl) {
+        set_error(set->err,
+                  "%s: current-context: not set and no context given "
+                  "(use --context)",
+                  label);
+        return ZL_ERR_NOTFOUND;
+    }
+    if (*want == NULL) {
+        set_error(set->err, "%s: current-context: not set", label);
+        return ZL_ERR_INVALID;
+    }
+    if (!set_find(set, find_context, *want, ref)) {
+        set_error(set->err, "%s: %s: context \"%s\" not found in contexts",
+                  cur != NULL && !is_set(context) ? cur->name : label,
+                  is_set(context) ? "context" : "current-context", *want);
+        return ZL_ERR_NOTFOUND;
+    }
+    return ZL_OK;
+}
+
+/* Finds the chosen context's cluster and user (user->doc stays NULL when
+ * the context names none). */
+static enum zl_err find_parts(const struct kc_set *set,
+                              const struct kc_ref *cref,
+                              const struct yc_named_context *ctx,
+                              struct kc_ref *cluster, struct kc_ref *user)
+{
+    const char *name = cref->doc->name;
+    if (ctx == NULL || !is_set(ctx->cluster)) {
+        set_error(set->err, "%s: contexts[%d].context.cluster: missing", name,
+                  cref->index);
+        return ZL_ERR_INVALID;
+    }
+    if (!set_find(set, find_cluster, ctx->cluster, cluster)) {
+        set_error(set->err,
+                  "%s: contexts[%d].context.cluster: cluster \"%s\" not found "
+                  "in clusters",
+                  name, cref->index, ctx->cluster);
+        return ZL_ERR_NOTFOUND;
+    }
+    user->doc = NULL;
+    if (is_set(ctx->user) && !set_find(set, find_user, ctx->user, user)) {
+        set_error(set->err,
+                  "%s: contexts[%d].context.user: user \"%s\" not found "
+                  "in users",
+                  name, cref->index, ctx->user);
+        return ZL_ERR_NOTFOUND;
+    }
+    return ZL_OK;
+}
+
+static enum zl_err build_config(const struct kc_set *set, const char *context,
+                                struct kube_config *out)
+{
+    struct kc_ref cref = {NULL, -1}, clref = {NULL, -1}, uref = {NULL, -1};
+    const char *want = NULL;
+    enum zl_err rc = choose_context(set, context, &cref, &want);
+    if (rc != ZL_OK)
+        return rc;
+    const struct yc_named_context *ctx =
+        cref.doc->root->contexts[cref.index].context;
+    rc = find_parts(set, &cref, ctx, &clref, &uref);
+    if (rc != ZL_OK)
+        return rc;
+    out->internal = token_state_new();
+    if (out->internal == NULL)
+        return ZL_ERR_NOMEM;
+    struct load_ctx lc = doc_ctx(set, clref.doc);
+    rc = apply_cluster(&lc, clref.index,
+                       clref.doc->root->clusters[clref.index].cluster, out);
+    if (rc == ZL_OK && uref.doc != NULL) {
+        lc = doc_ctx(set, uref.doc);
+        rc = apply_user(&lc, uref.index, uref.doc->root->users[uref.index].user,
+                        out);
+    }
+    if (rc == ZL_OK)
+        out->namespace_name = dup_or_null(ctx->namespace_name, &rc);
+    if (rc == ZL_OK)
+        out->context_name = dup_or_null(want, &rc);
+    if (rc == ZL_OK)
+        rc = set_source(cref.doc->name, want, out);
+    return rc;
+}
+
+/* Builds out from a set holding exactly one file, for the single-file
+ * loaders; frees the set. */
+static enum zl_err finish_one(struct kc_set *set, enum zl_err rc,
+                              const char *context, struct kube_config *out)
+{
+    if (rc == ZL_OK && set->docs[0].root == NULL) {
+        set_error(set->err, "%s: empty kubeconfig", set->docs[0].name);
         rc = ZL_ERR_INVALID;
-        goto out;
     }
-    rc = build_config(&lc, root, context, out);
-out:
-    if (rc == ZL_ERR_NOMEM)
-        set_error(err, "%s: out of memory", name);
-    if (root != NULL) {
-        wipe_root(root);
-        cyaml_free(&cfg, &root_schema, root, 0);
-    }
+    if (rc == ZL_OK)
+        rc = build_config(set, context, out);
+    if (rc == ZL_ERR_NOMEM && set->docs_count > 0)
+        set_error(set->err, "%s: out of memory", set->docs[0].name);
+    set_cleanup(set);
     if (rc != ZL_OK)
         kubeconfig_cleanup(out);
     return rc;
@@ -705,41 +1101,130 @@ enum zl_err kubeconfig_load_mem(const char *yaml, size_t yaml_len,
                                 struct kube_config *out,
                                 struct kubeconfig_error *err)
 {
-    return load_named("kubeconfig", yaml, yaml_len, base_dir, context, out,
-                      err);
+    struct kc_set set;
+    memset(out, 0, sizeof(*out));
+    set_init(&set, false, err);
+    enum zl_err rc = set_add(&set, "kubeconfig", yaml, yaml_len, base_dir);
+    if (rc == ZL_ERR_NOMEM)
+        set_error(err, "kubeconfig: out of memory");
+    return finish_one(&set, rc, context, out);
 }
 
 enum zl_err kubeconfig_load_file(const char *path, const char *context,
                                  struct kube_config *out,
                                  struct kubeconfig_error *err)
 {
-    char *yaml = NULL, *dir = NULL;
-    size_t yaml_len = 0;
-    const char *why = "";
+    struct kc_set set;
     memset(out, 0, sizeof(*out));
-    enum zl_err rc =
-        read_file(path, KUBECONFIG_MAX_FILE, &yaml, &yaml_len, &why);
-    if (rc != ZL_OK) {
-        set_error(err, "%s: cannot read kubeconfig: %s", path, why);
-        return rc;
+    set_init(&set, false, err);
+    enum zl_err rc = set_add_file(&set, path, false);
+    if (rc == ZL_ERR_NOMEM)
+        set_error(err, "%s: out of memory", path);
+    return finish_one(&set, rc, context, out);
+}
+
+/* Adds the files of a $KUBECONFIG list: ':' separated, empty entries and
+ * missing files skipped. */
+static enum zl_err add_env_list(struct kc_set *set, const char *list)
+{
+    char path[PATH_MAX];
+    const char *p = list;
+    while (*p != '\0') {
+        size_t n = strcspn(p, ":");
+        if (n >= sizeof(path)) {
+            set_error(set->err, "KUBECONFIG: an entry is longer than %d bytes",
+                      PATH_MAX - 1);
+            return ZL_ERR_LIMIT;
+        }
+        if (n > 0) {
+            memcpy(path, p, n);
+            path[n] = '\0';
+            enum zl_err rc = set_add_file(set, path, true);
+            if (rc != ZL_OK)
+                return rc;
+        }
+        p += n;
+        if (*p == ':')
+            p++;
     }
-    dir = strdup(path);
-    if (dir == NULL) {
-        rc = ZL_ERR_NOMEM;
-        goto out;
+    return ZL_OK;
+}
+
+/* kubectl's files: the flag's file (which must exist), else the $KUBECONFIG
+ * list, else ~/.kube/config when it exists. */
+static enum zl_err kubectl_files(struct kc_set *set, const char *flag_path,
+                                 const char *home, const char *env_kubeconfig)
+{
+    char path[PATH_MAX];
+    if (is_set(flag_path))
+        return set_add_file(set, flag_path, false);
+    if (is_set(env_kubeconfig))
+        return add_env_list(set, env_kubeconfig);
+    if (!is_set(home))
+        return ZL_OK;
+    if ((size_t)snprintf(path, sizeof(path), "%s/.kube/config", home) >=
+        sizeof(path)) {
+        set_error(set->err, "HOME: longer than %d bytes", PATH_MAX - 16);
+        return ZL_ERR_LIMIT;
     }
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        dir[0] = '\0';
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    rc = load_named(path, yaml, yaml_len, dir, context, out, err);
-out:
-    free(dir);
-    wipe_free(yaml, yaml_len);
+    return set_add_file(set, path, true);
+}
+
+static enum zl_err kubectl_in_cluster(const char *sa_dir,
+                                      struct kube_config *out,
+                                      struct kubeconfig_error *err)
+{
+    enum zl_err rc = kubeconfig_in_cluster(sa_dir, out, err);
+    if (rc == ZL_ERR_NOTFOUND)
+        set_error(err, "no configuration: set --kubeconfig or KUBECONFIG, or "
+                       "create ~/.kube/config");
     return rc;
+}
+
+enum zl_err kubeconfig_load_kubectl_sa(const char *flag_path,
+                                       const char *context, const char *home,
+                                       const char *env_kubeconfig,
+                                       const char *sa_dir,
+                                       struct kube_config *out,
+                                       struct kubeconfig_error *err)
+{
+    struct kc_set set;
+    char label[KUBECONFIG_ERROR_MAX];
+    memset(out, 0, sizeof(*out));
+    set_init(&set, true, err);
+    enum zl_err rc = kubectl_files(&set, flag_path, home, env_kubeconfig);
+    if (rc == ZL_OK && set_is_empty(&set))
+        rc = kubectl_in_cluster(sa_dir, out, err);
+    else if (rc == ZL_OK)
+        rc = build_config(&set, context, out);
+    if (rc == ZL_ERR_NOMEM) {
+        set_label(&set, label, sizeof(label));
+        set_error(err, "%s: out of memory",
+                  label[0] != '\0' ? label : "kubeconfig");
+    }
+    set_cleanup(&set);
+    if (rc != ZL_OK)
+        kubeconfig_cleanup(out);
+    return rc;
+}
+
+enum zl_err kubeconfig_load_kubectl(const char *flag_path, const char *context,
+                                    const char *home,
+                                    const char *env_kubeconfig,
+                                    struct kube_config *out,
+                                    struct kubeconfig_error *err)
+{
+    return kubeconfig_load_kubectl_sa(flag_path, context, home, env_kubeconfig,
+                                      KUBECONFIG_SA_DIR, out, err);
+}
+
+enum zl_err kubeconfig_load_kubectl_env(const char *flag_path,
+                                        const char *context,
+                                        struct kube_config *out,
+                                        struct kubeconfig_error *err)
+{
+    return kubeconfig_load_kubectl(flag_path, context, getenv("HOME"),
+                                   getenv("KUBECONFIG"), out, err);
 }
 
 static enum zl_err in_cluster_server(const char *host, const char *port,
@@ -955,6 +1440,7 @@ void kubeconfig_cleanup(struct kube_config *cfg)
     wipe_free_str(cfg->token);
     free(cfg->token_file);
     free(cfg->namespace_name);
+    free(cfg->context_name);
     free(cfg->source);
     struct token_state *ts = cfg->internal;
     if (ts != NULL) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Where the API server is and how to authenticate: a kubeconfig file
+/* Where the API server is and how to authenticate: kubeconfig files
  * (parsed with libcyaml) or the in-cluster service-account files. It reads
- * files and the environment only; it opens no connection. */
+ * files and the environment and, for kubectl's rules only, runs exec
+ * credential plugins; it opens no connection. */
 #ifndef ZL_KUBE_KUBECONFIG_H
 #define ZL_KUBE_KUBECONFIG_H
 
@@ -13,6 +14,7 @@
 
 #define KUBECONFIG_MAX_FILE (4 << 20) /* larger files are ZL_ERR_LIMIT */
 #define KUBECONFIG_ERROR_MAX 512
+#define KUBECONFIG_MAX_FILES 64 /* $KUBECONFIG files merged at most */
 #define KUBECONFIG_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /* Everything the REST client needs. Strings are owned by the struct; PEM
@@ -31,6 +33,7 @@ struct kube_config {
     bool insecure_skip_tls_verify;
     char *namespace_name; /* context namespace, or in-cluster namespace;
                              NULL when unset */
+    char *context_name;   /* the chosen context; NULL in-cluster */
     char *source;         /* "kubeconfig FILE (context X)" or "in-cluster" */
     void *internal;       /* token re-read state; owned */
 };
@@ -67,8 +70,61 @@ enum zl_err kubeconfig_resolve_sa(const char *flag_path, const char *context,
                                   const char *sa_dir, struct kube_config *out,
                                   struct kubeconfig_error *err);
 
+/* Loads the config the way kubectl (client-go's clientcmd) does, for
+ * command-line tools:
+ * - flag_path given: only that file, which must exist (ZL_ERR_IO);
+ * - else env_kubeconfig (the value of $KUBECONFIG) when non-empty: a list
+ *   separated by ':'; empty entries and files that do not exist are
+ *   skipped; the files are merged: for clusters, users and contexts the
+ *   first file defining a name wins, current-context comes from the first
+ *   file that sets it; relative paths resolve against the folder of the
+ *   file the entry came from;
+ * - else HOME/.kube/config when it exists.
+ * When that finds nothing (no file, or files defining nothing), the
+ * in-cluster config is used (sa_dir: KUBECONFIG_SA_DIR in production);
+ * when not in a cluster either, ZL_ERR_NOTFOUND ("no configuration: ...").
+ * context NULL means current-context; neither set is ZL_ERR_NOTFOUND.
+ * out->context_name is the chosen context, out->namespace_name its
+ * namespace. Other errors as kubeconfig_load_file, naming the file and the
+ * key. At most KUBECONFIG_MAX_FILES files (ZL_ERR_LIMIT).
+ * A user's exec plugin (users[].user.exec: apiVersion
+ * client.authentication.k8s.io/v1 or v1beta1, command, args, env,
+ * interactiveMode, provideClusterInfo) is checked as client-go does and run
+ * once, here, without a terminal (kube/execcred), for a token and/or a
+ * client certificate; as in client-go it is not run when the user has a
+ * static token, tokenFile or client certificate, which is used instead. The
+ * credential is not refreshed
+ * when it expires, which is enough for a command-line tool; the daemons'
+ * loaders (kubeconfig_load_file, kubeconfig_resolve) refuse exec users. A
+ * plugin that cannot run or fails is ZL_ERR_IO (err names the command, its exit
+ * status and the first line of its stderr), one printing more than
+ * EXECCRED_MAX_OUTPUT bytes ZL_ERR_LIMIT, bad output ZL_ERR_PARSE or
+ * ZL_ERR_INVALID. */
+enum zl_err kubeconfig_load_kubectl(const char *flag_path, const char *context,
+                                    const char *home,
+                                    const char *env_kubeconfig,
+                                    struct kube_config *out,
+                                    struct kubeconfig_error *err);
+
+/* kubeconfig_load_kubectl with the service-account folder given (tests use
+ * a temporary one). */
+enum zl_err kubeconfig_load_kubectl_sa(const char *flag_path,
+                                       const char *context, const char *home,
+                                       const char *env_kubeconfig,
+                                       const char *sa_dir,
+                                       struct kube_config *out,
+                                       struct kubeconfig_error *err);
+
+/* kubeconfig_load_kubectl with $HOME and $KUBECONFIG from the
+ * environment. */
+enum zl_err kubeconfig_load_kubectl_env(const char *flag_path,
+                                        const char *context,
+                                        struct kube_config *out,
+                                        struct kubeconfig_error *err);
+
 /* Parses kubeconfig YAML from memory (the fuzz target's entry point);
- * base_dir resolves relative paths. */
+ * base_dir resolves relative paths. Exec users are refused as in
+ * kubeconfig_load_file, so no input makes it run a program. */
 enum zl_err kubeconfig_load_mem(const char *yaml, size_t yaml_len,
                                 const char *base_dir, const char *context,
                                 struct kube_config *out,

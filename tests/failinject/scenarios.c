@@ -21,6 +21,7 @@
 #include "base/metrics.h"
 #include "kube/client.h"
 #include "kube/events.h"
+#include "kube/execcred.h"
 #include "kube/kubeconfig.h"
 #include "kube/lease.h"
 #include "kube/store.h"
@@ -645,6 +646,46 @@ static int run_kubeconfig(void *ctx, uint64_t *digest)
     return 0;
 }
 
+/* kubectl's rules: two $KUBECONFIG files merged (one missing entry
+ * skipped), an unknown context's error, and an exec plugin's output. */
+static int run_kubeconfig_kubectl(void *ctx, uint64_t *digest)
+{
+    (void)ctx;
+    char env[1200];
+    struct kube_config cfg;
+    struct kubeconfig_error kerr;
+    struct execcred_result cred;
+    char why[256];
+    static const char out[] =
+        "{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+        "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\","
+        "\"clientCertificateData\":\"C\",\"clientKeyData\":\"K\"}}";
+    snprintf(env, sizeof(env),
+             "%s/kubeconfig/valid-certs-files.yaml:/nonexistent:"
+             "%s/kubeconfig/valid-token.yaml",
+             DATA, DATA);
+    enum zl_err err = kubeconfig_load_kubectl_sa(NULL, NULL, NULL, env,
+                                                 "/nonexistent", &cfg, &kerr);
+    if (err != ZL_OK)
+        return (int)err;
+    *digest = fnv_str(*digest, cfg.server);
+    *digest = fnv_str(*digest, cfg.context_name);
+    kubeconfig_cleanup(&cfg);
+    err = kubeconfig_load_kubectl_sa(NULL, "nope", NULL, env, "/nonexistent",
+                                     &cfg, &kerr);
+    if (err == ZL_ERR_NOMEM)
+        return (int)err;
+    *digest = fnv_str(*digest, kerr.text);
+    err = execcred_parse(out, sizeof(out) - 1, EXECCRED_V1, &cred, why,
+                         sizeof(why));
+    if (err != ZL_OK)
+        return (int)err;
+    *digest = fnv_str(*digest, cred.token);
+    *digest = fnv(*digest, cred.key_pem, cred.key_pem_len);
+    execcred_result_cleanup(&cred);
+    return 0;
+}
+
 /* Work queue: dedup, processing re-adds, delayed and rate-limited adds
  * under a fake clock, draining. */
 static int64_t fi_clock_ns;
@@ -1188,6 +1229,7 @@ static const struct scenario all_scenarios[] = {
     {"buf", none_setup, run_buf, none_teardown},
     {"json+clock", none_setup, run_json_clock, none_teardown},
     {"kubeconfig", none_setup, run_kubeconfig, none_teardown},
+    {"kubeconfig+kubectl", none_setup, run_kubeconfig_kubectl, none_teardown},
     {"client", client_setup, run_client, client_teardown},
     {"workqueue", none_setup, run_workqueue, none_teardown},
     {"events", none_setup, run_events, none_teardown},
