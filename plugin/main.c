@@ -49,8 +49,8 @@ static bool want_color(enum options_color c)
 static int connect_api(struct app *a)
 {
     struct kubeconfig_error kerr = {{0}};
-    enum zl_err rc =
-        kubeconfig_resolve(a->o.kubeconfig, a->o.context, &a->cfg, &kerr);
+    enum zl_err rc = kubeconfig_load_kubectl_env(a->o.kubeconfig, a->o.context,
+                                                 &a->cfg, &kerr);
     if (rc != ZL_OK) {
         fprintf(stderr, "error: %s\n",
                 kerr.text[0] != '\0' ? kerr.text : zl_err_str(rc));
