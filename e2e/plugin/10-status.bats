@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# kubectl zenlead status and why against the real API server, with the
+# kubectl zenlead status, why and drill against the real API server, with the
 # controller running: healthy, no ready pods, a port mismatch, a
 # terminating leader, min-ready-duration, the table, -o json against its
 # schema, a view-only user, and a stopped controller. Output is compared
@@ -24,6 +24,17 @@ check() {
     shift
     run "$@"
     [ "$status" -eq 0 ] || { printf 'exit %s: %s\n' "$status" "$output" >&2; return 1; }
+    plugin_golden "$name" "$NS" <<<"$output"
+}
+
+# drill_check NAME STATUS ARG...: kubectl zenlead drill ARG... --yes exits
+# with STATUS; its output (plan, progress and report) against
+# golden/NAME.txt.
+drill_check() {
+    local name=$1 want=$2
+    shift 2
+    run zenlead -n "$NS" drill "$@" --yes --timeout 20s
+    [ "$status" -eq "$want" ] || { printf 'exit %s, want %s: %s\n' "$status" "$want" "$output" >&2; return 1; }
     plugin_golden "$name" "$NS" <<<"$output"
 }
 
@@ -52,6 +63,12 @@ json() {
         '[.candidates[].verdict] == ["leader", "eligible", "eligible"]' \
         '.leaderService.slices[0].endpoints[0].address == "10.244.0.1"' \
         '.controller.state == "running"' '.switches[-1].reason == "LeaderElected"'
+    drill_check healthy-drill 0 db
+    wait_slice "$NS" db-leader-ipv4 "db-1 true"
+    local out
+    out=$(zenlead -n "$NS" drill db --yes -o json 2>/dev/null)
+    jq_ok "$out" '.oldLeader == "db-1"' '.newLeader == "db-2"' '.deleted == true' \
+        '.timeToNewLeaderMs >= 0 and .timeToNewLeaderMs < 5000'
 }
 
 @test "no ready pods: NoLeader, each pod's reason and the fix" {
@@ -68,6 +85,7 @@ json() {
     jq_ok "$(cat "$E2E_DIR/noready.json")" '.state == "NoLeader"' '.leader == null' \
         '[.candidates[].verdict] == ["notReady", "notReady"]' \
         '[.problems[].code] == ["NoReadyPods"]'
+    drill_check noready-drill 1 db
 }
 
 @test "port mismatch: the named targetPort and protocol the pods lack" {
@@ -84,6 +102,7 @@ json() {
         '[.candidates[].missingPort] == ["http", "http"]' \
         '.problems[0].code == "PortResolutionFailed"' \
         '.problems[0].message | test("named targetPort \"http\" \\(TCP\\)")'
+    drill_check ports-drill 1 db
 }
 
 @test "terminating leader: the next pod leads, the old one is shown terminating" {
@@ -100,6 +119,11 @@ json() {
         '[.candidates[].verdict] == ["terminating", "leader", "eligible"]' \
         '.switches[-1].reason == "LeaderChanged"' \
         '.switches[-1].message | test("db-0 to db-1 \\(terminating\\)")'
+    drill_check terminating-drill 0 db
+    wait_slice "$NS" db-leader-ipv4 "db-2 true"
+    run zenlead -n "$NS" drill db --yes
+    [ "$status" -eq 1 ]
+    grep -F -- '--force' <<<"$output"
 }
 
 @test "min-ready-duration: pods wait, with the time left" {
@@ -113,6 +137,7 @@ json() {
         '[.candidates[].verdict] == ["waiting", "waiting"]' \
         '.candidates[0].eligibleInSeconds > 3500 and .candidates[0].eligibleInSeconds <= 3600' \
         '.settings.minReadyDuration == "1h0m0s"'
+    drill_check minready-drill 1 db
 }
 
 @test "the table: every annotated Service of the namespace, and -A" {

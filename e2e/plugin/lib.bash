@@ -32,7 +32,7 @@ plugin_viewer() {
 
 # plugin_mask NS: the output on stdin with what changes from run to run
 # replaced: the namespace, timestamps, uids, holder identities, and ages
-# and spans ("3s", "2m5s", "59m58s"; not the durations of the settings,
+# and spans ("3s", "2m5s", "59m58s", "8 ms"; not the durations of the settings,
 # which follow a '='); runs of spaces become two, so column widths do not
 # matter.
 plugin_mask() {
@@ -40,6 +40,7 @@ plugin_mask() {
         s/\d{4}-\d{2}-\d{2}T[\d:.]+Z/TIME/g;
         s/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UID/g;
         s/held by \S+,/held by HOLDER,/g;
+        s/\b\d+ ms\b/AGE/g;
         s/(?<![=\w.])\d+(\.\d+)?(ms|[smhd])(\d+(\.\d+)?(ms|[smh]))*(?![\w])/AGE/g;
         s/ {2,}/  /g; s/ +\n/\n/"
 }
