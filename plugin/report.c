@@ -303,9 +303,20 @@ static enum zl_err port_problem(struct report *r)
         r->g->namespace_name, r->g->name);
 }
 
+/* The waiting pod that qualifies first (the rules' next leader). */
+static const struct report_pod *first_to_qualify(const struct report *r)
+{
+    const struct report_pod *w = NULL;
+    for (size_t i = 0; i < r->pod_count; i++)
+        if (r->pods[i].verdict == REPORT_POD_WAITING &&
+            (w == NULL || r->pods[i].eligible_at_ms < w->eligible_at_ms))
+            w = &r->pods[i];
+    return w;
+}
+
 static enum zl_err not_ready_problem(struct report *r)
 {
-    const struct report_pod *w = first_with(r, REPORT_POD_WAITING);
+    const struct report_pod *w = first_to_qualify(r);
     if (w != NULL) {
         char left[DURATION_FORMAT_MAX];
         duration_format((w->eligible_at_ms - r->now_ms) * 1000000, left);
