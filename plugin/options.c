@@ -174,7 +174,8 @@ static enum zl_err color_flag(struct parser *p)
     return fail(p, "--color: \"%s\" is not one of auto, always, never", v);
 }
 
-static bool bool_flag(struct parser *p)
+/* A flag without a value; *stop for --help and --version. */
+static bool bool_flag(struct parser *p, bool *stop)
 {
     const char *arg = p->argv[p->i];
     struct options *o = p->o;
@@ -192,6 +193,8 @@ static bool bool_flag(struct parser *p)
         o->command = OPTIONS_VERSION;
     else
         return false;
+    *stop = strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
+            strcmp(arg, "--version") == 0;
     return true;
 }
 
@@ -200,11 +203,8 @@ static enum zl_err flag(struct parser *p, bool *stop)
     const char *arg = p->argv[p->i];
     bool matched;
     *stop = false;
-    if (bool_flag(p)) {
-        *stop = p->o->command == OPTIONS_HELP ||
-                p->o->command == OPTIONS_VERSION;
+    if (bool_flag(p, stop))
         return ZL_OK;
-    }
     enum zl_err rc = string_flag(p, &matched);
     if (rc != ZL_OK || matched)
         return rc;
