@@ -245,8 +245,8 @@ static enum zl_err positional(struct parser *p, int *seen)
 static enum zl_err check(struct parser *p, int seen)
 {
     const struct options *o = p->o;
-    if (o->command == OPTIONS_HELP || o->command == OPTIONS_VERSION)
-        return ZL_OK;
+    if (seen == 0 && p->argc <= 1)
+        return ZL_OK; /* no argument at all: the usage */
     if (seen == 0)
         return fail(p, "%s", "no command given (status, why or drill)");
     if (o->command != OPTIONS_STATUS && o->service == NULL)
