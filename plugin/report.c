@@ -443,8 +443,6 @@ static enum zl_err enabled_report(struct report *r)
         return ZL_OK;
     }
     if (g->leader_state == GATHER_OK) {
-        r->leader_ours =
-            ownership_leader_is_ours(g->leader, g->name, g->source->meta.uid);
         if (!r->leader_ours) {
             r->state = REPORT_CONFLICT;
             return conflict_problem(r);
@@ -529,6 +527,11 @@ enum zl_err report_build(const struct gather_service *g,
         return ZL_OK;
     }
     pick_events(out);
+    /* Whatever the state: a leader Service left after an opt-out is still
+     * zen-lead's, not someone else's. */
+    out->leader_ours = g->leader_state == GATHER_OK && g->leader != NULL &&
+                       ownership_leader_is_ours(g->leader, g->name,
+                                                g->source->meta.uid);
     out->has_enabled =
         views_map_get(&g->source->annotations, ANNOTATIONS_ENABLED) != NULL;
     enum zl_err rc = annotations_check_service(g->source, &out->ann);
