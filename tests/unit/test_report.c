@@ -708,3 +708,35 @@ Test(report, names_every_value)
     cr_expect_str_eq(report_controller_name((enum report_controller)99),
                      "unknown");
 }
+
+Test(report, tells_whose_leader_service_it_is_whatever_the_state)
+{
+    static const struct {
+        struct snapshot snap;
+        enum report_state state;
+        bool ours;
+    } table[] = {
+        {{.slice = {.pod = "db-0"}, .pods = {POD0}}, REPORT_HEALTHY, true},
+        {{.leader = SNAPSHOT_LEADER_FOREIGN}, REPORT_CONFLICT, false},
+        {{.leader = SNAPSHOT_LEADER_ABSENT}, REPORT_PENDING, false},
+        /* left behind after an opt-out, or a Service now refused */
+        {{.annotations = "'zen-lead.io/enabled':'false'"},
+         REPORT_NOT_ENABLED,
+         true},
+        {{.annotations = "'zen-lead.io/enabled':'yes'"}, REPORT_INVALID, true},
+        {{.annotations = "'zen-lead.io/enabled':'false'",
+          .leader = SNAPSHOT_LEADER_FOREIGN},
+         REPORT_NOT_ENABLED,
+         false},
+    };
+    for (size_t k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
+        struct gather_service g;
+        struct gather_lease lease;
+        struct report r;
+        build(&table[k].snap, &g, &lease, &r);
+        cr_expect_eq(r.state, table[k].state, "case %zu: %s", k,
+                     report_state_name(r.state));
+        cr_expect_eq(r.leader_ours, table[k].ours, "case %zu", k);
+        cleanup(&g, &lease, &r);
+    }
+}
