@@ -94,7 +94,7 @@ static bool flag_is(const char *arg, const char *name)
 static enum zl_err duration_flag(struct parser *p, const char *name,
                                  int64_t *out_ms)
 {
-    const char *v;
+    const char *v = "";
     int64_t ns;
     enum zl_err rc = value_of(p, name, &v);
     if (rc != ZL_OK)
@@ -133,7 +133,7 @@ static enum zl_err string_flag(struct parser *p, bool *matched)
             (f->shortname == NULL || strcmp(arg, f->shortname) != 0))
             continue;
         *matched = true;
-        const char *v;
+        const char *v = "";
         enum zl_err rc = value_of(p, f->longname, &v);
         if (rc == ZL_OK && v[0] == '\0')
             rc = fail(p, "flag %s needs a non-empty value", f->longname);
@@ -147,7 +147,7 @@ static enum zl_err string_flag(struct parser *p, bool *matched)
 
 static enum zl_err output_flag(struct parser *p)
 {
-    const char *v;
+    const char *v = "";
     enum zl_err rc = value_of(p, "--output", &v);
     if (rc != ZL_OK)
         return rc;
@@ -161,7 +161,7 @@ static enum zl_err output_flag(struct parser *p)
 static enum zl_err color_flag(struct parser *p)
 {
     static const char *const names[] = {"auto", "always", "never"};
-    const char *v;
+    const char *v = "";
     enum zl_err rc = value_of(p, "--color", &v);
     if (rc != ZL_OK)
         return rc;
