@@ -50,8 +50,8 @@ static void truncate_to(struct listviews *l, size_t count)
         views_release(l->items[--l->count]);
 }
 
-enum zl_err listviews_parse(struct listviews *l, const char *body,
-                            size_t len, char **continue_token)
+enum zl_err listviews_parse(struct listviews *l, const char *body, size_t len,
+                            char **continue_token)
 {
     struct json_object *meta = NULL, *cont = NULL;
     size_t had = l->count;

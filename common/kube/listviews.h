@@ -26,8 +26,8 @@ struct listviews {
 
 /* Parses one LIST answer's body into l (appending). Errors as
  * listpage_walk and views_from_json; on error l keeps what it had. */
-enum zl_err listviews_parse(struct listviews *l, const char *body,
-                            size_t len, char **continue_token);
+enum zl_err listviews_parse(struct listviews *l, const char *body, size_t len,
+                            char **continue_token);
 
 /* LISTs res in ns (NULL or "": all namespaces) with opt's selectors,
  * following continue tokens with pages of page_limit items (0: one
