@@ -447,6 +447,10 @@ static enum zl_err enabled_report(struct report *r)
             r->state = REPORT_CONFLICT;
             return conflict_problem(r);
         }
+        if (g->slices_state != GATHER_OK || g->pods_state != GATHER_OK) {
+            r->state = REPORT_UNKNOWN; /* the rules need both */
+            return ZL_OK;
+        }
         return managed_report(r);
     }
     if (g->leader_state == GATHER_ABSENT)
