@@ -179,6 +179,28 @@ static void build_pods(const struct snapshot *s, struct gather_service *g)
     g->pods_state = GATHER_OK;
 }
 
+/* The reads s says failed: empty, with the first one's error. */
+static void fail_reads(const struct snapshot *s, struct gather_service *g)
+{
+    if (s->pods_state != GATHER_OK) {
+        for (size_t i = 0; i < g->pod_count; i++)
+            views_release(g->pods[i]);
+        g->pod_count = 0;
+        g->pods_state = s->pods_state;
+        snprintf(g->error, sizeof(g->error), "%s",
+                 "list pods in shop: forbidden (HTTP 403)");
+    }
+    if (s->slices_state != GATHER_OK) {
+        for (size_t i = 0; i < g->slice_count; i++)
+            views_release(g->slices[i]);
+        g->slice_count = 0;
+        g->slices_state = s->slices_state;
+        if (g->error[0] == '\0')
+            snprintf(g->error, sizeof(g->error), "%s",
+                     "list endpointslices in shop: timeout");
+    }
+}
+
 void snapshot_build(const struct snapshot *s, struct gather_service *out)
 {
     memset(out, 0, sizeof(*out));
@@ -198,6 +220,7 @@ void snapshot_build(const struct snapshot *s, struct gather_service *out)
         out->slices[out->slice_count++] = build_slice(s);
     build_pods(s, out);
     out->events_state = GATHER_OK;
+    fail_reads(s, out);
 }
 
 void snapshot_add_event(struct gather_service *g, const char *type,

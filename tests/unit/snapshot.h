@@ -55,6 +55,10 @@ struct snapshot {
     int last_switch_ago; /* > 0: leader-last-switch-time on the leader */
     struct snapshot_slice slice;
     struct snapshot_pod pods[SNAPSHOT_MAX_PODS];
+    /* Reads that failed (GATHER_OK, 0, when they did not): the list is
+     * then empty and the error says which one. */
+    enum gather_state slices_state;
+    enum gather_state pods_state;
 };
 
 /* The controller's Lease zen-lead-system/zen-lead-controller. */

@@ -225,6 +225,52 @@ static const struct report_case cases[] = {
         .phrases = {"EndpointSlice does not exist yet"},
     },
     {
+        .name = "pods unreadable: the rules cannot be applied",
+        .snap = {.slice = {.pod = "db-0"},
+                 .pods = {POD0, POD1},
+                 .pods_state = GATHER_FORBIDDEN},
+        .state = REPORT_UNKNOWN,
+        .verdicts = "",
+        .problems = "",
+    },
+    {
+        .name = "slices unreadable: who is routed is not known",
+        .snap = {.slice = {.pod = "db-0"},
+                 .pods = {POD0, POD1},
+                 .slices_state = GATHER_FAILED},
+        .state = REPORT_UNKNOWN,
+        .verdicts = "",
+        .problems = "",
+    },
+    {
+        .name = "IPv6 first: pods with only an IPv4 address cannot lead",
+        .snap = {.spec = "{'selector':{'app':'db'},'ipFamilies':['IPv6'],"
+                         "'ports':[{'name':'pg','port':5432,'targetPort':"
+                         "'db'}]}",
+                 .pods = {POD0, POD1}},
+        .state = REPORT_PENDING,
+        .verdicts = "noIP,noIP",
+        .matching = 2,
+        .problems = "E:NoReadyPods E:Pending",
+        .phrases = {"EndpointSlice does not exist yet"},
+    },
+    {
+        .name = "IPv6 first: the IPv4 slice is not the one that routes",
+        .snap = {.spec = "{'selector':{'app':'db'},'ipFamilies':['IPv6'],"
+                         "'ports':[{'name':'pg','port':5432,'targetPort':"
+                         "'db'}]}",
+                 .slice = {.pod = "db-0"},
+                 .pods =
+                     {{.name = "db-0", .created_ago = 3000, .ip = "fd00::10"}}},
+        .state = REPORT_PENDING,
+        .verdicts = "eligible",
+        .candidates = 1,
+        .matching = 1,
+        .chosen = "db-0",
+        .problems = "E:Pending",
+        .phrases = {"EndpointSlice does not exist yet"},
+    },
+    {
         .name = "leader Service not ours",
         .snap = {.leader = SNAPSHOT_LEADER_FOREIGN, .pods = {POD0}},
         .state = REPORT_CONFLICT,

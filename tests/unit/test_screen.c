@@ -305,6 +305,21 @@ Test(screen, status_of_services_zen_lead_does_not_route)
          "\n"
          "Controller  running  Lease zen-lead-system/zen-lead-controller "
          "held by zen-lead-controller-7d9f-x2k4p, renewed 2s ago\n"},
+        {{.slice = {.pod = "db-0"},
+          .pods = {POD0},
+          .pods_state = GATHER_FORBIDDEN},
+         /* without the pods the rules cannot be applied */
+         "Service shop/db  Unknown\n"
+         "  settings    enabled=true sticky=true leader-service-name="
+         "db-leader min-ready-duration=0s failover-min-delay=0s\n"
+         "  leader svc  db-leader\n"
+         "  slice       db-leader-ipv4  10.0.0.10 ready,serving -> db-0  "
+         "port pg 5432/TCP\n"
+         "\n"
+         "Controller  running  Lease zen-lead-system/zen-lead-controller "
+         "held by zen-lead-controller-7d9f-x2k4p, renewed 2s ago\n"
+         "\n"
+         "Not shown: list pods in shop: forbidden (HTTP 403)\n"},
         {{.leader = SNAPSHOT_LEADER_ABSENT, .pods = {POD0}},
          "Service shop/db  Pending\n"
          "  settings    enabled=true sticky=true leader-service-name="
