@@ -39,9 +39,10 @@ struct app {
 static bool want_color(enum options_color c)
 {
     const char *term = getenv("TERM");
+    const char *no_color = getenv("NO_COLOR");
     if (c != OPTIONS_COLOR_AUTO)
         return c == OPTIONS_COLOR_ALWAYS;
-    if (getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0')
+    if (no_color != NULL && no_color[0] != '\0')
         return false;
     return isatty(STDOUT_FILENO) && term != NULL && strcmp(term, "dumb") != 0;
 }

@@ -94,7 +94,7 @@ static bool flag_is(const char *arg, const char *name)
 static enum zl_err duration_flag(struct parser *p, const char *name,
                                  int64_t *out_ms)
 {
-    const char *v;
+    const char *v = "";
     int64_t ns;
     enum zl_err rc = value_of(p, name, &v);
     if (rc != ZL_OK)
@@ -135,7 +135,7 @@ static enum zl_err string_flag(struct parser *p, bool *matched)
             (f->shortname == NULL || strcmp(arg, f->shortname) != 0))
             continue;
         *matched = true;
-        const char *v;
+        const char *v = "";
         enum zl_err rc = value_of(p, f->longname, &v);
         if (rc == ZL_OK && v[0] == '\0')
             rc = fail(p, "flag %s needs a non-empty value", f->longname);
@@ -149,7 +149,7 @@ static enum zl_err string_flag(struct parser *p, bool *matched)
 
 static enum zl_err output_flag(struct parser *p)
 {
-    const char *v;
+    const char *v = "";
     enum zl_err rc = value_of(p, "--output", &v);
     if (rc != ZL_OK)
         return rc;
@@ -163,7 +163,7 @@ static enum zl_err output_flag(struct parser *p)
 static enum zl_err color_flag(struct parser *p)
 {
     static const char *const names[] = {"auto", "always", "never"};
-    const char *v;
+    const char *v = "";
     enum zl_err rc = value_of(p, "--color", &v);
     if (rc != ZL_OK)
         return rc;
@@ -176,7 +176,8 @@ static enum zl_err color_flag(struct parser *p)
     return fail(p, "--color: \"%s\" is not one of auto, always, never", v);
 }
 
-static bool bool_flag(struct parser *p)
+/* A flag without a value; *stop for --help and --version. */
+static bool bool_flag(struct parser *p, bool *stop)
 {
     const char *arg = p->argv[p->i];
     struct options *o = p->o;
@@ -194,6 +195,8 @@ static bool bool_flag(struct parser *p)
         o->command = OPTIONS_VERSION;
     else
         return false;
+    *stop = strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
+            strcmp(arg, "--version") == 0;
     return true;
 }
 
@@ -202,11 +205,8 @@ static enum zl_err flag(struct parser *p, bool *stop)
     const char *arg = p->argv[p->i];
     bool matched;
     *stop = false;
-    if (bool_flag(p)) {
-        *stop =
-            p->o->command == OPTIONS_HELP || p->o->command == OPTIONS_VERSION;
+    if (bool_flag(p, stop))
         return ZL_OK;
-    }
     enum zl_err rc = string_flag(p, &matched);
     if (rc != ZL_OK || matched)
         return rc;
@@ -246,8 +246,8 @@ static enum zl_err positional(struct parser *p, int *seen)
 static enum zl_err check(struct parser *p, int seen)
 {
     const struct options *o = p->o;
-    if (o->command == OPTIONS_HELP || o->command == OPTIONS_VERSION)
-        return ZL_OK;
+    if (seen == 0 && p->argc <= 1)
+        return ZL_OK; /* no argument at all: the usage */
     if (seen == 0)
         return fail(p, "%s", "no command given (status, why or drill)");
     if (o->command != OPTIONS_STATUS && o->service == NULL)

@@ -313,9 +313,20 @@ static enum zl_err port_problem(struct report *r)
         r->g->namespace_name, r->g->name);
 }
 
+/* The waiting pod that qualifies first (the rules' next leader). */
+static const struct report_pod *first_to_qualify(const struct report *r)
+{
+    const struct report_pod *w = NULL;
+    for (size_t i = 0; i < r->pod_count; i++)
+        if (r->pods[i].verdict == REPORT_POD_WAITING &&
+            (w == NULL || r->pods[i].eligible_at_ms < w->eligible_at_ms))
+            w = &r->pods[i];
+    return w;
+}
+
 static enum zl_err not_ready_problem(struct report *r)
 {
-    const struct report_pod *w = first_with(r, REPORT_POD_WAITING);
+    const struct report_pod *w = first_to_qualify(r);
     if (w != NULL) {
         char left[DURATION_FORMAT_MAX];
         span_text(w->eligible_at_ms - r->now_ms, left);
@@ -443,11 +454,13 @@ static enum zl_err enabled_report(struct report *r)
         return ZL_OK;
     }
     if (g->leader_state == GATHER_OK) {
-        r->leader_ours =
-            ownership_leader_is_ours(g->leader, g->name, g->source->meta.uid);
         if (!r->leader_ours) {
             r->state = REPORT_CONFLICT;
             return conflict_problem(r);
+        }
+        if (g->slices_state != GATHER_OK || g->pods_state != GATHER_OK) {
+            r->state = REPORT_UNKNOWN; /* the rules need both */
+            return ZL_OK;
         }
         return managed_report(r);
     }
@@ -529,6 +542,11 @@ enum zl_err report_build(const struct gather_service *g,
         return ZL_OK;
     }
     pick_events(out);
+    /* Whatever the state: a leader Service left after an opt-out is still
+     * zen-lead's, not someone else's. */
+    out->leader_ours = g->leader_state == GATHER_OK && g->leader != NULL &&
+                       ownership_leader_is_ours(g->leader, g->name,
+                                                g->source->meta.uid);
     out->has_enabled =
         views_map_get(&g->source->annotations, ANNOTATIONS_ENABLED) != NULL;
     enum zl_err rc = annotations_check_service(g->source, &out->ann);

@@ -30,7 +30,8 @@ enum report_state {
     REPORT_INVALID,     /* the controller refuses the Service as it is */
     REPORT_NOT_ENABLED, /* zen-lead.io/enabled is absent or false */
     REPORT_NOT_FOUND,   /* no such Service */
-    REPORT_UNKNOWN,     /* the Service could not be read */
+    REPORT_UNKNOWN,     /* the Service, its leader Service, the leader's
+                           slices or the pods could not be read */
 };
 
 /* One pod's verdict, in the order the rules test them. */

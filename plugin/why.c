@@ -220,7 +220,9 @@ static enum zl_err say_problems(const struct report *r, bool errors,
         const struct report_problem *p = &r->problems[i];
         if (p->error != errors)
             continue;
-        rc = buf_printf(b, "%s %s.\n", errors ? "Problem:" : "Note:", p->what);
+        size_t n = strlen(p->what);
+        rc = buf_printf(b, "%s %s%s\n", errors ? "Problem:" : "Note:",
+                        p->what, n > 0 && p->what[n - 1] == '.' ? "" : ".");
         if (rc == ZL_OK && p->fix[0] != '\0')
             rc = buf_printf(b, "    fix: %s\n", p->fix);
     }
