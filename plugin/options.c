@@ -38,7 +38,7 @@ static const char usage[] =
     "  --lease-name NAME        the controller's Lease "
     "(zen-lead-controller)\n"
     "  --request-timeout D      per request (10s)\n"
-    "  --yes                    drill: do not ask\n"
+    "  -y, --yes                drill: do not ask\n"
     "  --watch-only             drill: delete nothing, wait for a change\n"
     "  --force                  drill: run with fewer than 2 ready pods\n"
     "  --probe URL              drill: GET URL every 10 ms, report the gap\n"
@@ -69,14 +69,20 @@ fail(struct parser *p, const char *fmt, ...)
     return ZL_ERR_INVALID;
 }
 
-/* The value of the flag at argv[i]: after '=' or the next argument. */
+/* The value of the flag at argv[i]: after '=' ("--output=json",
+ * "-o=json"), attached to a short flag ("-ojson", "-nshop"), or the next
+ * argument. */
 static enum zl_err value_of(struct parser *p, const char *name,
                             const char **out)
 {
     const char *arg = p->argv[p->i];
     const char *eq = strchr(arg, '=');
-    if (eq != NULL && arg[1] == '-') {
+    if (eq != NULL && (arg[1] == '-' || eq == arg + 2)) {
         *out = eq + 1;
+        return ZL_OK;
+    }
+    if (arg[1] != '-' && arg[2] != '\0') {
+        *out = arg + 2;
         return ZL_OK;
     }
     if (p->i + 1 >= p->argc)
@@ -89,6 +95,12 @@ static bool flag_is(const char *arg, const char *name)
 {
     size_t n = strlen(name);
     return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+/* A short flag that takes a value: "-n", "-n=shop" or "-nshop". */
+static bool short_is(const char *arg, const char *name)
+{
+    return name != NULL && arg[0] == '-' && arg[1] == name[1] && arg[1] != '-';
 }
 
 static enum zl_err duration_flag(struct parser *p, const char *name,
@@ -131,8 +143,7 @@ static enum zl_err string_flag(struct parser *p, bool *matched)
     for (size_t k = 0; k < sizeof(string_flags) / sizeof(string_flags[0]);
          k++) {
         const struct string_flag *f = &string_flags[k];
-        if (!flag_is(arg, f->longname) &&
-            (f->shortname == NULL || strcmp(arg, f->shortname) != 0))
+        if (!flag_is(arg, f->longname) && !short_is(arg, f->shortname))
             continue;
         *matched = true;
         const char *v = "";
@@ -210,7 +221,7 @@ static enum zl_err flag(struct parser *p, bool *stop)
     enum zl_err rc = string_flag(p, &matched);
     if (rc != ZL_OK || matched)
         return rc;
-    if (flag_is(arg, "--output") || strcmp(arg, "-o") == 0)
+    if (flag_is(arg, "--output") || short_is(arg, "-o"))
         return output_flag(p);
     if (flag_is(arg, "--color"))
         return color_flag(p);

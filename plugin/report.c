@@ -373,11 +373,11 @@ static enum zl_err pending_problem(struct report *r)
 
 static enum zl_err standby_problem(struct report *r)
 {
-    if (r->state != REPORT_HEALTHY || r->candidates > 1)
+    if (r->state != REPORT_HEALTHY || r->eligible > 1)
         return ZL_OK;
     return add_problemf(r, false, "NoStandby", "",
-                        "only the leader is ready to lead: if it fails, %s "
-                        "has no endpoint until another pod is Ready",
+                        "only the leader can lead now: if it fails, %s has "
+                        "no endpoint until another pod is eligible",
                         r->g->leader_name);
 }
 
@@ -544,9 +544,9 @@ enum zl_err report_build(const struct gather_service *g,
     pick_events(out);
     /* Whatever the state: a leader Service left after an opt-out is still
      * zen-lead's, not someone else's. */
-    out->leader_ours = g->leader_state == GATHER_OK && g->leader != NULL &&
-                       ownership_leader_is_ours(g->leader, g->name,
-                                                g->source->meta.uid);
+    out->leader_ours =
+        g->leader_state == GATHER_OK && g->leader != NULL &&
+        ownership_leader_is_ours(g->leader, g->name, g->source->meta.uid);
     out->has_enabled =
         views_map_get(&g->source->annotations, ANNOTATIONS_ENABLED) != NULL;
     enum zl_err rc = annotations_check_service(g->source, &out->ann);

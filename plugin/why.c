@@ -221,8 +221,8 @@ static enum zl_err say_problems(const struct report *r, bool errors,
         if (p->error != errors)
             continue;
         size_t n = strlen(p->what);
-        rc = buf_printf(b, "%s %s%s\n", errors ? "Problem:" : "Note:",
-                        p->what, n > 0 && p->what[n - 1] == '.' ? "" : ".");
+        rc = buf_printf(b, "%s %s%s\n", errors ? "Problem:" : "Note:", p->what,
+                        n > 0 && p->what[n - 1] == '.' ? "" : ".");
         if (rc == ZL_OK && p->fix[0] != '\0')
             rc = buf_printf(b, "    fix: %s\n", p->fix);
     }

@@ -331,6 +331,21 @@ static const struct report_case cases[] = {
         .phrases = {"not a Go duration"},
     },
     {
+        .name = "a pod inside min-ready is no standby yet: NoStandby",
+        .snap = {.annotations = ENABLED ",'zen-lead.io/min-ready-duration':"
+                                        "'1m'",
+                 .slice = {.pod = "db-0"},
+                 .pods = {POD0, {.name = "db-1", .created_ago = 20}}},
+        .state = REPORT_HEALTHY,
+        .verdicts = "leader,waiting",
+        .candidates = 2,
+        .matching = 2,
+        .routed = "db-0",
+        .chosen = "db-0",
+        .problems = "W:NoStandby",
+        .phrases = {"until another pod is eligible"},
+    },
+    {
         .name = "only one candidate: NoStandby",
         .snap = {.slice = {.pod = "db-0"}, .pods = {POD0}},
         .state = REPORT_HEALTHY,
@@ -340,7 +355,7 @@ static const struct report_case cases[] = {
         .routed = "db-0",
         .chosen = "db-0",
         .problems = "W:NoStandby",
-        .phrases = {"only the leader is ready to lead: if it fails, "
+        .phrases = {"only the leader can lead now: if it fails, "
                     "db-leader has no endpoint"},
     },
     {

@@ -59,8 +59,8 @@ static const struct why_case cases[] = {
         "If it fails now, no other pod can take over: db-leader would have "
         "no endpoint.\n"
         "\n"
-        "Note: only the leader is ready to lead: if it fails, db-leader has "
-        "no endpoint until another pod is Ready.\n",
+        "Note: only the leader can lead now: if it fails, db-leader has no "
+        "endpoint until another pod is eligible.\n",
     },
     {
         "healthy: the next in line skips pods that cannot lead",
@@ -101,7 +101,11 @@ static const struct why_case cases[] = {
                      "\n"
                      "Pods that cannot lead now:\n"
                      "  - db-1 is Ready but may only become leader in 40s "
-                     "(zen-lead.io/min-ready-duration is 1m0s).\n",
+                     "(zen-lead.io/min-ready-duration is 1m0s).\n"
+                     "\n"
+                     "Note: only the leader can lead now: if it fails, "
+                     "db-leader has no endpoint until another pod is "
+                     "eligible.\n",
     },
     {
         "grace",
@@ -135,8 +139,7 @@ static const struct why_case cases[] = {
         "\n"
         "Pods that cannot lead now:\n"
         "  - db-0 is Ready but may only become leader in 40s "
-        "(zen-lead.io/min-ready-duration is 1m0s).\n"
-        "\n",
+        "(zen-lead.io/min-ready-duration is 1m0s).\n",
     },
     {
         "no leader: no pods",
@@ -145,8 +148,7 @@ static const struct why_case cases[] = {
         "db-leader has no endpoint: no pod can lead.\n"
         "Problem: no pod in the namespace matches the Service's selector.\n"
         "    fix: kubectl -n shop get pods -l app=db --show-labels  # then "
-        "fix spec.selector or the pods' labels\n"
-        "\n",
+        "fix spec.selector or the pods' labels\n",
     },
     {
         "no leader: a port no pod declares",
@@ -162,13 +164,14 @@ static const struct why_case cases[] = {
         "service db\n"
         "\n"
         "Pods that cannot lead now:\n"
-        "  - db-0 declares no container port named \"db\" with protocol TCP.\n"
+        "  - db-0 declares no container port named \"db\" with protocol TCP; "
+        "it declares postgres/TCP.\n"
         "    check: kubectl -n shop get pod db-0 -o "
         "jsonpath='{.spec.containers[*].ports}'\n"
-        "  - db-1 declares no container port named \"db\" with protocol TCP.\n"
+        "  - db-1 declares no container port named \"db\" with protocol TCP; "
+        "it declares postgres/TCP.\n"
         "    check: kubectl -n shop get pod db-1 -o "
-        "jsonpath='{.spec.containers[*].ports}'\n"
-        "\n",
+        "jsonpath='{.spec.containers[*].ports}'\n",
     },
     {
         "no leader: pods that cannot lead for other reasons",
@@ -185,14 +188,14 @@ static const struct why_case cases[] = {
         "    fix: kubectl -n shop describe pod db-0\n"
         "\n"
         "Pods that cannot lead now:\n"
-        "  - db-0 declares no container port named \"db\" with protocol TCP.\n"
+        "  - db-0 declares no container port named \"db\" with protocol TCP; "
+        "it declares postgres/TCP.\n"
         "    check: kubectl -n shop get pod db-0 -o "
         "jsonpath='{.spec.containers[*].ports}'\n"
         "  - db-1 has no IP of the Service's first IP family.\n"
         "    check: kubectl -n shop get pod db-1 -o wide\n"
         "  - db-2 is not Running.\n"
-        "    check: kubectl -n shop describe pod db-2\n"
-        "\n",
+        "    check: kubectl -n shop describe pod db-2\n",
     },
     {
         "pending: sticky off, the older pod is chosen",
@@ -202,8 +205,7 @@ static const struct why_case cases[] = {
         {0},
         "db-leader does not route to the pod the rules choose yet.\n"
         "Problem: the slice routes to db-1 but the rules choose db-0: the "
-        "controller has not applied the change.\n"
-        "\n",
+        "controller has not applied the change.\n",
     },
     {
         "pending with the controller stopped",
@@ -218,8 +220,7 @@ static const struct why_case cases[] = {
         "zen-lead-system/zen-lead-controller (released): nothing moves the "
         "leader until one runs.\n"
         "    fix: kubectl -n zen-lead-system get pods; kubectl -n "
-        "zen-lead-system logs deploy/zen-lead-controller\n"
-        "\n",
+        "zen-lead-system logs deploy/zen-lead-controller\n",
     },
     {
         "pending: the leader was relabeled",
@@ -232,8 +233,7 @@ static const struct why_case cases[] = {
         "\n"
         "Pods that cannot lead now:\n"
         "  - db-0 no longer matches the Service's selector.\n"
-        "    check: kubectl -n shop get pod db-0 --show-labels\n"
-        "\n",
+        "    check: kubectl -n shop get pod db-0 --show-labels\n",
     },
     {
         "pending: no leader Service yet",
@@ -241,8 +241,7 @@ static const struct why_case cases[] = {
         {0},
         "db-leader does not route to the pod the rules choose yet.\n"
         "Problem: the leader Service db-leader does not exist yet: the "
-        "controller has not created it.\n"
-        "\n",
+        "controller has not created it.\n",
     },
     {
         "conflict",
@@ -251,8 +250,7 @@ static const struct why_case cases[] = {
         "Problem: Service db-leader exists and is not managed by zen-lead for "
         "db; zen-lead leaves it alone.\n"
         "    fix: rename that Service, or set zen-lead.io/leader-service-name "
-        "on the source to a free name\n"
-        "\n",
+        "on the source to a free name\n",
     },
     {
         "invalid: enabled is yes",
@@ -262,8 +260,7 @@ static const struct why_case cases[] = {
         "it.\n"
         "Problem: zen-lead.io/enabled is \"yes\", which is neither true nor "
         "false, so the Service is not opted in.\n"
-        "    fix: Set it to \"true\" to opt in or \"false\" to opt out.\n"
-        "\n",
+        "    fix: Set it to \"true\" to opt in or \"false\" to opt out.\n",
     },
     {
         "invalid: no selector",
@@ -274,8 +271,7 @@ static const struct why_case cases[] = {
         "Problem: The Service has no selector, so there are no pods to choose "
         "a leader from.\n"
         "    fix: Add a spec.selector that matches the pods, or remove "
-        "zen-lead.io/enabled.\n"
-        "\n",
+        "zen-lead.io/enabled.\n",
     },
     {
         "not enabled",
@@ -284,8 +280,7 @@ static const struct why_case cases[] = {
         "zen-lead does not manage shop/db: it is not opted in.\n"
         "Problem: the Service has no zen-lead.io/enabled annotation.\n"
         "    fix: kubectl -n shop annotate service db "
-        "zen-lead.io/enabled=true\n"
-        "\n",
+        "zen-lead.io/enabled=true\n",
     },
     {
         "opted out",
