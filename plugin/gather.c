@@ -234,7 +234,18 @@ static void event_cleanup(struct gather_event *e)
     free(e->message);
     free(e->object_kind);
     free(e->object_name);
+    free(e->component);
     memset(e, 0, sizeof(*e));
+}
+
+/* Who reported it: source.component (core Events), else the
+ * reportingComponent of events.k8s.io-style writers. */
+static const char *component_of(struct json_object *o)
+{
+    struct json_object *source = NULL;
+    json_object_object_get_ex(o, "source", &source);
+    const char *c = str_field(source, "component");
+    return c != NULL && c[0] != '\0' ? c : str_field(o, "reportingComponent");
 }
 
 static enum zl_err event_from(struct json_object *o, struct gather_event *e)
@@ -259,8 +270,10 @@ static enum zl_err event_from(struct json_object *o, struct gather_event *e)
     e->message = dup_or_empty(str_field(o, "message"));
     e->object_kind = dup_or_empty(str_field(obj, "kind"));
     e->object_name = dup_or_empty(str_field(obj, "name"));
+    e->component = dup_or_empty(component_of(o));
     if (e->type == NULL || e->reason == NULL || e->message == NULL ||
-        e->object_kind == NULL || e->object_name == NULL) {
+        e->object_kind == NULL || e->object_name == NULL ||
+        e->component == NULL) {
         event_cleanup(e);
         return ZL_ERR_NOMEM;
     }

@@ -32,6 +32,7 @@ struct gather_event {
     char *message;
     char *object_kind; /* involvedObject.kind */
     char *object_name; /* involvedObject.name */
+    char *component;   /* source.component, else reportingComponent */
     int32_t count;     /* at least 1 */
     int64_t first_ms;  /* firstTimestamp (or eventTime) */
     int64_t last_ms;   /* lastTimestamp, else series.lastObservedTime,

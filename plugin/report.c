@@ -499,14 +499,22 @@ static void keep_last(size_t *list, size_t *count, size_t index)
 }
 
 /* Switches on the source, and the Warnings on it since the last switch
- * (a switch to a leader answers the Warnings before it). */
+ * (a switch to a leader answers the Warnings before it), both reported by
+ * the controller: other components' Events on the Service (the API
+ * server's IP repair, a cloud's load balancer) are not about its leader. */
+static bool ours(const struct gather_service *g, const struct gather_event *e)
+{
+    return str_is(e->object_name, g->name) &&
+           str_is(e->component, REPORT_COMPONENT);
+}
+
 static void pick_events(struct report *r)
 {
     const struct gather_service *g = r->g;
     int64_t since = VIEWS_TIME_NONE;
     for (size_t i = 0; i < g->event_count; i++) {
         const struct gather_event *e = &g->events[i];
-        if (str_is(e->object_name, g->name) && is_switch(e->reason)) {
+        if (ours(g, e) && is_switch(e->reason)) {
             keep_last(r->switches, &r->switch_count, i);
             if (!str_is(e->reason, "LeaderLost"))
                 since = e->last_ms;
@@ -514,7 +522,7 @@ static void pick_events(struct report *r)
     }
     for (size_t i = 0; i < g->event_count; i++) {
         const struct gather_event *e = &g->events[i];
-        if (str_is(e->object_name, g->name) && str_is(e->type, "Warning") &&
+        if (ours(g, e) && str_is(e->type, "Warning") &&
             (since == VIEWS_TIME_NONE || e->last_ms > since))
             keep_last(r->warnings, &r->warning_count, i);
     }

@@ -19,6 +19,9 @@
 
 #define REPORT_MAX_EVENTS 8
 
+/* The component whose Events are shown (SPEC section 4). */
+#define REPORT_COMPONENT "zen-lead-controller"
+
 /* The Service's state in one word (the STATE column). */
 enum report_state {
     REPORT_HEALTHY = 0, /* routes to the pod the rules choose, ready */
@@ -97,8 +100,9 @@ struct report {
     struct report_problem *problems;
     size_t problem_count;
     /* Indices into g->events: switches (LeaderElected, LeaderChanged,
-     * LeaderLost on the source) and Warnings, newest last, at most
-     * REPORT_MAX_EVENTS each. */
+     * LeaderLost on the source) and Warnings since the last switch, both
+     * from REPORT_COMPONENT, newest last, at most REPORT_MAX_EVENTS
+     * each. */
     size_t switches[REPORT_MAX_EVENTS];
     size_t switch_count;
     size_t warnings[REPORT_MAX_EVENTS];

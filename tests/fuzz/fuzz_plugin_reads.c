@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < count; i++) {
         assert(items[i].type != NULL && items[i].reason != NULL &&
                items[i].message != NULL && items[i].object_kind != NULL &&
-               items[i].object_name != NULL);
+               items[i].object_name != NULL && items[i].component != NULL);
         assert(items[i].count >= 1);
         assert(i == 0 || items[i - 1].last_ms <= items[i].last_ms);
     }

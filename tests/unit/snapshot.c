@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "plugin/report.h"
 
 #define TEXT_MAX 8192
 
@@ -237,6 +238,7 @@ void snapshot_add_event(struct gather_service *g, const char *type,
     e->message = dup(message);
     e->object_kind = dup("Service");
     e->object_name = dup(object);
+    e->component = dup(REPORT_COMPONENT);
     e->count = count > 0 ? count : 1;
     e->last_ms = SNAPSHOT_NOW_MS - (int64_t)ago * 1000;
     e->first_ms = e->last_ms;
