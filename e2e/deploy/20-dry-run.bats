@@ -21,7 +21,11 @@ setup() {
     local k
     for k in "${KUSTOMIZATIONS[@]}"; do
         echo "# deploy/$k"
-        kubectl apply --dry-run=server -k "$ZL_REPO/deploy/$k"
+        run kubectl apply --dry-run=server -k "$ZL_REPO/deploy/$k"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        # the namespace enforces Pod Security "restricted": a pod that broke it warns
+        [[ "$output" != *Warning* ]]
     done
 }
 
@@ -29,7 +33,11 @@ setup() {
     local mode
     for mode in cert-manager self-managed; do
         echo "# certificates.mode=$mode"
-        render_helm "$mode" | kubectl apply --dry-run=server -f -
+        render_helm "$mode" >"$BATS_TEST_TMPDIR/$mode.yaml"
+        run kubectl apply --dry-run=server -f "$BATS_TEST_TMPDIR/$mode.yaml"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" != *Warning* ]]
     done
 }
 
@@ -50,4 +58,7 @@ setup() {
         sed "s/for: 2m/for: soon/" | kubectl apply --dry-run=server -f -' _ "$ZL_REPO"
     [ "$status" -ne 0 ]
     [[ "$output" == *'The PrometheusRule "zen-lead" is invalid: spec.groups[0].rules[0].for'* ]]
+    run bash -c 'kubectl kustomize "$1/deploy/base" |
+        sed "0,/allowPrivilegeEscalation: false/s//allowPrivilegeEscalation: true/" | kubectl apply --dry-run=server -f -' _ "$ZL_REPO"
+    [[ "$output" == *'Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false'* ]]
 }

@@ -48,9 +48,10 @@ print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d]))'
 # pod_templates: JSON array on stdin -> every pod spec of a Deployment or Job.
 pod_specs() { jq -c '.[] | select(.kind == "Deployment" or .kind == "Job") | {kind, name: .metadata.name, spec: .spec.template.spec}'; }
 
-# ensure_system_ns: the namespace the server-side dry runs need to exist.
+# ensure_system_ns: the namespace the server-side dry runs need to exist,
+# as deploy/base makes it (Pod Security "restricted" enforced).
 ensure_system_ns() {
-    kubectl create namespace "$SYSTEM_NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    render_kustomize base | yaml2json | jq '.[] | select(.kind == "Namespace")' | kubectl apply -f - >/dev/null
 }
 
 # can USER WANT VERB RESOURCE [NAMESPACE] [NAME]: kubectl auth can-i says WANT.
