@@ -170,6 +170,16 @@ INSTALLS=(k:overlays/cert-manager k:overlays/self-managed h:cert-manager h:self-
     done
 }
 
+@test "every container runs the one image zen-lead:<the chart's appVersion>, pinned in kustomize as in helm" {
+    local i version images
+    version=$(awk '/^appVersion:/ {gsub(/"/, "", $2); print $2}' "$CHART/Chart.yaml")
+    [ -n "$version" ]
+    for i in k:base "${INSTALLS[@]}"; do
+        images=$(rendered "$i" | pod_specs | jq -r '.spec | (.initContainers // [])[], .containers[] | .image' | sort -u)
+        [ "$images" = "zen-lead:$version" ] || { echo "$i: $images"; false; }
+    done
+}
+
 # kinds_names: JSON array on stdin -> sorted "Kind/namespace/name" lines.
 kinds_names() { jq -r '.[] | "\(.kind)/\(.metadata.namespace // "")/\(.metadata.name)"' | sort; }
 
