@@ -220,6 +220,21 @@ kinds_names() { jq -r '.[] | "\(.kind)/\(.metadata.namespace // "")/\(.metadata.
     done
 }
 
+@test "every alert and dashboard query parses with Prometheus's PromQL parser" {
+    local exprs
+    exprs=$(jq -n --slurpfile d "$ZL_REPO/deploy/monitoring/grafana_dashboard.json" \
+        --argjson r "$(yaml2json <"$ZL_REPO/deploy/monitoring/prometheus_rule.yaml")" '
+        [($r[0].spec.groups[].rules[] | {where: .alert, expr}),
+         ($d[0].panels[] | .title as $t | .targets[] | {where: ($t + " " + .refId),
+            expr: (.expr | gsub("\\$__rate_interval"; "5m") | gsub("\\$namespace"; "zen-lead-system"))})]')
+    [ "$(echo "$exprs" | jq 'length')" -ge 20 ]
+    echo "$exprs" | "$ZL_PROMQL_BIN"
+    # and it does refuse a broken one
+    run "$ZL_PROMQL_BIN" <<<'[{"where": "broken", "expr": "rate(zen_lead_failover_count_total)"}]'
+    [ "$status" -eq 1 ]
+    [[ "$output" == *'broken: 1:6: parse error: expected type range vector'* ]]
+}
+
 @test "the PrometheusRule alerts on endpoints, failovers, errors, certificate expiry and no leader" {
     local rule exprs
     rule=$(render_helm cert-manager | yaml2json | jq '.[] | select(.kind == "PrometheusRule")')
