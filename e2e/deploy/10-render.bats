@@ -9,12 +9,18 @@ setup() {
     . "$BATS_TEST_DIRNAME/lib.bash"
 }
 
-# rendered NAME: JSON array of a kustomization (k:DIR) or a chart mode (h:MODE).
+# rendered NAME: JSON array of a kustomization (k:DIR) or a chart mode
+# (h:MODE), rendered once per file.
 rendered() {
-    case $1 in
-        k:*) render_kustomize "${1#k:}" | yaml2json ;;
-        h:*) render_helm "${1#h:}" | yaml2json ;;
-    esac
+    local f="$BATS_FILE_TMPDIR/${1//[:\/]/_}.json"
+    if ! [ -s "$f" ]; then
+        case $1 in
+            k:*) render_kustomize "${1#k:}" | yaml2json >"$f.new" ;;
+            h:*) render_helm "${1#h:}" | yaml2json >"$f.new" ;;
+        esac
+        mv "$f.new" "$f"
+    fi
+    cat "$f"
 }
 
 INSTALLS=(k:overlays/cert-manager k:overlays/self-managed h:cert-manager h:self-managed)

@@ -7,13 +7,25 @@
 # Job touches only its Secret and the two webhook configurations. (The
 # chart's rules are the same: 10-render.bats.) Run via e2e/deploy/run.
 
+# rbac_objects: the overlay's identities and RBAC as one List (JSON).
+rbac_objects() {
+    render_kustomize overlays/self-managed | yaml2json |
+        jq '{apiVersion: "v1", kind: "List", items: [.[] | select(.kind |
+            test("^(ServiceAccount|Role|RoleBinding|ClusterRole|ClusterRoleBinding)$"))]}'
+}
+
 setup_file() {
     # shellcheck source=lib.bash
     . "$BATS_TEST_DIRNAME/lib.bash"
-    render_kustomize overlays/self-managed | yaml2json |
-        jq '{apiVersion: "v1", kind: "List", items: [.[] | select(.kind |
-            test("^(Namespace|ServiceAccount|Role|RoleBinding|ClusterRole|ClusterRoleBinding)$"))]}' |
-        kubectl apply -f - >/dev/null
+    ensure_system_ns
+    rbac_objects | kubectl apply -f - >/dev/null
+}
+
+# The cluster-wide names are the Helm chart's too (25-helm-lifecycle.bats).
+teardown_file() {
+    # shellcheck source=lib.bash
+    . "$BATS_TEST_DIRNAME/lib.bash"
+    rbac_objects | kubectl delete --ignore-not-found -f - >/dev/null
 }
 
 setup() {
