@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration e2e e2e-webhook e2e-dataplane e2e-plugin demo cluster-up cluster-down smoke bench bench-quick test clean
+	integration e2e e2e-webhook e2e-dataplane e2e-plugin e2e-deploy demo cluster-up cluster-down smoke bench bench-quick test clean
 
 all: build
 
@@ -71,6 +71,7 @@ e2e: build
 		ZL_PODSRV_BIN=$(abspath $(BUILD))/bench/zl-podsrv e2e/dataplane/run
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
 		ZL_PLUGIN_BIN=$(abspath $(BUILD))/plugin/kubectl-zenlead e2e/plugin/run
+	@e2e/deploy/run
 
 e2e-webhook: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
@@ -86,6 +87,11 @@ e2e-dataplane: build
 e2e-plugin: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
 		ZL_PLUGIN_BIN=$(abspath $(BUILD))/plugin/kubectl-zenlead e2e/plugin/run
+
+# deploy/ (kustomize, the Helm chart, monitoring) on the API server: server-side
+# dry runs with the cert-manager and PrometheusRule CRDs, and RBAC by can-i.
+e2e-deploy: deps
+	@e2e/deploy/run
 
 demo: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/demo
