@@ -23,7 +23,7 @@ void certmake_validity_days(time_t now, long days,
 {
     out->not_before = now - CERTMAKE_SKEW_S;
     out->not_after = now + (time_t)days * DAY_S;
-    if (out->not_after <= out->not_before)
+    if (days <= 0)
         out->not_before = out->not_after - DAY_S;
 }
 
