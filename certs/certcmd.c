@@ -300,7 +300,7 @@ static int cmd_cabundle(const struct certopts *o, FILE *out, FILE *err)
     struct buf pem;
     struct buf b64;
     buf_init(&pem, PEM_MAX);
-    buf_init(&b64, PEM_MAX * 2);
+    buf_init(&b64, (size_t)PEM_MAX * 2);
     enum zl_err rc = gather(o, &bundle, err);
     if (rc == ZL_OK)
         rc = cabundle_pem(&bundle, &pem);

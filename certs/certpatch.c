@@ -91,7 +91,7 @@ int certpatch_run(const struct certopts *o, FILE *out, FILE *err)
     struct kube_config cfg = {0};
     struct client *c = NULL;
     bool have_cfg = false;
-    buf_init(&b64, CERTFILE_MAX * 2);
+    buf_init(&b64, (size_t)CERTFILE_MAX * 2);
     enum zl_err rc = read_bundle(o->ca_bundle, &b64, err);
     if (rc == ZL_OK) {
         rc = connect_api(o->kubeconfig, &cfg, &c, err);
