@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "certs/cabundle.h"
@@ -317,4 +318,44 @@ Test(certcmd, rotate_renews_for_each_reason)
 Test(certcmd, rotate_fails_without_its_ca)
 {
     expect_run(ROTATE, 1, "ca.pem: cannot read");
+}
+
+/* The program itself: --help and --version exit 0; a bad command line
+ * prints one line on stderr and exits 2, as the daemons do. */
+Test(certcmd, program_exit_codes)
+{
+    static const struct {
+        const char *args;
+        int code;
+        const char *first; /* start of the first line printed */
+    } cases[] = {
+        {"--version", 0, "zen-lead-certs "},
+        {"--help", 0, "usage: zen-lead-certs COMMAND"},
+        {"serve --help", 0, "usage: zen-lead-certs serve --ca-cert"},
+        {"", 2, "zen-lead-certs: no command"},
+        {"--bogus", 2, "zen-lead-certs: unknown command --bogus"},
+        {"ca --out-cert c --out-key k --frob", 2,
+         "zen-lead-certs: unknown flag --frob for ca"},
+        {"inspect", 2, "zen-lead-certs: inspect needs a file"},
+        {"inspect missing.pem", 1, "zen-lead-certs: missing.pem: cannot read"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char cmd[512];
+        char line[512] = "";
+        snprintf(cmd, sizeof(cmd), "%s %s 2>&1", ZL_CERTS_BIN, cases[i].args);
+        FILE *f = popen(cmd, "r");
+        cr_assert_not_null(f);
+        cr_expect_not_null(fgets(line, sizeof(line), f), "%s", cases[i].args);
+        size_t lines = line[0] != '\0';
+        char more[512];
+        while (fgets(more, sizeof(more), f) != NULL)
+            lines++;
+        int status = pclose(f);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == cases[i].code,
+                  "%s: status %d", cases[i].args, status);
+        cr_expect(strncmp(line, cases[i].first, strlen(cases[i].first)) == 0,
+                  "%s: got '%s'", cases[i].args, line);
+        if (cases[i].code == 2)
+            cr_expect_eq(lines, 1, "%s: %zu lines", cases[i].args, lines);
+    }
 }
