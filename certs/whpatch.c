@@ -37,6 +37,7 @@ static enum zl_err read_plan(struct json_object *obj, const char *ca_b64,
             return ZL_ERR_PARSE;
         if (json_object_object_get_ex(wh, "clientConfig", &cc) &&
             json_object_object_get_ex(cc, "caBundle", &cab) &&
+            json_object_is_type(cab, json_type_string) &&
             strcmp(json_object_get_string(cab), ca_b64) == 0)
             plan->up_to_date++;
     }

@@ -29,6 +29,13 @@ static const struct {
      "[{\"op\":\"replace\",\"path\":\"/metadata/resourceVersion\",\"value\":"
      "\"9\"},{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\","
      "\"value\":\"TkVX\"}]"},
+    {"{\"metadata\":{\"resourceVersion\":\"3\"},\"webhooks\":[{"
+     "\"clientConfig\":{\"caBundle\":null}},{\"clientConfig\":null}]}",
+     ZL_OK, 2, 0,
+     "[{\"op\":\"replace\",\"path\":\"/metadata/resourceVersion\",\"value\":"
+     "\"3\"},{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\","
+     "\"value\":\"TkVX\"},{\"op\":\"add\",\"path\":\"/webhooks/1/clientConfig/"
+     "caBundle\",\"value\":\"TkVX\"}]"},
     {"{\"metadata\":{\"resourceVersion\":\"1\"},\"webhooks\":[]}",
      ZL_ERR_INVALID, 0, 0, NULL},
     {"{\"metadata\":{},\"webhooks\":[{}]}", ZL_ERR_PARSE, 0, 0, NULL},
