@@ -58,6 +58,26 @@ static enum zl_err write_all(int fd, const void *data, size_t len)
     return ZL_OK;
 }
 
+/* Makes the rename itself durable: fsync of the folder holding path. */
+static void sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else if ((size_t)(slash - path) < sizeof(dir))
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    else
+        return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
 enum zl_err certfile_write(const char *path, const void *data, size_t len,
                            mode_t mode)
 {
@@ -78,6 +98,8 @@ enum zl_err certfile_write(const char *path, const void *data, size_t len,
         rc = ZL_ERR_IO;
     if (rc == ZL_OK && rename(tmp.data, path) != 0)
         rc = ZL_ERR_IO;
+    if (rc == ZL_OK)
+        sync_dir(path);
     if (rc != ZL_OK) {
         int saved = errno;
         unlink(tmp.data);

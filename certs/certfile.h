@@ -22,7 +22,8 @@ enum zl_err certfile_read(const char *path, struct buf *out);
 
 /* Writes data to path atomically with the given mode: a reader sees the old
  * content or the new, never a part. The temporary file is removed on
- * failure. ZL_ERR_IO (errno says why) or ZL_ERR_NOMEM. */
+ * failure; the folder is synced after the rename. ZL_ERR_IO (errno says
+ * why) or ZL_ERR_NOMEM. */
 enum zl_err certfile_write(const char *path, const void *data, size_t len,
                            mode_t mode);
 
