@@ -14,6 +14,7 @@
 #include "certs/certkey.h"
 #include "certs/certmake.h"
 #include "certs/certpatch.h"
+#include "certs/certsecret.h"
 
 #define PEM_MAX (1u << 20)
 
@@ -403,6 +404,8 @@ int certcmd_run(const struct certopts *o, time_t now, FILE *out, FILE *err)
         return certpatch_run(o, out, err);
     case CERTOPTS_ROTATE:
         return cmd_rotate(o, now, out, err);
+    case CERTOPTS_SECRET:
+        return certsecret_run(o, out, err);
     case CERTOPTS_NONE:
     case CERTOPTS_HELP:
     case CERTOPTS_VERSION:

@@ -35,12 +35,15 @@ static const struct flag FLAGS[] = {
     F("days", K_LONG, days, C(CA) | SERVING, 0),
     F("key-type", K_KEYTYPE, key_type, C(CA) | SERVING, 0),
     F("rsa-bits", K_LONG, rsa_bits, C(CA) | SERVING, 0),
-    F("ca-cert", K_STR, ca_cert, SERVING, SERVING),
+    F("ca-cert", K_STR, ca_cert, SERVING | C(SECRET), SERVING),
     F("ca-key", K_STR, ca_key, SERVING, SERVING),
     F("dns", K_LIST, dns, SERVING, SERVING),
     F("ip", K_LIST, ips, SERVING, 0),
-    F("cert", K_STR, cert, C(ROTATE), C(ROTATE)),
-    F("key", K_STR, key, C(ROTATE) | C(INSPECT), C(ROTATE)),
+    F("cert", K_STR, cert, C(ROTATE) | C(SECRET), C(ROTATE) | C(SECRET)),
+    F("key", K_STR, key, C(ROTATE) | C(INSPECT) | C(SECRET),
+      C(ROTATE) | C(SECRET)),
+    F("namespace", K_STR, namespace_name, C(SECRET), C(SECRET)),
+    F("name", K_STR, secret_name, C(SECRET), C(SECRET)),
     F("renew-days", K_LONG, renew_days, C(ROTATE), C(ROTATE)),
     F("warn-days", K_LONG, warn_days, C(INSPECT), 0),
     F("base64", K_BOOL, base64, C(CABUNDLE), 0),
@@ -48,7 +51,7 @@ static const struct flag FLAGS[] = {
     F("ca-bundle", K_STR, ca_bundle, C(PATCH_WEBHOOKS), C(PATCH_WEBHOOKS)),
     F("validating", K_LIST, validating, C(PATCH_WEBHOOKS), 0),
     F("mutating", K_LIST, mutating, C(PATCH_WEBHOOKS), 0),
-    F("kubeconfig", K_STR, kubeconfig, C(PATCH_WEBHOOKS), 0),
+    F("kubeconfig", K_STR, kubeconfig, C(PATCH_WEBHOOKS) | C(SECRET), 0),
     F("help", K_BOOL, help, ~0u, 0),
 };
 
@@ -73,13 +76,17 @@ static const struct {
     {"rotate", CERTOPTS_ROTATE,
      "rotate --ca-cert F --ca-key F --cert F --key F --dns NAME... "
      "[--ip ADDR...] --renew-days N [--days N] [--key-type ecdsa|rsa]"},
+    {"secret", CERTOPTS_SECRET,
+     "secret --namespace NS --name NAME --cert F --key F [--ca-cert F] "
+     "[--kubeconfig F]"},
 };
 
 #define NCMDS (sizeof(CMDS) / sizeof(CMDS[0]))
 
 static const char PROGRAM_USAGE[] =
     "COMMAND [FLAGS]   (--help, --version)\n"
-    "commands: ca, serve, inspect, cabundle, patch-webhooks, rotate;\n"
+    "commands: ca, serve, inspect, cabundle, patch-webhooks, rotate, "
+    "secret;\n"
     "zen-lead-certs COMMAND --help for its flags";
 
 const char *certopts_usage(enum certopts_cmd cmd)

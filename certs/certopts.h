@@ -27,6 +27,7 @@ enum certopts_cmd {
     CERTOPTS_CABUNDLE,
     CERTOPTS_PATCH_WEBHOOKS,
     CERTOPTS_ROTATE,
+    CERTOPTS_SECRET,
 };
 
 /* A repeated flag's values, or the file arguments. */
@@ -48,6 +49,8 @@ struct certopts {
     const char *ca_bundle;
     const char *kubeconfig;
     const char *out;
+    const char *namespace_name; /* secret */
+    const char *secret_name;    /* secret */
     long days;
     long warn_days;
     long renew_days;

@@ -62,8 +62,8 @@ static enum zl_err patch_all(struct client *c, const struct client_resource *r,
     return rc;
 }
 
-static enum zl_err connect_api(const char *kubeconfig, struct kube_config *cfg,
-                               struct client **c, FILE *err)
+enum zl_err certpatch_connect(const char *kubeconfig, struct kube_config *cfg,
+                              struct client **c, FILE *err)
 {
     struct kubeconfig_error kerr = {{0}};
     enum zl_err rc = kubeconfig_load_kubectl_env(kubeconfig, NULL, cfg, &kerr);
@@ -94,7 +94,7 @@ int certpatch_run(const struct certopts *o, FILE *out, FILE *err)
     buf_init(&b64, (size_t)CERTFILE_MAX * 2);
     enum zl_err rc = read_bundle(o->ca_bundle, &b64, err);
     if (rc == ZL_OK) {
-        rc = connect_api(o->kubeconfig, &cfg, &c, err);
+        rc = certpatch_connect(o->kubeconfig, &cfg, &c, err);
         have_cfg = true;
     }
     if (rc == ZL_OK) {

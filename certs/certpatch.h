@@ -7,7 +7,16 @@
 
 #include <stdio.h>
 
+#include "base/err.h"
 #include "certs/certopts.h"
+#include "kube/client.h"
+#include "kube/kubeconfig.h"
+
+/* Loads the kubeconfig as kubectl does (kubeconfig NULL: $KUBECONFIG,
+ * ~/.kube/config, in-cluster) into cfg and makes a client; says why on err
+ * when it cannot. The caller frees both (cfg also on error). */
+enum zl_err certpatch_connect(const char *kubeconfig, struct kube_config *cfg,
+                              struct client **c, FILE *err);
 
 /* Runs patch-webhooks; returns the exit status (0 or 1). */
 int certpatch_run(const struct certopts *o, FILE *out, FILE *err);

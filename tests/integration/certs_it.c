@@ -3,9 +3,11 @@
  * tests/integration/run): a Validating- and a MutatingWebhookConfiguration
  * of two webhooks each get the caBundle, read back; a second run changes
  * nothing; a patch built from a stale read is refused with a conflict and
- * the retrying path then succeeds; a missing configuration is NotFound. */
+ * the retrying path then succeeds; a missing configuration is NotFound.
+ * And secret: the TLS Secret created, replaced, and kept on a bad pair. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,5 +254,134 @@ Test(certs_it, patch_webhooks_command_writes_both_configurations)
     rmdir(dir);
     buf_cleanup(&pem);
     buf_cleanup(&b64);
+    it_close(&t);
+}
+
+/* Runs one zen-lead-certs command in process (words end with NULL); its
+ * exit status. */
+static int run_words(const char *const *words)
+{
+    char *argv[32];
+    char err[CERTOPTS_ERR];
+    struct certopts o;
+    int argc = 0;
+    while (words[argc] != NULL && argc < 31) {
+        argv[argc] = (char *)(uintptr_t)words[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    cr_assert_eq(certopts_parse(argc, argv, &o, err, sizeof(err)), ZL_OK, "%s",
+                 err);
+    int status = certcmd_run(&o, time(NULL), stdout, stderr);
+    certopts_cleanup(&o);
+    return status;
+}
+
+static const struct client_resource SECRETS = {"/api/v1", "secrets", "Secret",
+                                               "v1", true};
+
+/* The base64 of data[key] of the Secret, or NULL (the caller frees). */
+static char *secret_value(struct it *t, const char *key)
+{
+    struct client_response resp;
+    struct json_object *obj, *data, *v;
+    char *out = NULL;
+    client_response_init(&resp);
+    cr_assert_eq(client_get(t->c, &SECRETS, "default", t->name, &resp), ZL_OK);
+    obj = json_tokener_parse(resp.body.data);
+    cr_assert_not_null(obj);
+    cr_assert_str_eq(
+        json_object_get_string(json_object_object_get(obj, "type")),
+        "kubernetes.io/tls");
+    if (json_object_object_get_ex(obj, "data", &data) &&
+        json_object_object_get_ex(data, key, &v))
+        out = strdup(json_object_get_string(v));
+    json_object_put(obj);
+    client_response_cleanup(&resp);
+    return out;
+}
+
+static void expect_file_in_secret(struct it *t, const char *dir,
+                                  const char *file, const char *key)
+{
+    struct buf pem, b64;
+    char path[256];
+    char chunk[4096];
+    size_t n;
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    buf_init(&pem, 1 << 20);
+    buf_init(&b64, 1 << 21);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        cr_assert_eq(buf_append(&pem, chunk, n), ZL_OK);
+    fclose(f);
+    cr_assert_eq(cabundle_base64(pem.data, pem.len, &b64), ZL_OK);
+    char *got = secret_value(t, key);
+    cr_assert_not_null(got, "no %s in the Secret", key);
+    cr_expect_str_eq(got, b64.data, "%s differs from %s", key, path);
+    free(got);
+    buf_cleanup(&pem);
+    buf_cleanup(&b64);
+}
+
+/* ca, serve, then secret: the Secret is created, then replaced by a second
+ * pair; a key of another pair is refused and leaves it as it was. */
+Test(certs_it, secret_command_creates_then_replaces_the_tls_secret)
+{
+    struct it t = {0};
+    char dir[] = "/tmp/zl-certs-it-XXXXXX";
+    char p[6][256];
+    static const char *const names[] = {"ca.crt",  "ca.key", "tls.crt",
+                                        "tls.key", "x.crt",  "x.key"};
+    it_open(&t);
+    cr_assert_not_null(mkdtemp(dir));
+    for (int i = 0; i < 6; i++)
+        snprintf(p[i], sizeof(p[i]), "%s/%s", dir, names[i]);
+    const char *kc = getenv("KUBECONFIG");
+    for (int round = 0; round < 2; round++) {
+        const char *ca[] = {"zen-lead-certs", "ca", "--out-cert", p[0],
+                            "--out-key",      p[1], NULL};
+        const char *serve[] = {"zen-lead-certs",
+                               "serve",
+                               "--ca-cert",
+                               p[0],
+                               "--ca-key",
+                               p[1],
+                               "--dns",
+                               "w.ns.svc",
+                               "--out-cert",
+                               p[2],
+                               "--out-key",
+                               p[3],
+                               NULL};
+        const char *secret[] = {
+            "zen-lead-certs", "secret", "--namespace",  "default", "--name",
+            t.name,           "--cert", p[2],           "--key",   p[3],
+            "--ca-cert",      p[0],     "--kubeconfig", kc,        NULL};
+        cr_assert_eq(run_words(ca), 0);
+        cr_assert_eq(run_words(serve), 0);
+        cr_assert_eq(run_words(secret), 0, "round %d", round);
+        expect_file_in_secret(&t, dir, "tls.crt", "tls.crt");
+        expect_file_in_secret(&t, dir, "tls.key", "tls.key");
+        expect_file_in_secret(&t, dir, "ca.crt", "ca.crt");
+    }
+    const char *other[] = {"zen-lead-certs", "ca", "--out-cert", p[4],
+                           "--out-key",      p[5], NULL};
+    const char *mismatch[] = {
+        "zen-lead-certs", "secret", "--namespace", "default", "--name",
+        t.name,           "--cert", p[2],          "--key",   p[5],
+        "--kubeconfig",   kc,       NULL};
+    cr_assert_eq(run_words(other), 0);
+    cr_expect_eq(run_words(mismatch), 1);
+    expect_file_in_secret(&t, dir, "tls.key", "tls.key");
+    struct client_response resp;
+    client_response_init(&resp);
+    cr_expect_eq(client_delete(t.c, &SECRETS, "default", t.name, NULL, &resp),
+                 ZL_OK);
+    client_response_cleanup(&resp);
+    for (int i = 0; i < 6; i++)
+        unlink(p[i]);
+    rmdir(dir);
     it_close(&t);
 }
