@@ -57,8 +57,8 @@ enum zl_err certsecret_render(const char *ns, const char *name,
     if (rc == ZL_OK)
         rc = put_b64(out, "tls.crt", pems->cert, pems->cert_len, false);
     if (rc == ZL_OK)
-        rc = put_b64(out, "tls.key", pems->key, pems->key_len,
-                     pems->ca == NULL);
+        rc =
+            put_b64(out, "tls.key", pems->key, pems->key_len, pems->ca == NULL);
     if (rc == ZL_OK && pems->ca != NULL)
         rc = put_b64(out, "ca.crt", pems->ca, pems->ca_len, true);
     if (rc == ZL_OK)
@@ -104,9 +104,8 @@ static enum zl_err check_pair(const struct files *f, FILE *err)
         what = "the certificate is not signed by the CA";
         rc = certinfo_parse(f->ca.data, f->ca.len, &cas);
         if (rc == ZL_OK && (cas.count == 0 ||
-                            certinfo_verify(certs.certs[0], cas.certs[0],
-                                            false, 0, why,
-                                            sizeof(why)) != ZL_OK))
+                            certinfo_verify(certs.certs[0], cas.certs[0], false,
+                                            0, why, sizeof(why)) != ZL_OK))
             rc = ZL_ERR_INVALID;
     }
     if (rc != ZL_OK)
@@ -153,10 +152,10 @@ static enum zl_err read_version(struct client *c, const struct certopts *o,
         client_get(c, &SECRETS, o->namespace_name, o->secret_name, &resp);
     if (rc == ZL_OK)
         rc = json_parse_object(resp.body.data, resp.body.len, &obj);
-    if (rc == ZL_OK && (!json_object_object_get_ex(obj, "metadata", &meta) ||
-                        !json_object_object_get_ex(meta, "resourceVersion",
-                                                   &v) ||
-                        !json_object_is_type(v, json_type_string)))
+    if (rc == ZL_OK &&
+        (!json_object_object_get_ex(obj, "metadata", &meta) ||
+         !json_object_object_get_ex(meta, "resourceVersion", &v) ||
+         !json_object_is_type(v, json_type_string)))
         rc = ZL_ERR_PARSE;
     if (rc == ZL_OK)
         snprintf(rv, rv_len, "%s", json_object_get_string(v));
@@ -176,8 +175,8 @@ static enum zl_err write_once(struct client *c, const struct certopts *o,
     char rv[128] = "";
     buf_init(&doc, (size_t)CERTFILE_MAX * 4);
     client_response_init(&resp);
-    enum zl_err rc = certsecret_render(o->namespace_name, o->secret_name,
-                                       pems, NULL, &doc);
+    enum zl_err rc =
+        certsecret_render(o->namespace_name, o->secret_name, pems, NULL, &doc);
     if (rc == ZL_OK)
         rc = client_create(c, &SECRETS, o->namespace_name, doc.data, &resp);
     *replaced = rc == ZL_ERR_EXISTS;
@@ -187,13 +186,13 @@ static enum zl_err write_once(struct client *c, const struct certopts *o,
         if (rc == ZL_ERR_NOTFOUND)
             rc = ZL_ERR_CONFLICT; /* deleted meanwhile: create again */
         if (rc == ZL_OK)
-            rc = certsecret_render(o->namespace_name, o->secret_name, pems,
-                                   rv, &doc);
+            rc = certsecret_render(o->namespace_name, o->secret_name, pems, rv,
+                                   &doc);
         client_response_cleanup(&resp);
         client_response_init(&resp);
         if (rc == ZL_OK)
-            rc = client_update(c, &SECRETS, o->namespace_name,
-                               o->secret_name, NULL, doc.data, &resp);
+            rc = client_update(c, &SECRETS, o->namespace_name, o->secret_name,
+                               NULL, doc.data, &resp);
     }
     client_response_cleanup(&resp);
     buf_cleanup(&doc);
