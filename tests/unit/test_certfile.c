@@ -13,6 +13,8 @@
 
 #include "certs/certfile.h"
 
+#include "testutil.h"
+
 static char dir[] = "/tmp/zl-certfile-XXXXXX";
 
 static void setup(void)
@@ -23,18 +25,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[512];
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(dir);
+    testutil_remove_dir(dir);
 }
 
 static size_t entries(void)

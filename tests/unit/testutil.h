@@ -50,4 +50,8 @@ int testutil_argv(struct testutil_argv *a, const char *program,
  * it cannot. */
 char *testutil_write_temp(const char *tag, const char *text);
 
+/* Removes the files of the folder dir (not its subfolders) and the folder
+ * itself; what cannot be removed stays. */
+void testutil_remove_dir(const char *dir);
+
 #endif
