@@ -11,9 +11,6 @@
 # through e2e/dataplane/run (cluster, controller, kube-proxy in network
 # namespaces).
 
-# The relay's port inside the client namespace (private to it).
-DRILL_RELAY_PORT=6443
-
 setup_file() {
     # shellcheck source=lib.bash
     . "$BATS_TEST_DIRNAME/lib.bash"
@@ -24,7 +21,7 @@ setup_file() {
     NS=$(k8s_new_namespace drill)
     export NS PLUGIN
     printf '%s\n' "$NS" >>"$DP_DIR/namespaces"
-    drill_relay
+    dp_client_api "$DP_DIR/drill.kubeconfig" drill-relay
     kubectl -n "$NS" apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
@@ -53,21 +50,6 @@ YAML
         dp_add_pod "$NS" "web-$i" app=web
     done
     dp_add_pod "$NS" solo-0 app=solo
-}
-
-# drill_relay: the API server inside the client namespace on 127.0.0.1
-# (its certificate names that address), and a kubeconfig for it.
-drill_relay() {
-    local port
-    port=$(dp_api_port)
-    [ -n "$port" ] || { dp_log "no API server port in $ZL_RUN_DIR/kubeconfig"; return 1; }
-    sed "s#server: https://127.0.0.1:$port\$#server: https://127.0.0.1:$DRILL_RELAY_PORT#" \
-        "$ZL_RUN_DIR/kubeconfig" >"$DP_DIR/drill.kubeconfig"
-    rm -f "$DP_DIR/drill-relay.ready"
-    e2e_bg drill-relay "$DP_ZLC" relay --netns "$DP_CLIENT_NS" \
-        --listen "127.0.0.1:$DRILL_RELAY_PORT" --to "127.0.0.1:$port" \
-        --ready "$DP_DIR/drill-relay.ready" || return 1
-    wait_for 10 test -f "$DP_DIR/drill-relay.ready"
 }
 
 setup() {

@@ -55,8 +55,10 @@ DP_NODE_IP=10.244.200.1
 DP_CLIENT_NODE_IP=10.244.201.1
 DP_CLIENT_IP=10.244.201.2
 DP_POD_PORT=8080
-# The relay's port inside the node ns (private to it, so fixed).
+# The relays' ports inside the node ns and the client ns (private to
+# them, so fixed).
 DP_RELAY_PORT=6443
+DP_CLIENT_API_PORT=6443
 # Links: at most 15 characters ("zp" + 6 + "-" + 3 digits = 12).
 DP_BRIDGE="zb$DP_ID"
 DP_SINK="zd$DP_ID"
@@ -326,6 +328,23 @@ dp_pod_link_set() {
 
 # dp_client CMD [ARG...]: runs CMD in the client namespace.
 dp_client() { dp_in "$DP_CLIENT_NS" "$@"; }
+
+# dp_client_api KUBECONFIG NAME: the API server inside the client namespace
+# on 127.0.0.1:6443 (its certificate names that address) through a relay
+# process NAME, and a kubeconfig for it at KUBECONFIG, for a kubectl or
+# kubectl-zenlead run in that namespace.
+dp_client_api() {
+    local out=$1 name=$2 port
+    port=$(dp_api_port)
+    [ -n "$port" ] || { dp_log "no API server port in $ZL_RUN_DIR/kubeconfig"; return 1; }
+    sed "s#server: https://127.0.0.1:$port\$#server: https://127.0.0.1:$DP_CLIENT_API_PORT#" \
+        "$ZL_RUN_DIR/kubeconfig" >"$out"
+    rm -f "$DP_DIR/$name.ready"
+    e2e_bg "$name" "$DP_ZLC" relay --netns "$DP_CLIENT_NS" \
+        --listen "127.0.0.1:$DP_CLIENT_API_PORT" --to "127.0.0.1:$port" \
+        --ready "$DP_DIR/$name.ready" || return 1
+    wait_for 10 test -f "$DP_DIR/$name.ready"
+}
 
 # dp_get IP [PORT]: one HTTP request on a new connection from the client
 # (1 s timeout); prints the body (the answering pod's name).
