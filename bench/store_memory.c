@@ -2,8 +2,9 @@
 /* Heap per cached pod and the store's speed: parses N realistic pods (see
  * podgen.h), inserts them into a pod store and prints, per N, the median
  * over the runs of bytes per pod (view + store), time per parse, per insert
- * and per listing of one namespace. Usage: store_memory [--runs R] [N...]
- * (default: 5 runs of N = 1000, 10000, 100000). Not a test: it prints. */
+ * and per listing of one namespace; with --out DIR also as
+ * DIR/store_memory-<date>.json. Usage: store_memory [--runs R] [--out DIR]
+ * [N...] (default: 5 runs of N = 1000, 10000, 100000). Not a test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,10 @@ struct result {
     double insert_ns;   /* per store_put */
     double list_us;     /* per store_list of one namespace */
 };
+
+/* The result file when --out is given, else NULL; one object per N. */
+static FILE *json_out;
+static size_t json_sizes;
 
 static double now_s(void)
 {
@@ -132,7 +137,52 @@ static int bench(size_t n, size_t runs)
            "parse=%6.2f us/pod  insert=%6.1f ns  list(ns of %d)=%6.2f us\n",
            n, v + st, v, st, median(parse, runs), median(insert, runs),
            BENCH_PER_NS, median(list, runs));
+    if (json_out != NULL)
+        fprintf(json_out,
+                "%s{\"n\":%zu,\"bytes_per_pod\":%.1f,\"view_bytes\":%.1f,"
+                "\"store_bytes\":%.1f,\"parse_us\":%.2f,\"insert_ns\":%.1f,"
+                "\"list_us\":%.2f}",
+                json_sizes++ ? "," : "", n, v + st, v, st, median(parse, runs),
+                median(insert, runs), median(list, runs));
     return 0;
+}
+
+/* Opens DIR/store_memory-<date>.json and writes its head. */
+static int json_open(const char *dir, size_t runs, size_t pod_bytes)
+{
+    char text[CLOCK_RFC3339_MAX], stamp[32], path[4096];
+    size_t k = 0;
+    clock_format_ns(clock_real_ns(), CLOCK_PREC_S, text);
+    for (size_t i = 0; text[i] != '\0' && k + 1 < sizeof(stamp); i++)
+        if (text[i] != '-' && text[i] != ':')
+            stamp[k++] = text[i];
+    stamp[k] = '\0';
+    int len =
+        snprintf(path, sizeof(path), "%s/store_memory-%s.json", dir, stamp);
+    if (len < 0 || (size_t)len >= sizeof(path))
+        return 1;
+    json_out = fopen(path, "w");
+    if (json_out == NULL) {
+        fprintf(stderr, "store_memory: cannot write %s\n", path);
+        return 1;
+    }
+    fprintf(json_out,
+            "{\"bench\":\"store_memory\",\"date\":\"%s\",\"runs\":%zu,"
+            "\"pod_json_bytes\":%zu,\"per_namespace\":%d,\"units\":"
+            "\"bytes per pod, us, ns; medians over the runs\",\"sizes\":[",
+            stamp, runs, pod_bytes, BENCH_PER_NS);
+    printf("store_memory: writing %s\n", path);
+    return 0;
+}
+
+/* Closes the result file; nonzero when the writes failed. */
+static int json_close(void)
+{
+    if (json_out == NULL)
+        return 0;
+    fprintf(json_out, "]}\n");
+    int bad = ferror(json_out);
+    return (fclose(json_out) != 0 || bad) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -140,12 +190,17 @@ int main(int argc, char **argv)
     size_t runs = 5;
     size_t sizes[16];
     size_t count = 0;
+    const char *out_dir = NULL;
     for (int i = 1; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = strtoul(argv[++i], &end, 10);
             if (*end != '\0' || runs == 0 || runs > BENCH_MAX_RUNS)
                 goto usage;
+            continue;
+        }
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out_dir = argv[++i];
             continue;
         }
         unsigned long v = strtoul(argv[i], &end, 10);
@@ -165,14 +220,20 @@ int main(int argc, char **argv)
         return 1;
     }
     char sample[PODGEN_JSON_MAX];
-    printf("store_memory: pod JSON %zu bytes, %zu runs, medians\n",
-           podgen_json(0, BENCH_PER_NS, 1000, sample), runs);
+    size_t pod_bytes = podgen_json(0, BENCH_PER_NS, 1000, sample);
+    printf("store_memory: pod JSON %zu bytes, %zu runs, medians\n", pod_bytes,
+           runs);
+    if (out_dir != NULL && json_open(out_dir, runs, pod_bytes) != 0)
+        return 1;
     for (size_t i = 0; i < count; i++)
-        if (bench(sizes[i], runs) != 0)
+        if (bench(sizes[i], runs) != 0) {
+            json_close();
             return 1;
-    return 0;
+        }
+    return json_close();
 usage:
-    fprintf(stderr, "usage: store_memory [--runs R (1-%d)] [N...]\n",
+    fprintf(stderr,
+            "usage: store_memory [--runs R (1-%d)] [--out DIR] [N...]\n",
             BENCH_MAX_RUNS);
     return 2;
 }
