@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration e2e e2e-webhook e2e-dataplane e2e-plugin e2e-deploy demo cluster-up cluster-down smoke bench bench-quick test clean
+	integration e2e e2e-webhook e2e-dataplane e2e-plugin e2e-deploy image image-test demo cluster-up cluster-down smoke bench bench-quick test clean
 
 all: build
 
@@ -72,6 +72,7 @@ e2e: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
 		ZL_PLUGIN_BIN=$(abspath $(BUILD))/plugin/kubectl-zenlead e2e/plugin/run
 	@e2e/deploy/run
+	@$(MAKE) --no-print-directory image-test
 
 e2e-webhook: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
@@ -92,6 +93,15 @@ e2e-plugin: build
 # dry runs with the cert-manager and PrometheusRule CRDs, and RBAC by can-i.
 e2e-deploy: deps
 	@e2e/deploy/run
+
+# The OCI image, by buildah from scratch, in $(BUILD)/zen-lead-image.tar.
+image: build
+	@scripts/image $(BUILD)
+
+# The image's config and files, and --version of each binary as uid 65532
+# on a read-only root (podman, or unshare+chroot where it cannot run).
+image-test: image
+	@scripts/image-test $(BUILD)
 
 demo: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller e2e/demo
