@@ -170,6 +170,8 @@ func newInjector(ctx context.Context, kubeconfig, namespace string) (ctrl.Manage
 	if err != nil {
 		return nil, err
 	}
+	// the cainjector's field manager is the prefix of the user agent
+	cfg.UserAgent = "cert-manager-cainjector/v1.21.2"
 	scheme := runtime.NewScheme()
 	utilruntime.Must(kscheme.AddToScheme(scheme))
 	utilruntime.Must(cmapi.AddToScheme(scheme))
