@@ -43,7 +43,7 @@ good_svc() {
 # load_loop FILE: server-side dry runs of a good Service until FILE.stop
 # exists; one line "ok" or the error per request in FILE.
 load_loop() {
-    local out=$1 doc i=0
+    local out=$1 doc msg
     doc=$(good_svc load)
     while ! [ -e "$out.stop" ]; do
         if msg=$(kubectl -n "$NS" apply --dry-run=server -f - <<<"$doc" 2>&1); then
@@ -51,7 +51,6 @@ load_loop() {
         else
             printf 'FAIL %s\n' "$(tr '\n' ' ' <<<"$msg")" >>"$out"
         fi
-        i=$((i + 1))
     done
 }
 
