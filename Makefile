@@ -6,7 +6,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build unit sanitize valgrind check format fuzz fuzz-build \
-	integration e2e e2e-webhook e2e-dataplane e2e-plugin e2e-deploy image image-test demo cluster-up cluster-down smoke bench bench-quick test clean
+	integration e2e e2e-webhook e2e-dataplane e2e-plugin e2e-deploy e2e-certmanager image image-test demo cluster-up cluster-down smoke bench bench-quick test clean
 
 all: build
 
@@ -72,6 +72,7 @@ e2e: build
 	@ZL_CONTROLLER_BIN=$(abspath $(BUILD))/controller/zen-lead-controller \
 		ZL_PLUGIN_BIN=$(abspath $(BUILD))/plugin/kubectl-zenlead e2e/plugin/run
 	@e2e/deploy/run
+	@ZL_WEBHOOK_BIN=$(abspath $(BUILD))/webhook/zen-lead-webhook e2e/certmanager/run
 	@$(MAKE) --no-print-directory image-test
 
 e2e-webhook: build
@@ -93,6 +94,11 @@ e2e-plugin: build
 # dry runs with the cert-manager and PrometheusRule CRDs, and RBAC by can-i.
 e2e-deploy: deps
 	@e2e/deploy/run
+
+# The webhook on certificates that real cert-manager (v1.21.2, built from the
+# Go module proxy) issues, injects and renews 20 times under admissions.
+e2e-certmanager: build
+	@ZL_WEBHOOK_BIN=$(abspath $(BUILD))/webhook/zen-lead-webhook e2e/certmanager/run
 
 # The OCI image, by buildah from scratch, in $(BUILD)/zen-lead-image.tar.
 image: build
