@@ -21,7 +21,7 @@ good_svc() {
 }
 
 @test "the cainjector injects the CA of the serving certificate into the webhook configurations" {
-    cm_wait 60 cm_injected
+    wait_for 60 cm_injected
     want=$(kubectl -n "$CM_NS" get secret "$CM_SECRET" -o jsonpath='{.data.ca\.crt}' | base64 -d)
     [ "$(cm_ca_bundle | base64 -d)" = "$want" ]
     mut=$(kubectl get mutatingwebhookconfiguration zen-lead-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
@@ -29,7 +29,7 @@ good_svc() {
 }
 
 @test "the webhook serves the issued certificate and refuses a bad Service with its message" {
-    cm_wait 60 cm_injected
+    wait_for 60 cm_injected
     [ "$(cm_served_serial)" = "$(cm_secret_serial)" ]
     doc=$(jq -n '{apiVersion: "v1", kind: "Service", metadata: {name: "bad",
         annotations: {"zen-lead.io/enabled": "yes"}},
@@ -55,7 +55,7 @@ load_loop() {
 }
 
 @test "20 renewals under a load of admissions: no failed request, one reload per certificate, the expiry of the last" {
-    cm_wait 60 cm_injected
+    wait_for 60 cm_injected
     renewals=20
     reloads0=$(ctl_metric webhook zen_lead_webhook_tls_reloads_total result=success)
     load="$BATS_TEST_TMPDIR/load"
@@ -66,10 +66,10 @@ load_loop() {
     prev=$(cm_secret_serial)
     for i in $(seq "$renewals"); do
         cm_renew
-        cm_wait 60 cm_serial_is_not "$prev" ||
+        wait_for 60 cm_serial_is_not "$prev" ||
             { echo "renewal $i: the Secret did not change" >&2; return 1; }
         prev=$(cm_secret_serial)
-        cm_wait 30 cm_serves "$prev" ||
+        wait_for 30 cm_serves "$prev" ||
             { echo "renewal $i: the webhook does not serve $prev" >&2; return 1; }
     done
     t1=$(date +%s.%N)

@@ -65,17 +65,6 @@ cm_ca_bundle() {
     kubectl get validatingwebhookconfiguration zen-lead-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}'
 }
 
-# cm_wait TIMEOUT CMD...: runs CMD (a function of this file) every 0.1 s
-# until it succeeds or TIMEOUT seconds pass.
-cm_wait() {
-    local deadline=$(($(date +%s) + $1))
-    shift
-    until "$@"; do
-        [ "$(date +%s)" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
-}
-
 cm_serial_is_not() { [ "$(cm_secret_serial)" != "$1" ]; }
 cm_serves() { [ "$(cm_served_serial)" = "$1" ]; }
 cm_injected() { [ -n "$(cm_ca_bundle)" ]; }
