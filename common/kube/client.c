@@ -1045,6 +1045,13 @@ struct client_multi {
     struct client_queued *running; /* on multi (loop thread only) */
     int waiters;                   /* threads waiting for a request */
     bool closed;                   /* client_multi_close */
+    bool has_owner;                /* owner is set (under mu) */
+    pthread_t owner;               /* the thread of client_multi_perform */
+    /* Loop thread only: > 0 while that thread drives a request of its own
+     * (perform_here), when the streams' data and ends are held back on the
+     * held list, so no stream callback runs while it waits. */
+    int nested;
+    struct client_stream *held;
 };
 
 struct client_stream {
@@ -1057,6 +1064,15 @@ struct client_stream {
     void *ctx;
     long http_code;
     bool added; /* on m->multi */
+    /* Held back while the loop drove a request of its own (m->nested):
+     * data in arrival order and the end, given to the callbacks by the
+     * next client_multi_perform. */
+    struct buf held_data;
+    bool held_end;
+    CURLcode held_result;
+    bool stopped; /* on_data refused held data: the transfer is over */
+    bool on_held; /* on m->held */
+    struct client_stream *held_next;
 };
 
 enum zl_err client_multi_new(struct client_multi **out)
@@ -1112,6 +1128,132 @@ static void queued_done(struct client_multi *m, struct client_queued *q,
     pthread_cond_broadcast(&m->done_cv);
 }
 
+static void hold_stream(struct client_multi *m, struct client_stream *s)
+{
+    if (s->on_held)
+        return;
+    s->on_held = true;
+    s->held_next = NULL;
+    struct client_stream **p = &m->held;
+    while (*p != NULL)
+        p = &(*p)->held_next;
+    *p = s;
+}
+
+static void unhold_stream(struct client_multi *m, struct client_stream *s)
+{
+    struct client_stream **p = &m->held;
+    while (*p != NULL && *p != s)
+        p = &(*p)->held_next;
+    if (*p == s)
+        *p = s->held_next;
+    s->on_held = false;
+}
+
+static void request_ended(struct client_multi *m, struct client_queued *q,
+                          CURLcode result);
+static enum zl_err stream_error(CURLcode cr);
+static void take_pending(struct client_multi *m);
+
+/* The transfers that ended, while the loop drives its own request: the
+ * requests are finished, the streams' ends held back. */
+static void read_ended_nested(struct client_multi *m)
+{
+    int queued = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m->multi, &queued)) != NULL) {
+        enum client_transfer_kind *kind = NULL;
+        if (msg->msg != CURLMSG_DONE ||
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                              (char **)&kind) != CURLE_OK ||
+            kind == NULL)
+            continue;
+        CURLcode cr = msg->data.result;
+        if (*kind == CLIENT_KIND_REQUEST) {
+            request_ended(m, (struct client_queued *)kind, cr);
+            continue;
+        }
+        struct client_stream *s = (struct client_stream *)kind;
+        if (s->http_code == 0)
+            curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
+        s->held_end = true;
+        s->held_result = cr;
+        hold_stream(m, s);
+    }
+}
+
+/* A request the loop thread itself makes, between two rounds of
+ * client_multi_perform: it rides the loop's connection like any other, and
+ * this thread drives the multi until it is done. The other transfers move
+ * on meanwhile; requests of other threads finish as usual, the streams'
+ * data and ends are held back for the next client_multi_perform. False
+ * when curl refuses (inside one of its callbacks): the caller runs the
+ * request on a connection of its own. */
+static bool perform_here(struct client_multi *m, struct client_queued *q,
+                         CURLcode *cr)
+{
+    if (curl_multi_add_handle(m->multi, q->easy) != CURLM_OK)
+        return false;
+    pthread_mutex_lock(&m->mu);
+    q->next = m->running;
+    m->running = q;
+    pthread_mutex_unlock(&m->mu);
+    m->nested++;
+    for (;;) {
+        int running = 0;
+        take_pending(m);
+        curl_multi_perform(m->multi, &running);
+        read_ended_nested(m);
+        pthread_mutex_lock(&m->mu);
+        bool done = q->done;
+        pthread_mutex_unlock(&m->mu);
+        if (done)
+            break;
+        curl_multi_poll(m->multi, NULL, 0, 1000, NULL);
+    }
+    m->nested--;
+    if (m->held != NULL) /* the loop's next wait must not sleep on them */
+        curl_multi_wakeup(m->multi);
+    *cr = q->result;
+    return true;
+}
+
+/* Gives the held-back data and ends to the streams' callbacks, in order;
+ * returns how many streams ended. A callback may drive a request of its
+ * own again and so hold back more: the loop runs until nothing is held. */
+static int deliver_held(struct client_multi *m)
+{
+    int ended = 0;
+    while (m->held != NULL) {
+        struct client_stream *s = m->held;
+        unhold_stream(m, s);
+        if (s->held_data.len > 0 && !s->stopped) {
+            struct buf data = s->held_data; /* more may be held meanwhile */
+            buf_init(&s->held_data, CLIENT_MAX_BODY);
+            bool go = s->on_data(s->ctx, data.data, data.len, s->http_code);
+            buf_cleanup(&data);
+            if (!go) {
+                /* What curl does when the write callback refuses. */
+                s->stopped = true;
+                if (s->added)
+                    curl_multi_remove_handle(m->multi, s->easy);
+                s->added = false;
+                s->held_end = true;
+                s->held_result = CURLE_WRITE_ERROR;
+            }
+        }
+        if (s->held_end && !s->on_held) {
+            s->held_end = false;
+            struct client_stream_result r = {
+                stream_error(s->held_result), s->http_code,
+                curl_easy_strerror(s->held_result)};
+            s->on_done(s->ctx, &r); /* may close s */
+            ended++;
+        }
+    }
+    return ended;
+}
+
 /* Hands h to the loop of c's multi and waits for it; false when the client
  * has no multi or it is closed (the caller runs h itself). */
 static bool perform_on_multi(struct client *c, CURL *h, CURLcode *cr)
@@ -1129,6 +1271,10 @@ static bool perform_on_multi(struct client *c, CURL *h, CURLcode *cr)
         curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L) != CURLE_OK) {
         pthread_mutex_unlock(&m->mu);
         return false;
+    }
+    if (m->has_owner && pthread_equal(m->owner, pthread_self())) {
+        pthread_mutex_unlock(&m->mu);
+        return perform_here(m, &q, cr);
     }
     q.next = m->pending;
     m->pending = &q;
@@ -1156,6 +1302,10 @@ static CURLcode perform_transfer(struct client *c, CURL *h)
 static void take_pending(struct client_multi *m)
 {
     pthread_mutex_lock(&m->mu);
+    if (!m->has_owner) {
+        m->owner = pthread_self();
+        m->has_owner = true;
+    }
     struct client_queued *q = m->pending;
     m->pending = NULL;
     while (q != NULL) {
@@ -1222,7 +1372,7 @@ int client_multi_perform(struct client_multi *m)
 {
     int running = 0;
     int queued = 0;
-    int done = 0;
+    int done = deliver_held(m);
     take_pending(m);
     curl_multi_perform(m->multi, &running);
     CURLMsg *msg;
@@ -1269,6 +1419,14 @@ static size_t on_stream_data(char *data, size_t size, size_t n, void *ctx)
     size_t len = size * n;
     if (s->http_code == 0)
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
+    if (s->stopped)
+        return 0;
+    if (s->m->nested > 0 || s->on_held) {
+        if (buf_append(&s->held_data, data, len) != ZL_OK)
+            return 0;
+        hold_stream(s->m, s);
+        return len;
+    }
     return s->on_data(s->ctx, data, len, s->http_code) ? len : 0;
 }
 
@@ -1308,6 +1466,7 @@ enum zl_err client_stream_open(struct client *c, struct client_multi *m,
                                 .on_data = opt->on_data,
                                 .on_done = opt->on_done,
                                 .ctx = opt->ctx};
+    buf_init(&s->held_data, CLIENT_MAX_BODY);
     enum zl_err rc = make_url(c, opt->path, &url);
     if (rc == ZL_OK) {
         s->easy = curl_easy_init();
@@ -1334,6 +1493,9 @@ void client_stream_close(struct client_stream *s)
 {
     if (s == NULL)
         return;
+    if (s->on_held)
+        unhold_stream(s->m, s);
+    buf_cleanup(&s->held_data);
     if (s->added)
         curl_multi_remove_handle(s->m->multi, s->easy);
     if (s->easy != NULL)

@@ -239,8 +239,12 @@ void client_multi_wakeup(struct client_multi *m);
  * of its own, which the API server closes after 90 s without a request, so
  * the first write after a quiet spell (a failover, typically) pays a new
  * TCP and TLS handshake; client-go shares one connection the same way. The
- * thread of client_multi_perform must be running (a request from that
- * thread itself would wait forever). m == NULL: back to own connections;
+ * thread of client_multi_perform must be running. A request from that
+ * thread itself, outside curl's callbacks, rides the same connection and
+ * that thread drives it: the streams' data and ends that arrive meanwhile
+ * are held back and given to their callbacks by the next
+ * client_multi_perform (from a callback, where curl forbids that, it runs
+ * on a connection of its own). m == NULL: back to own connections;
  * requests already handed over still finish. From any thread. */
 void client_use_multi(struct client *c, struct client_multi *m);
 

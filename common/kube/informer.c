@@ -104,6 +104,8 @@ struct informer_loop {
     struct client *carried[INFORMER_LOOP_MAX_CARRIED]; /* informer_loop_carry */
     size_t carried_count;
     bool uncarried; /* the loop is stopping: no more clients (carried_mu) */
+    informer_after_fn after; /* informer_loop_set_after */
+    void *after_ctx;
 };
 
 static int64_t informer_now_ms(void)
@@ -641,7 +643,10 @@ static void *informer_loop_main(void *arg)
             if (at < next)
                 next = at;
         }
-        if (client_multi_perform(l->multi) > 0)
+        int ended = client_multi_perform(l->multi);
+        if (l->after != NULL)
+            l->after(l->after_ctx);
+        if (ended > 0)
             continue; /* what follows may be due now */
         int64_t wait = next - informer_now_ms();
         if (wait < 0)
@@ -683,6 +688,14 @@ enum zl_err informer_loop_start(struct informer_loop *l)
         return ZL_ERR_IO;
     l->started = true;
     return ZL_OK;
+}
+
+void informer_loop_set_after(struct informer_loop *l, informer_after_fn fn,
+                             void *ctx)
+{
+    assert(!l->started);
+    l->after = fn;
+    l->after_ctx = ctx;
 }
 
 enum zl_err informer_loop_carry(struct informer_loop *l, struct client *c)

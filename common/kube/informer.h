@@ -48,10 +48,23 @@ void informer_loop_stop(struct informer_loop *l);
 /* Sends c's requests over the loop's connection from now on
  * (client_use_multi) until the loop stops, which hands them back to c's
  * own connections first. Call after informer_loop_start; at most
- * INFORMER_LOOP_MAX_CARRIED clients (ZL_ERR_LIMIT). Never for a client
- * that the loop's handlers call. */
+ * INFORMER_LOOP_MAX_CARRIED clients (ZL_ERR_LIMIT). The loop's handlers
+ * never send requests (they run inside curl's callbacks); its after hook
+ * may (see informer_loop_set_after). */
 #define INFORMER_LOOP_MAX_CARRIED 4
 enum zl_err informer_loop_carry(struct informer_loop *l, struct client *c);
+
+/* fn(ctx) runs on the loop thread after every round of transfers, when
+ * the handlers of what arrived have run and no curl callback is active.
+ * It may send requests, also of a carried client: those ride the loop's
+ * connection and the loop thread drives them itself, holding back what
+ * arrives for the informers meanwhile (their handlers run once fn has
+ * returned), so an urgent change can be answered without waking another
+ * thread. fn should be quick: the informers wait while it runs. Call
+ * before informer_loop_start. */
+typedef void (*informer_after_fn)(void *ctx);
+void informer_loop_set_after(struct informer_loop *l, informer_after_fn fn,
+                             void *ctx);
 
 /* Frees the loop; stops it first. Informers must be freed before. NULL is
  * a no-op. */

@@ -541,6 +541,49 @@ enum zl_err workqueue_get(struct workqueue *q, const char **key_out)
     return rc;
 }
 
+/* Takes it out of the FIFO, keeping the order of the others. */
+static void fifo_remove(struct workqueue *q, struct wq_item *it)
+{
+    size_t i = 0;
+    while (i < q->fifo_len && q->fifo[(q->fifo_head + i) % q->fifo_cap] != it)
+        i++;
+    if (i == q->fifo_len)
+        return;
+    for (; i + 1 < q->fifo_len; i++)
+        q->fifo[(q->fifo_head + i) % q->fifo_cap] =
+            q->fifo[(q->fifo_head + i + 1) % q->fifo_cap];
+    q->fifo_len--;
+}
+
+bool workqueue_claim(struct workqueue *q, const char *key, const char **key_out)
+{
+    struct wq_item *it = NULL;
+    bool claimed = false;
+    *key_out = NULL;
+    pthread_mutex_lock(&q->mu);
+    if (q->shutting_down || find_or_make(q, key, &it) != ZL_OK)
+        goto out;
+    if (it->processing) {
+        if (it->dirty || fifo_reserve(q) == ZL_OK)
+            mark_dirty(q, it);
+        goto out;
+    }
+    if (it->dirty) {
+        fifo_remove(q, it);
+        it->dirty = false;
+        q->dirty_count--;
+    }
+    it->processing = true;
+    q->processing_count++;
+    *key_out = it->key;
+    claimed = true;
+out:
+    if (it != NULL)
+        maybe_release(q, it);
+    pthread_mutex_unlock(&q->mu);
+    return claimed;
+}
+
 void workqueue_done(struct workqueue *q, const char *key)
 {
     pthread_mutex_lock(&q->mu);

@@ -7,6 +7,7 @@
 #ifndef ZL_KUBE_WORKQUEUE_H
 #define ZL_KUBE_WORKQUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,16 @@ enum zl_err workqueue_get(struct workqueue *q, const char **key_out);
  * ZL_ERR_TIMEOUT when nothing came in time. */
 enum zl_err workqueue_get_timeout(struct workqueue *q, int64_t timeout_ns,
                                   const char **key_out);
+
+/* Takes key on the caller's thread, now, as workqueue_get would once it
+ * came first: true when the caller now processes it (end with
+ * workqueue_done; *key_out as with workqueue_get). A queued key leaves the
+ * FIFO; a delayed one stays delayed. False when a worker processes it
+ * (it is then marked to run again, as workqueue_add does), the queue is
+ * shut down or out of memory. For an event loop that answers an urgent
+ * event itself rather than wait for a worker to wake up. */
+bool workqueue_claim(struct workqueue *q, const char *key,
+                     const char **key_out);
 
 /* Ends the processing of key (the string from workqueue_get or an equal
  * one); if it was added meanwhile, it is queued again. */

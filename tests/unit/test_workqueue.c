@@ -94,6 +94,106 @@ Test(workqueue, key_added_while_processing_is_queued_on_done)
     workqueue_free(q);
 }
 
+Test(workqueue, claim_takes_a_queued_key_out_of_line)
+{
+    struct workqueue *q = fake_queue(-1, 0);
+    const char *key = NULL;
+    cr_assert_eq(workqueue_add(q, "a"), ZL_OK);
+    cr_assert_eq(workqueue_add(q, "b"), ZL_OK);
+    cr_assert_eq(workqueue_add(q, "c"), ZL_OK);
+    cr_assert(workqueue_claim(q, "b", &key));
+    cr_assert_str_eq(key, "b");
+    cr_assert_eq(workqueue_len(q), 2, "b left the FIFO");
+    expect_get(q, "a");
+    expect_get(q, "c");
+    expect_empty(q);
+    workqueue_done(q, key);
+    expect_empty(q);
+    workqueue_free(q);
+}
+
+Test(workqueue, claim_of_an_unknown_key_processes_it)
+{
+    struct workqueue *q = fake_queue(-1, 0);
+    const char *key = NULL;
+    cr_assert(workqueue_claim(q, "x", &key));
+    cr_assert_eq(workqueue_add(q, "x"), ZL_OK);
+    expect_empty(q); /* processing: the add waits for done */
+    const char *again = NULL;
+    cr_assert_not(workqueue_claim(q, "x", &again), "never two at once");
+    cr_assert_null(again);
+    workqueue_done(q, key);
+    expect_get(q, "x");
+    expect_empty(q);
+    workqueue_free(q);
+}
+
+Test(workqueue, claim_of_a_key_a_worker_has_marks_it_to_run_again)
+{
+    struct workqueue *q = fake_queue(-1, 0);
+    const char *key = NULL;
+    const char *mine = NULL;
+    cr_assert_eq(workqueue_add(q, "a"), ZL_OK);
+    cr_assert_eq(workqueue_get_timeout(q, 0, &key), ZL_OK);
+    cr_assert_not(workqueue_claim(q, "a", &mine));
+    cr_assert_null(mine);
+    expect_empty(q);
+    workqueue_done(q, key);
+    expect_get(q, "a"); /* the claim's event is not lost */
+    expect_empty(q);
+    workqueue_free(q);
+}
+
+Test(workqueue,
+     claim_leaves_a_delayed_key_delayed_and_is_refused_after_shutdown)
+{
+    struct workqueue *q = fake_queue(-1, 0);
+    const char *key = NULL;
+    cr_assert_eq(workqueue_add_after(q, "d", 50 * MS), ZL_OK);
+    cr_assert(workqueue_claim(q, "d", &key));
+    workqueue_done(q, key);
+    cr_assert_eq(workqueue_delayed_len(q), 1);
+    expect_empty(q);
+    advance(q, 50 * MS);
+    expect_get(q, "d");
+    workqueue_shutdown(q);
+    cr_assert_not(workqueue_claim(q, "e", &key));
+    cr_assert_null(key);
+    workqueue_free(q);
+}
+
+Test(workqueue, claim_keeps_the_fifo_order_across_its_wrap)
+{
+    struct workqueue *q = fake_queue(-1, 0);
+    char name[8];
+    const char *key = NULL;
+    /* Advance the ring's head so the queued keys wrap around its end. */
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof(name), "w%d", i);
+        cr_assert_eq(workqueue_add(q, name), ZL_OK);
+    }
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof(name), "w%d", i);
+        expect_get(q, name);
+    }
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof(name), "k%d", i);
+        cr_assert_eq(workqueue_add(q, name), ZL_OK);
+    }
+    cr_assert(workqueue_claim(q, "k3", &key));
+    workqueue_done(q, key);
+    cr_assert(workqueue_claim(q, "k9", &key));
+    workqueue_done(q, key);
+    for (int i = 0; i < 10; i++) {
+        if (i == 3 || i == 9)
+            continue;
+        snprintf(name, sizeof(name), "k%d", i);
+        expect_get(q, name);
+    }
+    expect_empty(q);
+    workqueue_free(q);
+}
+
 /* Backoff: 5 ms doubling, capped at 1000 s. */
 Test(workqueue, backoff_sequence_doubles_from_5ms_to_1000s)
 {
