@@ -198,6 +198,22 @@ size_t mapping_slice(const struct views_endpointslice *eps,
     return emit_key(eps->meta.namespace_name, source, emit, ctx) ? 1 : 0;
 }
 
+size_t mapping_slice_pods(const struct views_endpointslice *eps,
+                          mapping_emit_fn emit, void *ctx)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < eps->endpoint_count; i++) {
+        const struct views_endpoint *ep = &eps->endpoints[i];
+        if (!ep->ready || ep->target_ref.name == NULL ||
+            ep->target_ref.kind == NULL ||
+            strcmp(ep->target_ref.kind, "Pod") != 0)
+            continue;
+        if (emit_key(eps->meta.namespace_name, ep->target_ref.name, emit, ctx))
+            n++;
+    }
+    return n;
+}
+
 enum zl_err mapping_key(const char *ns, const char *name,
                         char out[static MAPPING_MAX_KEY])
 {

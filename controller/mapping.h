@@ -69,6 +69,12 @@ size_t mapping_service(const struct views_service *svc,
 size_t mapping_slice(const struct views_endpointslice *eps,
                      mapping_emit_fn emit, void *ctx);
 
+/* Emits "namespace/name" of every pod a managed slice routes to: its
+ * ready endpoints whose targetRef is a Pod (the leader, normally one).
+ * Returns how many. */
+size_t mapping_slice_pods(const struct views_endpointslice *eps,
+                          mapping_emit_fn emit, void *ctx);
+
 /* Writes "ns/name" into out; ZL_ERR_LIMIT when it does not fit. */
 enum zl_err mapping_key(const char *ns, const char *name,
                         char out[static MAPPING_MAX_KEY]);

@@ -24,6 +24,12 @@
 #include "zenlead/render.h"
 
 #define MAX_WORKERS 64
+/* Keys of one round of pod events that the loop answers itself. */
+#define URGENT_MAX 16
+/* The loop's own failover writes: one attempt, soon given up (a worker
+ * then retries with backoff), as the informers wait meanwhile. */
+#define URGENT_TIMEOUT_MS 2000
+#define URGENT_CONNECT_TIMEOUT_MS 1000
 #define SLICE_SELECTOR RENDER_LABEL_SLICE_MANAGED_BY "=" RENDER_MANAGER
 
 /* The informers of one namespace (or of all: ns NULL). */
@@ -42,12 +48,20 @@ struct runtime {
     struct kube_config cfg;
     bool cfg_loaded;
     struct client *client;
+    struct client *urgent_client; /* the loop's own writes, no retries */
     struct client *lease_client;
     struct client *events_client; /* own limiter: Events never delay writes */
     struct telemetry *tel;
     struct events_recorder *events;
     struct workqueue *queue;
     struct keymap *stamps, *warned, *managed;
+    /* Loop thread only: "namespace/pod" -> how many managed slices route
+     * to that pod now (the leaders), and the keys of Services whose leader
+     * an event of this round changed, which the loop reconciles itself
+     * before it reads anything more, rather than wait for a worker. */
+    struct keymap *routed;
+    char urgent[URGENT_MAX][MAPPING_MAX_KEY];
+    size_t urgent_count;
     struct informer_loop *loop;
     struct scope *scopes;
     size_t scope_count;
@@ -69,9 +83,53 @@ static void enqueue(void *ctx, const char *key)
     workqueue_add(rt->queue, key);
 }
 
+/* A Service whose leader pod changed: kept for the loop to answer at the
+ * end of this round (run_urgent), not queued, so no worker woken by it
+ * takes it first; queued when the round has too many. */
+static void enqueue_urgent(void *ctx, const char *key)
+{
+    struct runtime *rt = ctx;
+    keymap_set_min(rt->stamps, key, clock_mono_ns());
+    for (size_t i = 0; i < rt->urgent_count; i++)
+        if (strcmp(rt->urgent[i], key) == 0)
+            return;
+    if (rt->urgent_count < URGENT_MAX)
+        snprintf(rt->urgent[rt->urgent_count++], MAPPING_MAX_KEY, "%s", key);
+    else
+        workqueue_add(rt->queue, key);
+}
+
 static struct store *service_store(struct scope *sc)
 {
     return informer_store(sc->services);
+}
+
+static bool routed_to(struct runtime *rt, const struct views_pod *pod)
+{
+    char key[MAPPING_MAX_KEY];
+    int64_t n = 0;
+    return pod != NULL &&
+           mapping_key(pod->meta.namespace_name, pod->meta.name, key) ==
+               ZL_OK &&
+           keymap_get(rt->routed, key, &n) && n > 0;
+}
+
+static void route_add(void *ctx, const char *pod_key)
+{
+    struct runtime *rt = ctx;
+    int64_t n = 0;
+    (void)keymap_get(rt->routed, pod_key, &n);
+    if (keymap_set(rt->routed, pod_key, n + 1) != ZL_OK)
+        log_warn("out of memory: %s may fail over through a worker", pod_key);
+}
+
+static void route_drop(void *ctx, const char *pod_key)
+{
+    struct runtime *rt = ctx;
+    int64_t n = 0;
+    if (!keymap_take(rt->routed, pod_key, &n) || n <= 1)
+        return;
+    (void)keymap_set(rt->routed, pod_key, n - 1);
 }
 
 static void on_pod(void *ctx, enum store_change change, const void *old_view,
@@ -90,7 +148,11 @@ static void on_pod(void *ctx, enum store_change change, const void *old_view,
     if (store_select_services(service_store(sc), any->meta.namespace_name,
                               &svcs, &n) != ZL_OK)
         return;
-    mapping_pod(old_pod, new_pod, svcs, n, enqueue, sc->rt);
+    /* A change of a pod a leader slice routes to is a failover, or may be:
+     * the loop answers it itself. */
+    bool leader = routed_to(sc->rt, old_pod) || routed_to(sc->rt, new_pod);
+    mapping_pod(old_pod, new_pod, svcs, n, leader ? enqueue_urgent : enqueue,
+                sc->rt);
     store_release_services(svcs, n);
 }
 
@@ -119,6 +181,11 @@ static void on_slice(void *ctx, enum store_change change, const void *old_view,
     const struct views_endpointslice *eps =
         views_endpointslice_of(new_view != NULL ? new_view : old_view);
     (void)change;
+    if (old_view != NULL)
+        mapping_slice_pods(views_endpointslice_of(old_view), route_drop,
+                           sc->rt);
+    if (new_view != NULL)
+        mapping_slice_pods(views_endpointslice_of(new_view), route_add, sc->rt);
     if (mapping_slice(eps, enqueue, sc->rt) > 0 || !eps->has_owner ||
         eps->owner.name == NULL)
         return;
@@ -153,10 +220,10 @@ static struct scope *scope_of(struct runtime *rt, const char *key)
 }
 
 static void deps_for(struct runtime *rt, struct scope *sc,
-                     struct reconcile_deps *d)
+                     struct client *client, struct reconcile_deps *d)
 {
     *d = (struct reconcile_deps){
-        .client = rt->client,
+        .client = client,
         .services = informer_store(sc->services),
         .pods = informer_store(sc->pods),
         .slices = informer_store(sc->slices),
@@ -172,14 +239,14 @@ static void deps_for(struct runtime *rt, struct scope *sc,
     };
 }
 
-static void process(struct runtime *rt, const char *key)
+static void process(struct runtime *rt, const char *key, struct client *client)
 {
     struct scope *sc = scope_of(rt, key);
     if (sc == NULL)
         return;
     struct reconcile_deps d;
     struct reconcile_result res;
-    deps_for(rt, sc, &d);
+    deps_for(rt, sc, client, &d);
     int64_t t0 = clock_mono_ns();
     enum zl_err rc = reconcile_key(&d, key, &res);
     double secs = (double)(clock_mono_ns() - t0) / 1e9;
@@ -214,10 +281,36 @@ static void *worker_main(void *arg)
             break;
         if (rc != ZL_OK)
             continue;
-        process(rt, key);
+        process(rt, key, rt->client);
         workqueue_done(rt->queue, key);
     }
     return NULL;
+}
+
+/* The loop's after hook: the Services whose leader pod changed in this
+ * round are reconciled here and now, their writes riding the loop's
+ * connection, instead of waking a worker which would hand its writes back
+ * to the loop (two thread wake-ups on the failover path). A key a worker
+ * is processing stays with it (marked to run again); a failure requeues
+ * with backoff, for the workers. */
+static void run_urgent(void *ctx)
+{
+    struct runtime *rt = ctx;
+    size_t n = rt->urgent_count;
+    rt->urgent_count = 0;
+    if (n == 0)
+        return;
+    bool now = atomic_load(&rt->writing) && may_write(rt);
+    /* The loop answers the first one; the others go to the workers first,
+     * so a node's worth of failovers at once still runs in parallel. */
+    for (size_t i = now ? 1 : 0; i < n; i++)
+        workqueue_add(rt->queue, rt->urgent[i]);
+    const char *key = NULL;
+    /* False: a worker has it and runs it again (claim marked it). */
+    if (!now || !workqueue_claim(rt->queue, rt->urgent[0], &key))
+        return;
+    process(rt, key, rt->urgent_client);
+    workqueue_done(rt->queue, key);
 }
 
 /* Sweep keys carry no event stamp: no event showed anything. */
@@ -417,6 +510,12 @@ static enum zl_err make_clients(struct runtime *rt, const char *version)
     };
     (void)version;
     enum zl_err rc = client_new(&rt->cfg, &co, &rt->client);
+    struct client_options uo = co;
+    uo.timeout_ms = URGENT_TIMEOUT_MS;
+    uo.connect_timeout_ms = URGENT_CONNECT_TIMEOUT_MS;
+    uo.max_retries = -1;
+    if (rc == ZL_OK)
+        rc = client_new(&rt->cfg, &uo, &rt->urgent_client);
     co.user_agent = RUNTIME_COMPONENT "/events";
     if (rc == ZL_OK)
         rc = client_new(&rt->cfg, &co, &rt->events_client);
@@ -444,7 +543,11 @@ static enum zl_err make_all(struct runtime *rt, const char *version)
     if (rc == ZL_OK)
         rc = keymap_new(&rt->managed);
     if (rc == ZL_OK)
+        rc = keymap_new(&rt->routed);
+    if (rc == ZL_OK)
         rc = informer_loop_new(&rt->loop);
+    if (rc == ZL_OK)
+        informer_loop_set_after(rt->loop, run_urgent, rt);
     if (rc == ZL_OK)
         rc = make_scopes(rt);
     if (rc == ZL_OK && rt->opt->leader_elect)
@@ -485,6 +588,8 @@ enum zl_err runtime_start(struct runtime *rt)
      * Lease and the Events keep their own connections, so neither waits
      * behind the loop. */
     rc = informer_loop_carry(rt->loop, rt->client);
+    if (rc == ZL_OK)
+        rc = informer_loop_carry(rt->loop, rt->urgent_client);
     if (rc != ZL_OK)
         return rc;
     telemetry_set_is_leader(rt->tel, false);
@@ -570,7 +675,9 @@ void runtime_free(struct runtime *rt)
     keymap_free(rt->stamps);
     keymap_free(rt->warned);
     keymap_free(rt->managed);
+    keymap_free(rt->routed);
     client_free(rt->client);
+    client_free(rt->urgent_client);
     client_free(rt->events_client);
     client_free(rt->lease_client);
     if (rt->cfg_loaded)

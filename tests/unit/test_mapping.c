@@ -226,6 +226,48 @@ Test(mapping, slice_to_source)
     }
 }
 
+/* The pods a managed slice routes to: ready endpoints whose targetRef
+ * is a Pod, in order. */
+Test(mapping, slice_pods)
+{
+    static const char *const cases[][2] = {
+        {"", ""},
+        {"{\"addresses\":[\"10.0.0.1\"],\"targetRef\":{\"kind\":\"Pod\","
+         "\"name\":\"db-0\"}}",
+         "t/db-0"},
+        {"{\"addresses\":[\"10.0.0.1\"],\"conditions\":{\"ready\":false},"
+         "\"targetRef\":{\"kind\":\"Pod\",\"name\":\"db-0\"}}",
+         ""},
+        {"{\"addresses\":[\"10.0.0.1\"],\"targetRef\":{\"kind\":\"Node\","
+         "\"name\":\"n1\"}}",
+         ""},
+        {"{\"addresses\":[\"10.0.0.1\"]},"
+         "{\"addresses\":[\"10.0.0.2\"],\"targetRef\":{\"name\":\"db-9\"}}",
+         ""},
+        {"{\"addresses\":[\"10.0.0.1\"],\"targetRef\":{\"kind\":\"Pod\","
+         "\"name\":\"db-0\"}},{\"addresses\":[\"10.0.0.2\"],"
+         "\"targetRef\":{\"kind\":\"Pod\",\"name\":\"db-1\"}}",
+         "t/db-0,t/db-1"},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
+        char json[1024];
+        struct views_endpointslice *eps = NULL;
+        snprintf(json, sizeof(json),
+                 "{\"metadata\":{\"namespace\":\"t\",\"name\":\"s\"},"
+                 "\"addressType\":\"IPv4\",\"endpoints\":[%s]}",
+                 cases[c][0]);
+        cr_assert_eq(views_endpointslice_parse(json, strlen(json), &eps), ZL_OK,
+                     "%s", json);
+        struct seen s = {0};
+        char got[256];
+        size_t n = mapping_slice_pods(eps, collect, &s);
+        joined(&s, got, sizeof(got));
+        cr_expect_str_eq(got, cases[c][1], "endpoints [%s]", cases[c][0]);
+        cr_expect_eq(n, s.count);
+        views_release(eps);
+    }
+}
+
 struct relevant_case {
     const char *title;
     const char *patch; /* JSON of the new pod's extra status/metadata */
