@@ -1155,11 +1155,13 @@ static void request_ended(struct client_multi *m, struct client_queued *q,
 static enum zl_err stream_error(CURLcode cr);
 static void take_pending(struct client_multi *m);
 
-/* The transfers that ended, while the loop drives its own request: the
- * requests are finished, the streams' ends held back. */
-static void read_ended_nested(struct client_multi *m)
+/* The transfers that ended: requests are finished; a stream's end goes
+ * to its callback, or is held back while the loop drives a request of its
+ * own (hold). Returns how many stream ends went to their callbacks. */
+static int read_ended(struct client_multi *m, bool hold)
 {
     int queued = 0;
+    int done = 0;
     CURLMsg *msg;
     while ((msg = curl_multi_info_read(m->multi, &queued)) != NULL) {
         enum client_transfer_kind *kind = NULL;
@@ -1168,7 +1170,7 @@ static void read_ended_nested(struct client_multi *m)
                               (char **)&kind) != CURLE_OK ||
             kind == NULL)
             continue;
-        CURLcode cr = msg->data.result;
+        CURLcode cr = msg->data.result; /* msg dies with the handle */
         if (*kind == CLIENT_KIND_REQUEST) {
             request_ended(m, (struct client_queued *)kind, cr);
             continue;
@@ -1176,10 +1178,18 @@ static void read_ended_nested(struct client_multi *m)
         struct client_stream *s = (struct client_stream *)kind;
         if (s->http_code == 0)
             curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
-        s->held_end = true;
-        s->held_result = cr;
-        hold_stream(m, s);
+        if (hold) {
+            s->held_end = true;
+            s->held_result = cr;
+            hold_stream(m, s);
+            continue;
+        }
+        struct client_stream_result r = {stream_error(cr), s->http_code,
+                                         curl_easy_strerror(cr)};
+        s->on_done(s->ctx, &r); /* may close s */
+        done++;
     }
+    return done;
 }
 
 /* A request the loop thread itself makes, between two rounds of
@@ -1203,7 +1213,7 @@ static bool perform_here(struct client_multi *m, struct client_queued *q,
         int running = 0;
         take_pending(m);
         curl_multi_perform(m->multi, &running);
-        read_ended_nested(m);
+        read_ended(m, true);
         pthread_mutex_lock(&m->mu);
         bool done = q->done;
         pthread_mutex_unlock(&m->mu);
@@ -1371,32 +1381,10 @@ static enum zl_err stream_error(CURLcode cr)
 int client_multi_perform(struct client_multi *m)
 {
     int running = 0;
-    int queued = 0;
     int done = deliver_held(m);
     take_pending(m);
     curl_multi_perform(m->multi, &running);
-    CURLMsg *msg;
-    while ((msg = curl_multi_info_read(m->multi, &queued)) != NULL) {
-        enum client_transfer_kind *kind = NULL;
-        if (msg->msg != CURLMSG_DONE ||
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                              (char **)&kind) != CURLE_OK ||
-            kind == NULL)
-            continue;
-        CURLcode cr = msg->data.result; /* msg dies with the handle */
-        if (*kind == CLIENT_KIND_REQUEST) {
-            request_ended(m, (struct client_queued *)kind, cr);
-            continue;
-        }
-        struct client_stream *s = (struct client_stream *)kind;
-        if (s->http_code == 0)
-            curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_code);
-        struct client_stream_result r = {stream_error(cr), s->http_code,
-                                         curl_easy_strerror(cr)};
-        s->on_done(s->ctx, &r); /* may close s */
-        done++;
-    }
-    return done;
+    return done + read_ended(m, false);
 }
 
 void client_multi_wait(struct client_multi *m, long timeout_ms)
