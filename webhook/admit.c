@@ -381,7 +381,7 @@ static enum zl_err check_named_ports(struct ctx *c,
     enum zl_err err = ZL_ERR_IO;
     if (c->lk != NULL && c->lk->pods != NULL)
         err = c->lk->pods(c->lk->ctx, c->ns, &svc->selector, &pods, &n);
-    if (err == ZL_ERR_NOMEM)
+    if (err == ZL_ERR_NOMEM || err == ZL_ERR_WOULDBLOCK)
         return err;
     if (err != ZL_OK)
         return lookup_failed(c, "V3", "pods", err);
@@ -447,7 +447,7 @@ static enum zl_err check_leader_name(struct ctx *c,
     enum zl_err err = ZL_ERR_IO;
     if (c->lk != NULL && c->lk->services != NULL)
         err = c->lk->services(c->lk->ctx, c->ns, &svcs, &n);
-    if (err == ZL_ERR_NOMEM)
+    if (err == ZL_ERR_NOMEM || err == ZL_ERR_WOULDBLOCK)
         return err;
     if (err != ZL_OK)
         return lookup_failed(c, "V4", "Services", err);

@@ -64,7 +64,8 @@ struct admit_lookups {
     /* Pods of ns whose labels match selector. ZL_OK: *out is a malloc'd
      * array of *count views, each retained (caller: views_release each,
      * then free(*out)). ZL_ERR_TIMEOUT / ZL_ERR_IO / ZL_ERR_TRANSIENT: the
-     * API server could not answer. */
+     * API server could not answer; ZL_ERR_WOULDBLOCK: not answered, the
+     * lookup would have had to wait (admit_decide passes it on). */
     enum zl_err (*pods)(void *ctx, const char *ns,
                         const struct views_map *selector,
                         struct views_pod ***out, size_t *count);
@@ -117,7 +118,9 @@ struct admit_decision {
  * denied with ADMIT_CODE_BAD_REQUEST. lookups may be NULL for
  * ADMIT_MUTATE (and counts as a failed lookup for validation).
  * Returns ZL_OK whatever the decision; ZL_ERR_NOMEM (the daemon answers
- * 500) or ZL_ERR_INVALID for a NULL argument. */
+ * 500), ZL_ERR_INVALID for a NULL argument, or ZL_ERR_WOULDBLOCK passed on
+ * from a lookup (a cache-only one that would have asked the API server:
+ * out is then no decision, to be made again with blocking lookups). */
 enum zl_err admit_decide(enum admit_hook hook, const struct review_request *req,
                          const struct admit_config *cfg,
                          const struct admit_lookups *lookups,

@@ -64,7 +64,7 @@ static void serve_review(const struct handler_deps *deps, enum admit_hook hook,
     int64_t t0 = clock_mono_ns();
     char why[REVIEW_WHY_MAX] = "";
     struct review_request req;
-    struct admit_decision d;
+    struct admit_decision d = {0}; /* cleaned up also when not decided */
     const char *name = admit_hook_name(hook);
     if (!is_json(http->content_type)) {
         refuse(resp, 415, "the body must be application/json", "");
@@ -75,7 +75,19 @@ static void serve_review(const struct handler_deps *deps, enum admit_hook hook,
         refuse(resp, 400, "not an AdmissionReview v1", why);
         goto metrics;
     }
-    enum zl_err rc = admit_decide(hook, &req, deps->cfg, deps->lookups, &d);
+    const struct admit_lookups *lk =
+        http->inline_run ? deps->lookups_inline : deps->lookups;
+    enum zl_err rc = lk != NULL || !http->inline_run
+                         ? admit_decide(hook, &req, deps->cfg, lk, &d)
+                         : ZL_ERR_WOULDBLOCK;
+    if (rc == ZL_ERR_WOULDBLOCK && http->inline_run) {
+        /* Again on a pool thread, where a lookup may ask the API server:
+         * nothing audited or counted yet. */
+        resp->defer = true;
+        admit_decision_cleanup(&d);
+        review_cleanup(&req);
+        return;
+    }
     if (rc == ZL_OK)
         rc = encode(&req, &d, resp);
     if (rc != ZL_OK) {

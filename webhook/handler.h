@@ -17,6 +17,10 @@
 struct handler_deps {
     const struct admit_config *cfg;
     const struct admit_lookups *lookups;
+    /* The same lookups from the caches only (lookup_*_cached), used when
+     * the handler runs on the server's I/O thread; NULL: such a request is
+     * always deferred to a pool thread. */
+    const struct admit_lookups *lookups_inline;
     struct auditlog *audit;    /* NULL: no audit lines */
     struct whmetrics *metrics; /* NULL: no metrics */
 };

@@ -292,11 +292,10 @@ static enum zl_err pods_from_api(struct lookup *lk, const char *ns,
     return rc;
 }
 
-enum zl_err lookup_pods(void *ctx, const char *ns,
-                        const struct views_map *selector,
-                        struct views_pod ***out, size_t *count)
+static enum zl_err pods_of(struct lookup *lk, bool may_block, const char *ns,
+                           const struct views_map *selector,
+                           struct views_pod ***out, size_t *count)
 {
-    struct lookup *lk = ctx;
     *out = NULL;
     *count = 0;
     if (ns == NULL || ns[0] == '\0' || selector == NULL)
@@ -305,6 +304,8 @@ enum zl_err lookup_pods(void *ctx, const char *ns,
     if (selector->count == 0) /* matches nothing: nothing to ask */
         return ZL_OK;
     if (!cache_usable(lk, lk->pods)) {
+        if (!may_block)
+            return ZL_ERR_WOULDBLOCK;
         enum zl_err rc = pods_from_api(lk, ns, selector, out, count);
         count_lookup(lk, "pods", SOURCE_API, rc, t0);
         return rc;
@@ -321,16 +322,18 @@ enum zl_err lookup_pods(void *ctx, const char *ns,
     return rc;
 }
 
-enum zl_err lookup_services(void *ctx, const char *ns,
-                            struct views_service ***out, size_t *count)
+static enum zl_err services_of(struct lookup *lk, bool may_block,
+                               const char *ns, struct views_service ***out,
+                               size_t *count)
 {
-    struct lookup *lk = ctx;
     *out = NULL;
     *count = 0;
     if (ns == NULL || ns[0] == '\0')
         return ZL_ERR_INVALID;
     int64_t t0 = clock_mono_ns();
     if (!cache_usable(lk, lk->services)) {
+        if (!may_block)
+            return ZL_ERR_WOULDBLOCK;
         struct listviews l = {.kind = VIEWS_KIND_SERVICE};
         enum zl_err rc = direct_list(lk, &CLIENT_SERVICES, ns, NULL, &l);
         if (rc == ZL_OK) {
@@ -349,4 +352,30 @@ enum zl_err lookup_services(void *ctx, const char *ns,
     *out = block;
     count_lookup(lk, "services", SOURCE_CACHE, rc, t0);
     return rc;
+}
+
+enum zl_err lookup_pods(void *ctx, const char *ns,
+                        const struct views_map *selector,
+                        struct views_pod ***out, size_t *count)
+{
+    return pods_of(ctx, true, ns, selector, out, count);
+}
+
+enum zl_err lookup_services(void *ctx, const char *ns,
+                            struct views_service ***out, size_t *count)
+{
+    return services_of(ctx, true, ns, out, count);
+}
+
+enum zl_err lookup_pods_cached(void *ctx, const char *ns,
+                               const struct views_map *selector,
+                               struct views_pod ***out, size_t *count)
+{
+    return pods_of(ctx, false, ns, selector, out, count);
+}
+
+enum zl_err lookup_services_cached(void *ctx, const char *ns,
+                                   struct views_service ***out, size_t *count)
+{
+    return services_of(ctx, false, ns, out, count);
 }

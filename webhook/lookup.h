@@ -101,6 +101,15 @@ enum zl_err lookup_pods(void *ctx, const char *ns,
 enum zl_err lookup_services(void *ctx, const char *ns,
                             struct views_service ***out, size_t *count);
 
+/* As lookup_pods and lookup_services from the cache only, for a caller that
+ * must not block (a handler on the server's I/O thread): ZL_ERR_WOULDBLOCK,
+ * with nothing counted, where those would ask the API server. */
+enum zl_err lookup_pods_cached(void *ctx, const char *ns,
+                               const struct views_map *selector,
+                               struct views_pod ***out, size_t *count);
+enum zl_err lookup_services_cached(void *ctx, const char *ns,
+                                   struct views_service ***out, size_t *count);
+
 /* Test hook: stops (paused true) or resumes the caches' watches, so a
  * test can see a cache fall out of step. Not for production code. */
 void lookup_test_pause(struct lookup *lk, bool paused);

@@ -35,7 +35,7 @@ struct webhook {
     struct lookup *lookup;
     struct auditlog *audit;
     struct admit_config admit;
-    struct admit_lookups lookups;
+    struct admit_lookups lookups, lookups_inline;
     struct handler_deps deps;
     struct serve_tls tls;
     struct serve *https, *metrics_srv, *health;
@@ -100,6 +100,8 @@ static enum zl_err make_lookup(struct webhook *w)
     enum zl_err rc = lookup_new(&lo, &w->lookup);
     w->lookups =
         (struct admit_lookups){w->lookup, lookup_pods, lookup_services};
+    w->lookups_inline = (struct admit_lookups){w->lookup, lookup_pods_cached,
+                                               lookup_services_cached};
     return rc;
 }
 
@@ -115,8 +117,11 @@ static void set_rules(struct webhook *w)
                                      ? ADMIT_LOOKUP_DENY
                                      : ADMIT_LOOKUP_ALLOW,
     };
-    w->deps =
-        (struct handler_deps){&w->admit, &w->lookups, w->audit, w->metrics};
+    w->deps = (struct handler_deps){.cfg = &w->admit,
+                                    .lookups = &w->lookups,
+                                    .lookups_inline = &w->lookups_inline,
+                                    .audit = w->audit,
+                                    .metrics = w->metrics};
 }
 
 static enum zl_err make_https(struct webhook *w)
@@ -136,10 +141,11 @@ static enum zl_err make_https(struct webhook *w)
                                .tls = &w->tls};
     enum zl_err rc = serve_new(&so, &w->https);
     if (rc == ZL_OK)
-        rc = serve_route(w->https, "POST", "/validate", handler_validate,
-                         &w->deps);
+        rc = serve_route_inline(w->https, "POST", "/validate", handler_validate,
+                                &w->deps);
     if (rc == ZL_OK)
-        rc = serve_route(w->https, "POST", "/mutate", handler_mutate, &w->deps);
+        rc = serve_route_inline(w->https, "POST", "/mutate", handler_mutate,
+                                &w->deps);
     if (rc != ZL_OK)
         log_error("TLS server on %s: %s", bind, zl_err_str(rc));
     return rc;

@@ -35,6 +35,8 @@ const char *zl_err_str(enum zl_err err)
         return "timed out";
     case ZL_ERR_CANCELLED:
         return "cancelled";
+    case ZL_ERR_WOULDBLOCK:
+        return "would block";
     case ZL_ERR_INTERNAL:
         return "internal error";
     }

@@ -3,7 +3,9 @@
  * (so a bind error is reported with its errno), libmicrohttpd's one epoll
  * thread does all socket I/O (TLS included), and a complete request is
  * suspended and handed to our pool of handler threads, so a slow handler
- * never holds up other connections. Each request's state is freed in the
+ * never holds up other connections (a route of serve_route_inline is
+ * answered on the I/O thread itself while it is the only request in
+ * flight, unless its handler defers). Each request's state is freed in the
  * completion callback. With TLS the certificate comes per handshake from
  * serve_tls (libmicrohttpd's certificate callback). Every libmicrohttpd
  * type and constant stays in this file. */
@@ -42,6 +44,7 @@ struct route {
     char *path;
     serve_handler_fn fn;
     void *ctx;
+    bool inline_ok; /* serve_route_inline */
 };
 
 struct serve {
@@ -324,8 +327,9 @@ static const struct route *find_route(const struct serve *s, const char *method,
     return NULL;
 }
 
-enum zl_err serve_route(struct serve *s, const char *method, const char *path,
-                        serve_handler_fn fn, void *ctx)
+static enum zl_err add_route(struct serve *s, const char *method,
+                             const char *path, serve_handler_fn fn, void *ctx,
+                             bool inline_ok)
 {
     if (s->started || fn == NULL || method == NULL || path == NULL ||
         !valid_method(method) || !valid_path(path))
@@ -346,8 +350,21 @@ enum zl_err serve_route(struct serve *s, const char *method, const char *path,
     }
     r->fn = fn;
     r->ctx = ctx;
+    r->inline_ok = inline_ok;
     s->route_count++;
     return ZL_OK;
+}
+
+enum zl_err serve_route(struct serve *s, const char *method, const char *path,
+                        serve_handler_fn fn, void *ctx)
+{
+    return add_route(s, method, path, fn, ctx, false);
+}
+
+enum zl_err serve_route_inline(struct serve *s, const char *method,
+                               const char *path, serve_handler_fn fn, void *ctx)
+{
+    return add_route(s, method, path, fn, ctx, true);
 }
 
 /* ---- Responses --------------------------------------------------------- */
@@ -659,7 +676,24 @@ static enum MHD_Result send_answer(struct request_state *rs,
     return ret;
 }
 
-/* The request is complete: suspend it and queue it for a worker. */
+/* Calls the handler on this (the I/O) thread. False when it deferred:
+ * the answer is reset for a pool thread. */
+static bool run_inline(struct request_state *rs)
+{
+    rs->req.inline_run = true;
+    rs->route->fn(rs->route->ctx, &rs->req, &rs->resp);
+    rs->req.inline_run = false;
+    if (!rs->resp.defer)
+        return true;
+    rs->resp.defer = false;
+    rs->resp.status = 200;
+    rs->resp.content_type = SERVE_DEFAULT_CONTENT_TYPE;
+    buf_reset(&rs->resp.body);
+    return false;
+}
+
+/* The request is complete: answer it here when its route allows and
+ * nothing else is in flight, else suspend it and queue it for a worker. */
 static enum MHD_Result dispatch(struct request_state *rs,
                                 struct MHD_Connection *conn, const char *url,
                                 const char *method)
@@ -679,6 +713,17 @@ static enum MHD_Result dispatch(struct request_state *rs,
     if (s->stopping) {
         pthread_mutex_unlock(&s->mu);
         return send_text(conn, 503, "503 shutting down\n", NULL);
+    }
+    /* Alone in flight: this thread has nothing else to do meanwhile. */
+    if (rs->route->inline_ok && s->active == 1 && s->queue == NULL) {
+        pthread_mutex_unlock(&s->mu);
+        if (run_inline(rs))
+            return send_answer(rs, conn);
+        pthread_mutex_lock(&s->mu);
+        if (s->stopping) {
+            pthread_mutex_unlock(&s->mu);
+            return send_text(conn, 503, "503 shutting down\n", NULL);
+        }
     }
     /* Suspended before a worker can see it, so resume follows suspend. */
     MHD_suspend_connection(conn);

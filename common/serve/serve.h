@@ -35,6 +35,11 @@ struct serve_request {
     const char *body;         /* NUL-terminated, "" when none */
     size_t body_len;          /* at most serve_options.max_body */
     const char *content_type; /* NULL when absent */
+    /* True when the handler runs on the socket I/O thread (a route of
+     * serve_route_inline, with no other request in flight): it must not
+     * block, and may set resp->defer to be called again on a pool thread,
+     * where inline_run is false. */
+    bool inline_run;
 };
 
 /* What the handler answers. serve initialises it (status 200, the default
@@ -45,10 +50,16 @@ struct serve_response {
     int status;
     const char *content_type; /* must outlive the request: a static string */
     struct buf body;
+    /* An inline handler (req->inline_run) that cannot answer without
+     * blocking sets it and returns having done nothing else: serve drops
+     * status, content type and body and queues the request for a pool
+     * thread. Ignored on a pool thread. */
+    bool defer;
 };
 
 /* A route's handler. Handlers run on the server's pool threads, up to
- * serve_options.threads at once, so they and their ctx must be thread safe.
+ * serve_options.threads at once (those of serve_route_inline also on the
+ * I/O thread, see there), so they and their ctx must be thread safe.
  * A handler may block (an API lookup): socket I/O runs on another thread, so
  * other connections go on; the idle timeout does not run meanwhile. They
  * must not call serve_stop or serve_free on their own server. For a HEAD
@@ -165,6 +176,19 @@ enum zl_err serve_new(const struct serve_options *opt, struct serve **out);
  * path with another method 405 with an Allow header. */
 enum zl_err serve_route(struct serve *s, const char *method, const char *path,
                         serve_handler_fn fn, void *ctx);
+
+/* As serve_route, for a handler that answers most requests without
+ * blocking: when a request to it is complete and no other request is in
+ * flight on the server (none being read, queued, handled or sent), fn is
+ * called on the socket I/O thread itself, with req->inline_run set, and
+ * its answer sent from there. That saves the hand-off to a pool thread and
+ * back, two thread wake-ups a request, which is most of the latency of a
+ * quick handler on one keep-alive connection. Under concurrent requests
+ * fn runs on the pool as for serve_route, so a busy server still uses
+ * every pool thread. fn must then be safe to call from both. */
+enum zl_err serve_route_inline(struct serve *s, const char *method,
+                               const char *path, serve_handler_fn fn,
+                               void *ctx);
 
 /* Binds, listens and starts the pool. ZL_OK without doing anything when
  * the address is "0". ZL_ERR_IO when the socket cannot be had (address in

@@ -249,6 +249,20 @@ Test(lookup_it, answers_from_the_caches_once_synced_and_follows_changes)
     lookup_get_stats(lk, &after);
     cr_expect_eq(after.fallbacks, before.fallbacks, "no request");
     cr_expect_eq(after.cache_hits, before.cache_hits + 2);
+    /* The cache-only variants (the I/O thread's) answer the same. */
+    struct views_pod **pods = NULL;
+    struct views_service **svcs = NULL;
+    size_t np = 0, ns = 0;
+    cr_expect_eq(lookup_pods_cached(lk, t.ns, &web, &pods, &np), ZL_OK);
+    cr_expect_eq(lookup_services_cached(lk, t.ns, &svcs, &ns), ZL_OK);
+    cr_expect_eq(np, 2);
+    cr_expect_eq(ns, 2);
+    for (size_t i = 0; i < np; i++)
+        views_release(pods[i]);
+    for (size_t i = 0; i < ns; i++)
+        views_release(svcs[i]);
+    free(pods);
+    free(svcs);
 
     /* Changes arrive through the watch. */
     create_pod(&t, "web-2", "\"app\":\"web\"");
@@ -288,6 +302,12 @@ Test(lookup_it, falls_back_while_a_cache_is_out_of_step)
         sleep_ms(20);
     cr_assert_not(lookup_healthy(lk), "paused caches fall out of step");
     cr_expect(lookup_synced(lk), "still synced: the data is there");
+    struct views_pod **cached = NULL;
+    size_t nc = 0;
+    cr_expect_eq(lookup_pods_cached(lk, t.ns, &web, &cached, &nc),
+                 ZL_ERR_WOULDBLOCK,
+                 "an out-of-step cache is not answered from");
+    cr_expect_null(cached);
 
     /* A pod the paused cache cannot know of: the fallback sees it. */
     create_pod(&t, "web-9", "\"app\":\"web\"");

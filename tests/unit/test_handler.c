@@ -34,7 +34,8 @@ static void fx_init(struct fx *f)
             "system:serviceaccount:zen-lead-system:zen-lead-controller"};
     /* No lookups: V3/V4 count as a failed lookup, allowed with a warning
      * under the default policy. */
-    f->deps = (struct handler_deps){&f->cfg, NULL, f->audit, f->metrics};
+    f->deps = (struct handler_deps){
+        .cfg = &f->cfg, .audit = f->audit, .metrics = f->metrics};
 }
 
 static void fx_cleanup(struct fx *f)
@@ -44,19 +45,28 @@ static void fx_cleanup(struct fx *f)
     unlink(f->path);
 }
 
-/* Runs fn on body with content type ct; resp must be cleaned up. */
-static void call(serve_handler_fn fn, struct fx *f, const char *ct,
-                 const char *body, struct serve_response *resp)
+/* Runs fn on body with content type ct, as on the server's I/O thread when
+ * inline_run; resp must be cleaned up. */
+static void call_as(serve_handler_fn fn, struct fx *f, const char *ct,
+                    const char *body, bool inline_run,
+                    struct serve_response *resp)
 {
     struct serve_request req = {.method = "POST",
                                 .path = "/validate",
                                 .body = body,
                                 .body_len = strlen(body),
-                                .content_type = ct};
-    resp->status = 200;
-    resp->content_type = SERVE_DEFAULT_CONTENT_TYPE;
+                                .content_type = ct,
+                                .inline_run = inline_run};
+    *resp = (struct serve_response){.status = 200,
+                                    .content_type = SERVE_DEFAULT_CONTENT_TYPE};
     buf_init(&resp->body, (size_t)1 << 20);
     fn(&f->deps, &req, resp);
+}
+
+static void call(serve_handler_fn fn, struct fx *f, const char *ct,
+                 const char *body, struct serve_response *resp)
+{
+    call_as(fn, f, ct, body, false, resp);
 }
 
 static char *audit_text(const struct fx *f)
@@ -190,4 +200,101 @@ Test(handler, bodies_that_are_not_a_review_are_refused_without_audit)
         buf_cleanup(&resp.body);
         fx_cleanup(&f);
     }
+}
+
+/* ---- On the I/O thread ----------------------------------------------------
+ */
+
+static int lookup_calls;
+static int would_block; /* as a lookup ctx: answer ZL_ERR_WOULDBLOCK */
+
+static enum zl_err no_pods(void *ctx, const char *ns,
+                           const struct views_map *selector,
+                           struct views_pod ***out, size_t *count)
+{
+    (void)ns;
+    (void)selector;
+    lookup_calls++;
+    *out = NULL;
+    *count = 0;
+    return ctx != NULL ? ZL_ERR_WOULDBLOCK : ZL_OK;
+}
+
+static enum zl_err no_services(void *ctx, const char *ns,
+                               struct views_service ***out, size_t *count)
+{
+    (void)ns;
+    lookup_calls++;
+    *out = NULL;
+    *count = 0;
+    return ctx != NULL ? ZL_ERR_WOULDBLOCK : ZL_OK;
+}
+
+/* The source review needs the Services lookup (V4). */
+static char *source_review(void)
+{
+    char *body =
+        testutil_read("admission/recorded/validate-create-source.json", NULL);
+    cr_assert_not_null(body);
+    return body;
+}
+
+static const char *requests_series =
+    "zen_lead_webhook_requests_total{webhook=\"validate\",";
+
+Test(handler, inline_request_the_cache_cannot_answer_is_deferred_untouched)
+{
+    struct fx f;
+    fx_init(&f);
+    struct admit_lookups cached = {&would_block, no_pods, no_services};
+    struct admit_lookups direct = {NULL, no_pods, no_services};
+    f.deps.lookups = &direct;
+    f.deps.lookups_inline = &cached;
+    char *body = source_review();
+    struct serve_response resp;
+    lookup_calls = 0;
+    call_as(handler_validate, &f, "application/json", body, true, &resp);
+    cr_expect(resp.defer);
+    cr_expect_gt(lookup_calls, 0, "the cache-only lookup was asked");
+    cr_expect_str_eq(audit_text(&f), "", "no decision yet");
+    cr_expect_eq(metric(&f, requests_series), -1, "nothing counted yet");
+    buf_cleanup(&resp.body);
+    /* Then on a pool thread: the blocking lookups, one decision. */
+    call_as(handler_validate, &f, "application/json", body, false, &resp);
+    cr_expect_not(resp.defer);
+    cr_expect_eq(resp.status, 200, "%d %s", resp.status, resp.body.data);
+    cr_expect_not_null(strstr(resp.body.data, "\"allowed\":true"), "%s",
+                       resp.body.data);
+    char *audit = audit_text(&f);
+    cr_expect_eq(strchr(audit, '\n'), audit + strlen(audit) - 1,
+                 "one audit line: %s", audit);
+    cr_expect_gt(metric(&f, requests_series), -1, "counted once decided");
+    buf_cleanup(&resp.body);
+    free(body);
+    fx_cleanup(&f);
+}
+
+Test(handler, inline_request_the_cache_answers_is_decided_there)
+{
+    struct fx f;
+    fx_init(&f);
+    struct admit_lookups cached = {NULL, no_pods, no_services};
+    f.deps.lookups = &cached;
+    f.deps.lookups_inline = &cached;
+    char *body = source_review();
+    struct serve_response resp;
+    call_as(handler_validate, &f, "application/json", body, true, &resp);
+    cr_expect_not(resp.defer);
+    cr_expect_eq(resp.status, 200, "%d %s", resp.status, resp.body.data);
+    cr_expect_null(strstr(resp.body.data, "could not list"),
+                   "the lookups answered: %s", resp.body.data);
+    cr_expect_neq(audit_text(&f)[0], '\0', "audited");
+    buf_cleanup(&resp.body);
+    /* Without cache-only lookups, an inline call always defers. */
+    f.deps.lookups_inline = NULL;
+    call_as(handler_mutate, &f, "application/json", body, true, &resp);
+    cr_expect(resp.defer);
+    buf_cleanup(&resp.body);
+    free(body);
+    fx_cleanup(&f);
 }

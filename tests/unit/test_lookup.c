@@ -165,6 +165,34 @@ Test(lookup, unreachable_server_fails_fast_and_counts)
     buf_cleanup(&text);
 }
 
+Test(lookup, cache_only_lookups_would_block_instead_of_asking)
+{
+    struct views_kv kv = {"app", "web"};
+    struct views_map sel = {&kv, 1};
+    struct views_pod **pods = (struct views_pod **)&cfg;
+    struct views_service **svcs = (struct views_service **)&cfg;
+    size_t n = 5;
+    int64_t t0 = clock_mono_ns();
+    cr_expect_eq(lookup_pods_cached(lk, "ns", &sel, &pods, &n),
+                 ZL_ERR_WOULDBLOCK);
+    cr_expect_null(pods);
+    cr_expect_eq(n, 0);
+    cr_expect_eq(lookup_services_cached(lk, "ns", &svcs, &n),
+                 ZL_ERR_WOULDBLOCK);
+    cr_expect_null(svcs);
+    cr_expect_lt((clock_mono_ns() - t0) / CLOCK_NS_PER_MS, 100,
+                 "no request, no wait");
+    struct lookup_stats st;
+    lookup_get_stats(lk, &st);
+    cr_expect_eq(st.cache_hits + st.fallbacks + st.fallback_failures, 0,
+                 "nothing counted");
+    /* What needs no cache is answered as by the blocking lookups. */
+    struct views_map empty = {NULL, 0};
+    cr_expect_eq(lookup_pods_cached(lk, "ns", &empty, &pods, &n), ZL_OK);
+    cr_expect_eq(lookup_pods_cached(lk, "", &sel, &pods, &n), ZL_ERR_INVALID);
+    cr_expect_eq(lookup_services_cached(lk, NULL, &svcs, &n), ZL_ERR_INVALID);
+}
+
 Test(lookup, stop_and_free_without_start)
 {
     lookup_stop(lk);

@@ -939,3 +939,96 @@ Test(serve, metrics_handler_writes_the_exposition)
     serve_free(s);
     metrics_registry_free(reg);
 }
+
+/* ---- Inline routes ----------------------------------------------------- */
+
+/* Says where it ran; with ctx set ("defer") it defers when inline, after
+ * writing a body and a status that must not reach the client. */
+static void where(void *ctx, const struct serve_request *req,
+                  struct serve_response *resp)
+{
+    atomic_fetch_add(&handler_calls, 1);
+    if (ctx != NULL && req->inline_run) {
+        resp->status = 418;
+        buf_puts(&resp->body, "must not be sent");
+        resp->defer = true;
+        return;
+    }
+    buf_puts(&resp->body, req->inline_run ? "inline" : "pool");
+}
+
+static int defer_mark; /* as where's ctx: defer when inline */
+
+static struct serve *start_inline(struct slow *sl)
+{
+    struct serve_options opt = {.bind_address = "127.0.0.1:0", .threads = 2};
+    struct serve *s = NULL;
+    cr_assert_eq(serve_new(&opt, &s), ZL_OK);
+    cr_assert_eq(serve_route_inline(s, "GET", "/where", where, NULL), ZL_OK);
+    cr_assert_eq(serve_route_inline(s, "GET", "/defer", where, &defer_mark), ZL_OK);
+    cr_assert_eq(serve_route(s, "GET", "/pool", where, NULL), ZL_OK);
+    cr_assert_eq(serve_route(s, "GET", "/slow", slow_handler, sl), ZL_OK);
+    cr_assert_eq(serve_route_inline(s, "GET", "/where", where, NULL),
+                 ZL_ERR_EXISTS);
+    cr_assert_eq(serve_start(s), ZL_OK);
+    return s;
+}
+
+Test(serve, inline_route_alone_in_flight_runs_on_the_io_thread)
+{
+    struct slow sl;
+    slow_init(&sl, 0);
+    struct serve *s = start_inline(&sl);
+    static char reply[REPLY_MAX];
+    for (int i = 0; i < 3; i++) {
+        atomic_store(&handler_calls, 0);
+        cr_expect_eq(get(AF_INET, serve_port(s), "/where", reply), 200);
+        cr_expect_str_eq(body_of(reply), "inline");
+        cr_expect_eq(atomic_load(&handler_calls), 1);
+    }
+    cr_expect_eq(get(AF_INET, serve_port(s), "/pool", reply), 200);
+    cr_expect_str_eq(body_of(reply), "pool", "serve_route never runs inline");
+    serve_free(s);
+    slow_cleanup(&sl);
+}
+
+Test(serve, inline_handler_that_defers_is_answered_from_the_pool)
+{
+    struct slow sl;
+    slow_init(&sl, 0);
+    struct serve *s = start_inline(&sl);
+    static char reply[REPLY_MAX];
+    atomic_store(&handler_calls, 0);
+    cr_expect_eq(get(AF_INET, serve_port(s), "/defer", reply), 200);
+    cr_expect_str_eq(body_of(reply), "pool");
+    cr_expect_null(strstr(reply, "must not be sent"));
+    cr_expect_not_null(strstr(reply, "text/plain; charset=utf-8"),
+                       "the default content type is back: %s", reply);
+    cr_expect_eq(atomic_load(&handler_calls), 2, "inline, then the pool");
+    serve_free(s);
+    slow_cleanup(&sl);
+}
+
+Test(serve, inline_route_goes_to_the_pool_while_another_request_runs)
+{
+    struct slow sl;
+    slow_init(&sl, 1000);
+    struct serve *s = start_inline(&sl);
+    struct client_arg arg = {AF_INET, serve_port(s), "/slow", 0, ""};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, client_thread, &arg), 0);
+    pthread_mutex_lock(&sl.mu);
+    while (sl.entered == 0)
+        pthread_cond_wait(&sl.cond, &sl.mu);
+    pthread_mutex_unlock(&sl.mu);
+    static char reply[REPLY_MAX];
+    cr_expect_eq(get(AF_INET, serve_port(s), "/where", reply), 200);
+    cr_expect_str_eq(body_of(reply), "pool");
+    cr_expect_eq(atomic_load(&sl.done), 0, "/where waited behind /slow");
+    pthread_join(th, NULL);
+    cr_expect_eq(arg.status, 200);
+    cr_expect_eq(get(AF_INET, serve_port(s), "/where", reply), 200);
+    cr_expect_str_eq(body_of(reply), "inline", "alone again");
+    serve_free(s);
+    slow_cleanup(&sl);
+}
