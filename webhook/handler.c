@@ -82,7 +82,8 @@ static void serve_review(const struct handler_deps *deps, enum admit_hook hook,
                          : ZL_ERR_WOULDBLOCK;
     if (rc == ZL_ERR_WOULDBLOCK && http->inline_run) {
         /* Again on a pool thread, where a lookup may ask the API server:
-         * nothing audited or counted yet. */
+         * no decision audited or counted yet (a cache hit before the
+         * lookup that would block is counted again there). */
         resp->defer = true;
         admit_decision_cleanup(&d);
         review_cleanup(&req);
