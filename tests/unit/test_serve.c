@@ -965,7 +965,8 @@ static struct serve *start_inline(struct slow *sl)
     struct serve *s = NULL;
     cr_assert_eq(serve_new(&opt, &s), ZL_OK);
     cr_assert_eq(serve_route_inline(s, "GET", "/where", where, NULL), ZL_OK);
-    cr_assert_eq(serve_route_inline(s, "GET", "/defer", where, &defer_mark), ZL_OK);
+    cr_assert_eq(serve_route_inline(s, "GET", "/defer", where, &defer_mark),
+                 ZL_OK);
     cr_assert_eq(serve_route(s, "GET", "/pool", where, NULL), ZL_OK);
     cr_assert_eq(serve_route(s, "GET", "/slow", slow_handler, sl), ZL_OK);
     cr_assert_eq(serve_route_inline(s, "GET", "/where", where, NULL),
