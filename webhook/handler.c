@@ -64,8 +64,12 @@ static void serve_review(const struct handler_deps *deps, enum admit_hook hook,
     int64_t t0 = clock_mono_ns();
     char why[REVIEW_WHY_MAX] = "";
     struct review_request req;
-    struct admit_decision d = {0}; /* cleaned up also when not decided */
+    struct admit_decision d;
     const char *name = admit_hook_name(hook);
+    if (http->inline_run && deps->lookups_inline == NULL) {
+        resp->defer = true; /* no cache-only lookups: always the pool */
+        return;
+    }
     if (!is_json(http->content_type)) {
         refuse(resp, 415, "the body must be application/json", "");
         goto metrics;
@@ -77,9 +81,7 @@ static void serve_review(const struct handler_deps *deps, enum admit_hook hook,
     }
     const struct admit_lookups *lk =
         http->inline_run ? deps->lookups_inline : deps->lookups;
-    enum zl_err rc = lk != NULL || !http->inline_run
-                         ? admit_decide(hook, &req, deps->cfg, lk, &d)
-                         : ZL_ERR_WOULDBLOCK;
+    enum zl_err rc = admit_decide(hook, &req, deps->cfg, lk, &d);
     if (rc == ZL_ERR_WOULDBLOCK && http->inline_run) {
         /* Again on a pool thread, where a lookup may ask the API server:
          * no decision audited or counted yet (a cache hit before the
