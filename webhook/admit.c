@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/viewscan.h"
 #include "webhook/audit.h"
 #include "zenlead/annotations.h"
 #include "zenlead/ownership.h"
@@ -144,15 +145,21 @@ static void objects_release(struct objects *o)
 }
 
 static enum zl_err read_one(struct ctx *c, enum target t,
-                            struct json_object *obj, const char *which,
+                            const struct review_json *obj, const char *which,
                             void **out)
 {
     *out = NULL;
-    if (obj == NULL)
+    if (obj->text == NULL)
         return ZL_OK;
-    enum views_kind kind =
-        t == TARGET_SERVICE ? VIEWS_KIND_SERVICE : VIEWS_KIND_ENDPOINTSLICE;
-    enum zl_err err = views_from_json(kind, obj, out);
+    /* Services, in every review, without a json-c tree; EndpointSlices,
+     * written by the controller alone, through views.c. */
+    struct views_service *svc = NULL;
+    enum zl_err err =
+        t == TARGET_SERVICE
+            ? viewscan_service(obj->text, obj->len, &svc)
+            : views_parse(VIEWS_KIND_ENDPOINTSLICE, obj->text, obj->len, out);
+    if (t == TARGET_SERVICE)
+        *out = svc;
     if (err == ZL_ERR_NOMEM)
         return err;
     if (err != ZL_OK)
@@ -172,17 +179,18 @@ static enum zl_err read_objects(struct ctx *c, enum target t, struct objects *o)
     bool need_now = req->operation != REVIEW_OP_DELETE;
     bool need_old = req->operation == REVIEW_OP_DELETE ||
                     req->operation == REVIEW_OP_UPDATE;
-    const char *missing = need_now && req->object == NULL       ? "object"
-                          : need_old && req->old_object == NULL ? "oldObject"
-                                                                : NULL;
+    const char *missing = need_now && req->object.text == NULL ? "object"
+                          : need_old && req->old_object.text == NULL
+                              ? "oldObject"
+                              : NULL;
     if (missing != NULL)
         return deny(c->d, ADMIT_CODE_BAD_REQUEST, "",
                     "The AdmissionReview of this %s has no request.%s; "
                     "send the object the operation acts on.",
                     review_operation_name(req->operation), missing);
-    enum zl_err err = read_one(c, t, req->object, "object", &o->now);
+    enum zl_err err = read_one(c, t, &req->object, "object", &o->now);
     if (err == ZL_OK && c->d->allowed)
-        err = read_one(c, t, req->old_object, "oldObject", &o->old);
+        err = read_one(c, t, &req->old_object, "oldObject", &o->old);
     return err;
 }
 

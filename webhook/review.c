@@ -4,13 +4,12 @@
  * types; fields zen-lead does not read are not looked at. */
 #include "webhook/review.h"
 
-#include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/json.h"
+#include "base/jscan.h"
 
 static const char *const op_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
 
@@ -21,8 +20,69 @@ const char *review_operation_name(enum review_operation op)
     return op_names[op];
 }
 
-/* Decoding state: the refusal text goes to why. */
+/* ---- decoding ---------------------------------------------------------- */
+
+/* Every field the decoder reads, by where it sits. One scan of the body
+ * records each one's value (the last of duplicate keys, as json-c and the
+ * API server's own decoder keep); the checks then run in a fixed order,
+ * so a body with several faults is always refused for the same one. */
+enum slot {
+    S_API_VERSION = 0,
+    S_KIND,
+    S_REQUEST,
+    S_UID,
+    S_RKIND,
+    S_RKIND_GROUP,
+    S_RKIND_VERSION,
+    S_RKIND_KIND,
+    S_RES,
+    S_RES_GROUP,
+    S_RES_VERSION,
+    S_RES_RESOURCE,
+    S_SUB_RESOURCE,
+    S_NAMESPACE,
+    S_NAME,
+    S_OPERATION,
+    S_USER,
+    S_USERNAME,
+    S_GROUPS,
+    S_DRY_RUN,
+    S_OBJECT,
+    S_OLD_OBJECT,
+    S_COUNT,
+};
+
+static const struct jscan_field fields[S_COUNT] = {
+    [S_API_VERSION] = {"apiVersion", JSCAN_TOP},
+    [S_KIND] = {"kind", JSCAN_TOP},
+    [S_REQUEST] = {"request", JSCAN_TOP},
+    [S_UID] = {"uid", S_REQUEST},
+    [S_RKIND] = {"kind", S_REQUEST},
+    [S_RKIND_GROUP] = {"group", S_RKIND},
+    [S_RKIND_VERSION] = {"version", S_RKIND},
+    [S_RKIND_KIND] = {"kind", S_RKIND},
+    [S_RES] = {"resource", S_REQUEST},
+    [S_RES_GROUP] = {"group", S_RES},
+    [S_RES_VERSION] = {"version", S_RES},
+    [S_RES_RESOURCE] = {"resource", S_RES},
+    [S_SUB_RESOURCE] = {"subResource", S_REQUEST},
+    [S_NAMESPACE] = {"namespace", S_REQUEST},
+    [S_NAME] = {"name", S_REQUEST},
+    [S_OPERATION] = {"operation", S_REQUEST},
+    [S_USER] = {"userInfo", S_REQUEST},
+    [S_USERNAME] = {"username", S_USER},
+    [S_GROUPS] = {"groups", S_USER},
+    [S_DRY_RUN] = {"dryRun", S_REQUEST},
+    [S_OBJECT] = {"object", S_REQUEST},
+    [S_OLD_OBJECT] = {"oldObject", S_REQUEST},
+};
+
+/* Decoding state: the values, the arena the strings are decoded into and
+ * the refusal text (why). */
 struct dec {
+    struct jscan_value v[S_COUNT];
+    char *arena;
+    size_t used;
     char *why;
 };
 
@@ -34,53 +94,47 @@ static enum zl_err refuse(struct dec *d, enum zl_err err, const char *what,
     return err;
 }
 
-/* *out is the member key of obj, NULL when absent or null. */
-static struct json_object *member(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
-}
-
-/* An optional string member: "" when absent or null. */
-static enum zl_err get_string(struct dec *d, struct json_object *obj,
-                              const char *key, const char *field,
+/* An optional string: "" when absent or null; else decoded into the
+ * arena (which holds every string of the body, decoded, with its NUL). */
+static enum zl_err get_string(struct dec *d, enum slot at, const char *field,
                               const char **out)
 {
-    struct json_object *v = member(obj, key);
+    const struct jscan_value *v = &d->v[at];
     *out = "";
-    if (v == NULL)
+    if (v->type == JSCAN_ERROR || v->type == JSCAN_NULL)
         return ZL_OK;
-    if (!json_object_is_type(v, json_type_string))
+    if (v->type != JSCAN_STRING)
         return refuse(d, ZL_ERR_PARSE, "is not a string.", field);
-    if (strlen(json_object_get_string(v)) !=
-        (size_t)json_object_get_string_len(v))
+    struct jscan s;
+    struct jscan_str str;
+    jscan_init_value(&s, v);
+    if (!jscan_string(&s, &str))
+        return ZL_ERR_INTERNAL; /* the first scan read it */
+    char *text = d->arena + d->used;
+    size_t n = jscan_decode(&str, text);
+    if (strlen(text) != n)
         return refuse(d, ZL_ERR_PARSE, "holds a NUL character.", field);
-    *out = json_object_get_string(v);
+    d->used += n + 1;
+    *out = text;
     return ZL_OK;
 }
 
-/* An optional object member: NULL when absent or null. */
-static enum zl_err get_object(struct dec *d, struct json_object *obj,
-                              const char *key, const char *field,
-                              struct json_object **out)
+/* An optional object: false when absent or null. */
+static enum zl_err get_object(struct dec *d, enum slot at, const char *field,
+                              bool *present)
 {
-    struct json_object *v = member(obj, key);
-    *out = NULL;
-    if (v == NULL)
-        return ZL_OK;
-    if (!json_object_is_type(v, json_type_object))
+    enum jscan_type t = d->v[at].type;
+    *present = t == JSCAN_OBJECT;
+    if (t != JSCAN_ERROR && t != JSCAN_NULL && t != JSCAN_OBJECT)
         return refuse(d, ZL_ERR_PARSE, "is not an object.", field);
-    *out = v;
     return ZL_OK;
 }
 
-static enum zl_err expect_exact(struct dec *d, struct json_object *root,
-                                const char *key, const char *want)
+static enum zl_err expect_exact(struct dec *d, enum slot at, const char *want)
 {
     const char *got;
-    enum zl_err err = get_string(d, root, key, key, &got);
+    const char *key = fields[at].key;
+    enum zl_err err = get_string(d, at, key, &got);
     if (err != ZL_OK)
         return err;
     if (strcmp(got, want) != 0) {
@@ -90,10 +144,9 @@ static enum zl_err expect_exact(struct dec *d, struct json_object *root,
     return ZL_OK;
 }
 
-static enum zl_err get_uid(struct dec *d, struct json_object *req,
-                           const char **out)
+static enum zl_err get_uid(struct dec *d, const char **out)
 {
-    enum zl_err err = get_string(d, req, "uid", "request.uid", out);
+    enum zl_err err = get_string(d, S_UID, "request.uid", out);
     if (err != ZL_OK)
         return err;
     size_t n = strlen(*out);
@@ -111,31 +164,36 @@ static enum zl_err get_uid(struct dec *d, struct json_object *req,
     return ZL_OK;
 }
 
-/* request.kind and request.resource: three strings each. */
-static enum zl_err get_triple(struct dec *d, struct json_object *req,
-                              const char *key, const char *names[3],
-                              const char *out[3])
+/* Where each field of request.kind and request.resource is, for refusals. */
+static const char *const triple_paths[S_COUNT] = {
+    [S_RKIND] = "request.kind",
+    [S_RKIND_GROUP] = "request.kind.group",
+    [S_RKIND_VERSION] = "request.kind.version",
+    [S_RKIND_KIND] = "request.kind.kind",
+    [S_RES] = "request.resource",
+    [S_RES_GROUP] = "request.resource.group",
+    [S_RES_VERSION] = "request.resource.version",
+    [S_RES_RESOURCE] = "request.resource.resource",
+};
+
+/* request.kind and request.resource: an object of three strings. */
+static enum zl_err get_triple(struct dec *d, enum slot obj, const char *out[3])
 {
-    char field[64];
-    struct json_object *obj;
-    snprintf(field, sizeof(field), "request.%s", key);
-    enum zl_err err = get_object(d, req, key, field, &obj);
+    bool present;
+    enum zl_err err = get_object(d, obj, triple_paths[obj], &present);
     for (size_t i = 0; err == ZL_OK && i < 3; i++) {
-        snprintf(field, sizeof(field), "request.%s.%s", key, names[i]);
-        err = get_string(d, obj, names[i], field, &out[i]);
+        enum slot at = (enum slot)(obj + 1 + i);
+        err = get_string(d, at, triple_paths[at], &out[i]);
     }
     return err;
 }
 
-static enum zl_err get_kinds(struct dec *d, struct json_object *req,
-                             struct review_request *out)
+static enum zl_err get_kinds(struct dec *d, struct review_request *out)
 {
-    const char *gvk_names[3] = {"group", "version", "kind"};
-    const char *gvr_names[3] = {"group", "version", "resource"};
     const char *gvk[3], *gvr[3];
-    enum zl_err err = get_triple(d, req, "kind", gvk_names, gvk);
+    enum zl_err err = get_triple(d, S_RKIND, gvk);
     if (err == ZL_OK)
-        err = get_triple(d, req, "resource", gvr_names, gvr);
+        err = get_triple(d, S_RES, gvr);
     if (err != ZL_OK)
         return err;
     if (gvk[1][0] == '\0' || gvk[2][0] == '\0')
@@ -146,11 +204,10 @@ static enum zl_err get_kinds(struct dec *d, struct json_object *req,
     return ZL_OK;
 }
 
-static enum zl_err get_operation(struct dec *d, struct json_object *req,
-                                 enum review_operation *out)
+static enum zl_err get_operation(struct dec *d, enum review_operation *out)
 {
     const char *op;
-    enum zl_err err = get_string(d, req, "operation", "request.operation", &op);
+    enum zl_err err = get_string(d, S_OPERATION, "request.operation", &op);
     if (err != ZL_OK)
         return err;
     if (op[0] == '\0')
@@ -166,114 +223,145 @@ static enum zl_err get_operation(struct dec *d, struct json_object *req,
                   "request.operation");
 }
 
-static enum zl_err get_groups(struct dec *d, struct json_object *user,
-                              struct review_request *out)
+/* Counts the groups (checked first, so that a huge array is refused for
+ * its length whatever it holds), then decodes them. */
+static enum zl_err get_groups(struct dec *d, struct review_request *out)
 {
-    struct json_object *arr = member(user, "groups");
-    if (arr == NULL)
+    static const char field[] = "request.userInfo.groups";
+    const struct jscan_value *v = &d->v[S_GROUPS];
+    if (v->type == JSCAN_ERROR || v->type == JSCAN_NULL)
         return ZL_OK;
-    if (!json_object_is_type(arr, json_type_array))
-        return refuse(d, ZL_ERR_PARSE, "is not an array.",
-                      "request.userInfo.groups");
-    size_t n = json_object_array_length(arr);
+    if (v->type != JSCAN_ARRAY)
+        return refuse(d, ZL_ERR_PARSE, "is not an array.", field);
+    struct jscan s;
+    size_t n = 0;
+    jscan_init_value(&s, v);
+    for (jscan_array(&s); jscan_item(&s); n++)
+        jscan_skip(&s);
     if (n > REVIEW_MAX_GROUPS)
-        return refuse(d, ZL_ERR_LIMIT, "has too many entries.",
-                      "request.userInfo.groups");
+        return refuse(d, ZL_ERR_LIMIT, "has too many entries.", field);
     if (n == 0)
         return ZL_OK;
     out->groups = calloc(n, sizeof(*out->groups));
     if (out->groups == NULL)
         return ZL_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *g = json_object_array_get_idx(arr, i);
-        if (!json_object_is_type(g, json_type_string) ||
-            strlen(json_object_get_string(g)) !=
-                (size_t)json_object_get_string_len(g))
-            return refuse(d, ZL_ERR_PARSE, "holds a non-string.",
-                          "request.userInfo.groups");
-        out->groups[out->group_count++] = json_object_get_string(g);
+    jscan_init_value(&s, v);
+    for (jscan_array(&s); jscan_item(&s);) {
+        struct jscan_str str;
+        char *text = d->arena + d->used;
+        if (jscan_peek(&s) != JSCAN_STRING || !jscan_string(&s, &str) ||
+            jscan_decode(&str, text) != strlen(text))
+            return refuse(d, ZL_ERR_PARSE, "holds a non-string.", field);
+        d->used += strlen(text) + 1;
+        out->groups[out->group_count++] = text;
     }
     return ZL_OK;
 }
 
-static enum zl_err get_user(struct dec *d, struct json_object *req,
-                            struct review_request *out)
+static enum zl_err get_user(struct dec *d, struct review_request *out)
 {
-    struct json_object *user;
-    enum zl_err err = get_object(d, req, "userInfo", "request.userInfo", &user);
+    bool present;
+    enum zl_err err = get_object(d, S_USER, "request.userInfo", &present);
     if (err == ZL_OK)
-        err = get_string(d, user, "username", "request.userInfo.username",
+        err = get_string(d, S_USERNAME, "request.userInfo.username",
                          &out->username);
     if (err == ZL_OK)
-        err = get_groups(d, user, out);
+        err = get_groups(d, out);
     return err;
 }
 
-static enum zl_err get_dry_run(struct dec *d, struct json_object *req,
-                               bool *out)
+static enum zl_err get_dry_run(struct dec *d, bool *out)
 {
-    struct json_object *v = member(req, "dryRun");
+    const struct jscan_value *v = &d->v[S_DRY_RUN];
     *out = false;
-    if (v == NULL)
+    if (v->type == JSCAN_ERROR || v->type == JSCAN_NULL)
         return ZL_OK;
-    if (!json_object_is_type(v, json_type_boolean))
+    if (v->type != JSCAN_BOOL)
         return refuse(d, ZL_ERR_PARSE, "is not a boolean.", "request.dryRun");
-    *out = json_object_get_boolean(v);
+    *out = v->start[0] == 't';
     return ZL_OK;
 }
 
-static enum zl_err decode_request(struct dec *d, struct json_object *req,
-                                  struct review_request *out)
+static enum zl_err get_json(struct dec *d, enum slot at, const char *field,
+                            struct review_json *out)
 {
-    enum zl_err err = get_uid(d, req, &out->uid);
+    bool present;
+    enum zl_err err = get_object(d, at, field, &present);
+    if (err == ZL_OK && present)
+        *out = (struct review_json){d->v[at].start, d->v[at].len};
+    return err;
+}
+
+static enum zl_err decode_request(struct dec *d, struct review_request *out)
+{
+    enum zl_err err = get_uid(d, &out->uid);
     if (err == ZL_OK)
-        err = get_kinds(d, req, out);
+        err = get_kinds(d, out);
     if (err == ZL_OK)
-        err = get_string(d, req, "subResource", "request.subResource",
+        err = get_string(d, S_SUB_RESOURCE, "request.subResource",
                          &out->sub_resource);
     if (err == ZL_OK)
-        err = get_string(d, req, "namespace", "request.namespace",
+        err = get_string(d, S_NAMESPACE, "request.namespace",
                          &out->namespace_name);
     if (err == ZL_OK)
-        err = get_string(d, req, "name", "request.name", &out->name);
+        err = get_string(d, S_NAME, "request.name", &out->name);
     if (err == ZL_OK)
-        err = get_operation(d, req, &out->operation);
+        err = get_operation(d, &out->operation);
     if (err == ZL_OK)
-        err = get_user(d, req, out);
+        err = get_user(d, out);
     if (err == ZL_OK)
-        err = get_dry_run(d, req, &out->dry_run);
+        err = get_dry_run(d, &out->dry_run);
     if (err == ZL_OK)
-        err = get_object(d, req, "object", "request.object", &out->object);
+        err = get_json(d, S_OBJECT, "request.object", &out->object);
     if (err == ZL_OK)
-        err = get_object(d, req, "oldObject", "request.oldObject",
-                         &out->old_object);
+        err = get_json(d, S_OLD_OBJECT, "request.oldObject", &out->old_object);
     return err;
+}
+
+/* The scan of the whole body: JSON, one object, within the limits. A body
+ * that is other JSON is still scanned, to tell a limit apart. */
+static enum zl_err scan_body(struct dec *d, const char *body, size_t body_len)
+{
+    struct jscan s;
+    jscan_init(&s, body, body_len);
+    bool object = jscan_peek(&s) == JSCAN_OBJECT;
+    if (object ? jscan_collect(&s, fields, S_COUNT, d->v) : jscan_skip(&s))
+        jscan_finish(&s);
+    enum zl_err err = jscan_error(&s);
+    return err == ZL_OK && !object ? ZL_ERR_PARSE : err;
 }
 
 enum zl_err review_decode(const char *body, size_t body_len,
                           struct review_request *out,
                           char why[static REVIEW_WHY_MAX])
 {
-    struct dec d = {why};
-    struct json_object *req = NULL;
+    struct dec d = {.why = why};
+    bool present = false;
     memset(out, 0, sizeof(*out));
     why[0] = '\0';
-    enum zl_err err = json_parse_object(body, body_len, &out->root);
+    enum zl_err err = scan_body(&d, body, body_len);
     if (err != ZL_OK) {
         snprintf(why, REVIEW_WHY_MAX, "The body is %s.",
                  err == ZL_ERR_LIMIT ? "too large or too deeply nested"
                                      : "not a JSON object");
         goto out;
     }
-    err = expect_exact(&d, out->root, "apiVersion", REVIEW_API_VERSION);
+    /* Decoded strings, each with its NUL, fit in the body's length. */
+    out->mem = malloc(body_len + 1);
+    if (out->mem == NULL) {
+        err = ZL_ERR_NOMEM;
+        goto out;
+    }
+    d.arena = out->mem;
+    err = expect_exact(&d, S_API_VERSION, REVIEW_API_VERSION);
     if (err == ZL_OK)
-        err = expect_exact(&d, out->root, "kind", REVIEW_KIND);
+        err = expect_exact(&d, S_KIND, REVIEW_KIND);
     if (err == ZL_OK)
-        err = get_object(&d, out->root, "request", "request", &req);
-    if (err == ZL_OK && req == NULL)
+        err = get_object(&d, S_REQUEST, "request", &present);
+    if (err == ZL_OK && !present)
         err = refuse(&d, ZL_ERR_INVALID, "is missing.", "request");
     if (err == ZL_OK)
-        err = decode_request(&d, req, out);
+        err = decode_request(&d, out);
 out:
     if (err == ZL_ERR_NOMEM)
         snprintf(why, REVIEW_WHY_MAX, "Out of memory.");
@@ -286,7 +374,7 @@ void review_cleanup(struct review_request *req)
 {
     if (req == NULL)
         return;
-    json_object_put(req->root);
+    free(req->mem);
     free(req->groups);
     memset(req, 0, sizeof(*req));
 }

@@ -13,8 +13,6 @@
 #include "base/buf.h"
 #include "base/err.h"
 
-struct json_object;
-
 #define REVIEW_API_VERSION "admission.k8s.io/v1"
 #define REVIEW_KIND "AdmissionReview"
 /* The API server sends a UUID (36 characters); anything longer than this,
@@ -57,12 +55,19 @@ struct review_gvr {
     const char *resource;
 };
 
-/* A decoded request. Every string is borrowed from root and lives until
- * review_cleanup; absent optional strings are "". object and old_object
- * are borrowed from root too (NULL when absent or null: old_object on
- * CREATE, object on DELETE). */
+/* An object of the request as JSON text, checked by the scan of the
+ * body: text NULL when absent or null. */
+struct review_json {
+    const char *text;
+    size_t len;
+};
+
+/* A decoded request. Every string lives in mem until review_cleanup;
+ * absent optional strings are "". object and old_object are borrowed from
+ * the body, which must outlive the request (text NULL when absent or null:
+ * old_object on CREATE, object on DELETE). */
 struct review_request {
-    struct json_object *root; /* owns everything below */
+    char *mem; /* owns every string below */
     const char *uid;
     struct review_gvk kind;
     struct review_gvr resource;
@@ -74,11 +79,12 @@ struct review_request {
     const char **groups; /* owned array of borrowed strings */
     size_t group_count;
     bool dry_run;
-    struct json_object *object;
-    struct json_object *old_object;
+    struct review_json object;
+    struct review_json old_object;
 };
 
-/* Decodes body[0..body_len) (json_parse_object's limits) into *out, which
+/* Decodes body[0..body_len) (jscan's grammar and json_parse_object's
+ * limits, every byte checked; one scan, no tree built) into *out, which
  * the caller releases with review_cleanup (also after an error: out is
  * then empty). On error why holds one sentence naming the field:
  * ZL_ERR_PARSE   not JSON, not an object, or a field of the wrong type;

@@ -958,9 +958,8 @@ enum zl_err views_endpointslice_from_json(struct json_object *obj,
     return err;
 }
 
-/* Parses JSON text into a view of one kind. */
-static enum zl_err parse_text(enum views_kind kind, const char *json,
-                              size_t json_len, void **out)
+enum zl_err views_parse(enum views_kind kind, const char *json, size_t json_len,
+                        void **out)
 {
     struct json_object *obj;
     *out = NULL;
@@ -976,7 +975,7 @@ enum zl_err views_pod_parse(const char *json, size_t json_len,
                             struct views_pod **out)
 {
     void *view;
-    enum zl_err err = parse_text(VIEWS_KIND_POD, json, json_len, &view);
+    enum zl_err err = views_parse(VIEWS_KIND_POD, json, json_len, &view);
     *out = view;
     return err;
 }
@@ -985,7 +984,7 @@ enum zl_err views_service_parse(const char *json, size_t json_len,
                                 struct views_service **out)
 {
     void *view;
-    enum zl_err err = parse_text(VIEWS_KIND_SERVICE, json, json_len, &view);
+    enum zl_err err = views_parse(VIEWS_KIND_SERVICE, json, json_len, &view);
     *out = view;
     return err;
 }
@@ -995,7 +994,7 @@ enum zl_err views_endpointslice_parse(const char *json, size_t json_len,
 {
     void *view;
     enum zl_err err =
-        parse_text(VIEWS_KIND_ENDPOINTSLICE, json, json_len, &view);
+        views_parse(VIEWS_KIND_ENDPOINTSLICE, json, json_len, &view);
     *out = view;
     return err;
 }

@@ -216,9 +216,15 @@ static void check_idempotent(struct review_request *r,
     size_t len;
     const char *patch = patch_text(&mutated->patch, &len);
     struct admit_decision again, valid;
-    if (len == 0 || r->object == NULL)
+    struct json_object *obj;
+    if (len == 0 || r->object.text == NULL)
         return;
-    apply(r->object, patch, len);
+    enum zl_err err = json_parse_object(r->object.text, r->object.len, &obj);
+    assert(err == ZL_OK);
+    apply(obj, patch, len);
+    struct review_json was = r->object;
+    const char *text = json_object_to_json_string(obj);
+    r->object = (struct review_json){text, strlen(text)};
     decide(r, ADMIT_MUTATE, cfg, &again);
     patch_text(&again.patch, &len);
     assert(len == 0);
@@ -227,6 +233,8 @@ static void check_idempotent(struct review_request *r,
     assert(strcmp(valid.rule, before->rule) == 0);
     admit_decision_cleanup(&again);
     admit_decision_cleanup(&valid);
+    r->object = was;
+    json_object_put(obj);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

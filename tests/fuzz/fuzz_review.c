@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char why[REVIEW_WHY_MAX];
     enum zl_err err = review_decode((const char *)data, size, &r, why);
     if (err != ZL_OK) {
-        assert(r.root == NULL && why[0] != '\0');
+        assert(r.mem == NULL && why[0] != '\0');
         assert(err == ZL_ERR_PARSE || err == ZL_ERR_INVALID ||
                err == ZL_ERR_LIMIT || err == ZL_ERR_NOMEM);
         return 0;

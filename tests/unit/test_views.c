@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "kube/views.h"
+#include "kube/viewscan.h"
 #include "testutil.h"
 
 static struct json_object *str_or_null(const char *s)
@@ -235,6 +237,31 @@ static struct json_object *error_json(enum zl_err err)
     return o;
 }
 
+/* A Service through views_service_parse, and through viewscan_service,
+ * which must give the same view or the same error. */
+static struct json_object *svc_case(const char *name, const char *text,
+                                    size_t len)
+{
+    struct views_service *svc, *scanned;
+    enum zl_err err = views_service_parse(text, len, &svc);
+    enum zl_err serr = viewscan_service(text, len, &scanned);
+    struct json_object *got = err == ZL_OK ? svc_json(svc) : error_json(err);
+    struct json_object *sgot =
+        serr == ZL_OK ? svc_json(scanned) : error_json(serr);
+    if (err != ZL_OK)
+        cr_expect_null(svc);
+    if (serr != ZL_OK)
+        cr_expect_null(scanned);
+    char label[256];
+    snprintf(label, sizeof(label), "%s (viewscan)", name);
+    cr_expect(testutil_json_equal(label, sgot, got),
+              "%s: viewscan_service differs from views_service_parse", name);
+    json_object_put(sgot);
+    views_release(svc);
+    views_release(scanned);
+    return got;
+}
+
 /* Parses one fixture; returns its view as JSON, or the error. */
 static struct json_object *parse_case(const char *file, const char *text,
                                       size_t len)
@@ -256,12 +283,7 @@ static struct json_object *parse_case(const char *file, const char *text,
             cr_expect_null(eps);
         views_release(eps);
     } else {
-        struct views_service *svc;
-        err = views_service_parse(text, len, &svc);
-        got = err == ZL_OK ? svc_json(svc) : error_json(err);
-        if (err != ZL_OK)
-            cr_expect_null(svc);
-        views_release(svc);
+        got = svc_case(file, text, len);
     }
     return got;
 }
@@ -411,9 +433,108 @@ Test(views, limits_are_enforced_exactly)
             if (err == ZL_OK && c->gen == GEN_SVC_PORTS)
                 cr_expect_eq(svc->port_count, c->n, "%s", c->label);
             views_release(svc);
+            const char *text = json_object_to_json_string(obj);
+            enum zl_err serr = viewscan_service(text, strlen(text), &svc);
+            cr_expect_eq(serr, c->want, "%s (viewscan): got %s", c->label,
+                         zl_err_str(serr));
+            if (serr == ZL_OK && c->gen == GEN_SVC_PORTS)
+                cr_expect_eq(svc->port_count, c->n, "%s", c->label);
+            views_release(svc);
         }
         cr_expect_eq(err, c->want, "%s: got %s", c->label, zl_err_str(err));
         json_object_put(obj);
+    }
+}
+
+/* Services where a scanner could part ways with json-c's tree: repeated
+ * keys, escapes, nulls, number forms, every field of the wrong type. Each
+ * must give the same view or the same error both ways (svc_case). */
+static const char *const svc_edges[] = {
+    "{}",
+    "{\"metadata\":null,\"spec\":null}",
+    "{\"metadata\":[],\"spec\":{}}",
+    "{\"metadata\":{},\"spec\":[]}",
+    "{\"metadata\":{\"name\":\"a\"},\"metadata\":{\"uid\":\"u\"}}",
+    "{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\",\"a\":\"3\"}}}",
+    "{\"metadata\":{\"labels\":{\"a\":5,\"a\":\"x\"}}}",
+    "{\"metadata\":{\"labels\":{\"a\":\"x\",\"a\":5}}}",
+    "{\"metadata\":{\"labels\":{\"a\":null}}}",
+    "{\"metadata\":{\"labels\":{\"\\u0061pp\":\"w\\u00e9b\\ud83d\\ude00\"}}}",
+    "{\"metadata\":{\"labels\":{\"a\\u0000b\":\"x\",\"a\":\"y\"}}}",
+    "{\"metadata\":{\"labels\":{\"a\":\"x\\u0000\"}}}",
+    "{\"metadata\":{\"name\":\"\\ud800\\u0041\\udc00\"}}",
+    "{\"metadata\":{\"name\":\"a\\u0000\"}}",
+    "{\"metadata\":{\"name\":7}}",
+    "{\"metadata\":{\"creationTimestamp\":\"2024-05-01T10:00:00Z\","
+    "\"deletionTimestamp\":\"2024-05-01T10:00:01.5+02:00\"}}",
+    "{\"metadata\":{\"creationTimestamp\":\"yesterday\"}}",
+    "{\"metadata\":{\"creationTimestamp\":5}}",
+    "{\"metadata\":{\"ownerReferences\":[{\"controller\":false,"
+    "\"name\":\"x\"},{\"controller\":true,\"name\":\"y\",\"uid\":\"1\"},"
+    "{\"controller\":true,\"name\":\"z\"}]}}",
+    "{\"metadata\":{\"ownerReferences\":[{\"controller\":true,\"name\":5}]}}",
+    "{\"metadata\":{\"ownerReferences\":[{\"controller\":false,\"name\":5}]}}",
+    "{\"metadata\":{\"ownerReferences\":[null]}}",
+    "{\"metadata\":{\"ownerReferences\":[{\"controller\":\"yes\"}]}}",
+    "{\"metadata\":{\"ownerReferences\":{}}}",
+    "{\"spec\":{\"selector\":{\"app\":\"web\"},\"selector\":{}}}",
+    "{\"spec\":{\"selector\":{\"app\":\"web\"},\"selector\":null}}",
+    "{\"spec\":{\"type\":\"NodePort\",\"clusterIP\":\"None\"}}",
+    "{\"spec\":{\"type\":\"nodeport\"}}",
+    "{\"spec\":{\"type\":\"ClusterIP\\u0000x\"}}",
+    "{\"spec\":{\"type\":null,\"clusterIP\":5}}",
+    "{\"spec\":{\"ipFamilies\":[\"IPv6\",\"IPv4\"],\"ipFamilyPolicy\":"
+    "\"PreferDualStack\"}}",
+    "{\"spec\":{\"ipFamilies\":[\"IPv4\",\"IPv4\",\"IPv6\"]}}",
+    "{\"spec\":{\"ipFamilies\":[null]}}",
+    "{\"spec\":{\"ipFamilies\":\"IPv4\",\"clusterIP\":5}}",
+    "{\"spec\":{\"ipFamilyPolicy\":5}}",
+    "{\"spec\":{\"ports\":[{\"port\":80},{\"port\":81,\"targetPort\":0},"
+    "{\"port\":82,\"targetPort\":\"\"},{\"port\":83,\"targetPort\":"
+    "\"http\",\"protocol\":\"UDP\",\"name\":\"h\",\"appProtocol\":\"x\"},"
+    "{\"port\":84,\"targetPort\":null,\"protocol\":null}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":80.0}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":8e1}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":-0}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":2147483648}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":-2147483648}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":99999999999999999999}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":true}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":8080.5}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":80,\"protocol\":\"tcp\"}]}}",
+    "{\"spec\":{\"ports\":[{\"port\":80,\"port\":\"x\"}]}}",
+    "{\"spec\":{\"ports\":[null]}}",
+    "{\"spec\":{\"ports\":[]}}",
+    "{\"spec\":{\"ports\":[{\"name\":\"a\\u0000\"}]}}",
+    "{\"metadata\":{}} x",
+    "{\"metadata\":{},}",
+    "[]",
+    "\"x\"",
+    "",
+};
+
+Test(views, viewscan_agrees_on_edge_cases)
+{
+    for (size_t i = 0; i < sizeof(svc_edges) / sizeof(svc_edges[0]); i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "edge %zu", i);
+        json_object_put(svc_case(name, svc_edges[i], strlen(svc_edges[i])));
+    }
+    /* Nesting up to json-c's limit (JSON_MAX_DEPTH containers open) and
+     * one past it, in a field neither reads. */
+    for (int depth = JSON_MAX_DEPTH - 1; depth <= JSON_MAX_DEPTH + 1; depth++) {
+        char text[512];
+        int n = snprintf(text, sizeof(text), "{\"status\":");
+        for (int i = 1; i < depth; i++)
+            text[n++] = '[';
+        for (int i = 1; i < depth; i++)
+            text[n++] = ']';
+        text[n++] = '}';
+        text[n] = '\0';
+        struct json_object *got = svc_case("depth", text, (size_t)n);
+        bool limit = json_object_object_get_ex(got, "error", NULL);
+        cr_expect_eq(limit, depth > JSON_MAX_DEPTH, "depth %d", depth);
+        json_object_put(got);
     }
 }
 
