@@ -237,9 +237,11 @@ enum zl_err views_from_json(enum views_kind kind, struct json_object *obj,
                             void **out);
 
 /* The same from JSON text (json_parse_object's rules: exactly one object,
- * ZL_ERR_LIMIT past its depth or size), untyped and for each kind. */
+ * ZL_ERR_LIMIT past its depth or size). */
 enum zl_err views_parse(enum views_kind kind, const char *json, size_t json_len,
                         void **out);
+
+/* The same for each kind, typed: from a json-c object, and from text. */
 enum zl_err views_pod_from_json(struct json_object *obj,
                                 struct views_pod **out);
 enum zl_err views_service_from_json(struct json_object *obj,
