@@ -518,24 +518,12 @@ static enum zl_err read_owner(struct arena *a, struct json_object *meta,
 static enum zl_err read_type(struct json_object *spec,
                              struct views_service *svc)
 {
-    static const char *const names[] = {
-        [VIEWS_SVC_CLUSTER_IP] = "ClusterIP",
-        [VIEWS_SVC_NODE_PORT] = "NodePort",
-        [VIEWS_SVC_LOAD_BALANCER] = "LoadBalancer",
-        [VIEWS_SVC_EXTERNAL_NAME] = "ExternalName",
-    };
     struct json_object *v;
     enum zl_err err = member(spec, "type", json_type_string, &v);
     svc->type = VIEWS_SVC_CLUSTER_IP;
     if (err != ZL_OK || v == NULL)
         return err;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(json_object_get_string(v), names[i]) == 0) {
-            svc->type = (enum views_service_type)i;
-            return ZL_OK;
-        }
-    }
-    return ZL_ERR_PARSE;
+    return views_service_type_parse(json_object_get_string(v), &svc->type);
 }
 
 static enum zl_err read_families(struct json_object *spec,
@@ -556,13 +544,10 @@ static enum zl_err read_families(struct json_object *spec,
         struct json_object *f = json_object_array_get_idx(list, i);
         if (f == NULL || json_object_get_type(f) != json_type_string)
             return ZL_ERR_PARSE;
-        const char *s = json_object_get_string(f);
-        if (strcmp(s, "IPv4") == 0)
-            svc->ip_families[i] = VIEWS_IPV4;
-        else if (strcmp(s, "IPv6") == 0)
-            svc->ip_families[i] = VIEWS_IPV6;
-        else
-            return ZL_ERR_PARSE;
+        err = views_ip_family_parse(json_object_get_string(f),
+                                    &svc->ip_families[i]);
+        if (err != ZL_OK)
+            return err;
     }
     svc->ip_family_count = n;
     return ZL_OK;
@@ -1096,4 +1081,33 @@ enum zl_err views_protocol_parse(const char *text, enum views_protocol *out)
         }
     }
     return ZL_ERR_PARSE;
+}
+
+enum zl_err views_service_type_parse(const char *text,
+                                     enum views_service_type *out)
+{
+    static const char *const names[] = {
+        [VIEWS_SVC_CLUSTER_IP] = "ClusterIP",
+        [VIEWS_SVC_NODE_PORT] = "NodePort",
+        [VIEWS_SVC_LOAD_BALANCER] = "LoadBalancer",
+        [VIEWS_SVC_EXTERNAL_NAME] = "ExternalName",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(text, names[i]) == 0) {
+            *out = (enum views_service_type)i;
+            return ZL_OK;
+        }
+    }
+    return ZL_ERR_PARSE;
+}
+
+enum zl_err views_ip_family_parse(const char *text, enum views_ip_family *out)
+{
+    if (strcmp(text, "IPv4") == 0)
+        *out = VIEWS_IPV4;
+    else if (strcmp(text, "IPv6") == 0)
+        *out = VIEWS_IPV6;
+    else
+        return ZL_ERR_PARSE;
+    return ZL_OK;
 }

@@ -282,6 +282,11 @@ void views_test_arena_shortfall(size_t bytes);
 const char *views_map_get(const struct views_map *map, const char *key);
 
 const char *views_protocol_name(enum views_protocol proto);
+/* The API's words for a protocol, a Service type and an IP family, exactly
+ * as spelled there; ZL_ERR_PARSE for anything else. */
 enum zl_err views_protocol_parse(const char *text, enum views_protocol *out);
+enum zl_err views_service_type_parse(const char *text,
+                                     enum views_service_type *out);
+enum zl_err views_ip_family_parse(const char *text, enum views_ip_family *out);
 
 #endif

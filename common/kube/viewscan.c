@@ -411,26 +411,14 @@ static enum zl_err get_owner(struct arena *a, const struct jscan_value *v,
 static enum zl_err get_type(struct arena *a, const struct jscan_value *v,
                             struct views_service *svc)
 {
-    static const char *const names[] = {
-        [VIEWS_SVC_CLUSTER_IP] = "ClusterIP",
-        [VIEWS_SVC_NODE_PORT] = "NodePort",
-        [VIEWS_SVC_LOAD_BALANCER] = "LoadBalancer",
-        [VIEWS_SVC_EXTERNAL_NAME] = "ExternalName",
-    };
     const char *text;
     size_t mark = a->used;
     svc->type = VIEWS_SVC_CLUSTER_IP;
     enum zl_err err = get_word(a, v, &text);
+    if (err == ZL_OK && text != NULL)
+        err = views_service_type_parse(text, &svc->type);
     a->used = mark;
-    if (err != ZL_OK || text == NULL)
-        return err;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(text, names[i]) == 0) {
-            svc->type = (enum views_service_type)i;
-            return ZL_OK;
-        }
-    }
-    return ZL_ERR_PARSE;
+    return err;
 }
 
 /* views.c's read_families (clusterIP "None" is headless). */
@@ -460,14 +448,12 @@ static enum zl_err get_families(struct arena *a, const struct jscan_value *fam,
         struct jscan_value item;
         next_value(&s, &item);
         err = get_word(a, &item, &text);
+        if (err == ZL_OK)
+            err = text != NULL
+                      ? views_ip_family_parse(text, &svc->ip_families[i])
+                      : ZL_ERR_PARSE;
         a->used = mark;
-        if (err != ZL_OK || text == NULL)
-            return ZL_ERR_PARSE;
-        if (strcmp(text, "IPv4") == 0)
-            svc->ip_families[i] = VIEWS_IPV4;
-        else if (strcmp(text, "IPv6") == 0)
-            svc->ip_families[i] = VIEWS_IPV6;
-        else
+        if (err != ZL_OK)
             return ZL_ERR_PARSE;
     }
     svc->ip_family_count = n;
