@@ -105,11 +105,8 @@ static enum zl_err get_string(struct dec *d, enum slot at, const char *field,
         return ZL_OK;
     if (v->type != JSCAN_STRING)
         return refuse(d, ZL_ERR_PARSE, "is not a string.", field);
-    struct jscan s;
     struct jscan_str str;
-    jscan_init_value(&s, v);
-    if (!jscan_string(&s, &str))
-        return ZL_ERR_INTERNAL; /* the first scan read it */
+    jscan_value_str(v, &str);
     char *text = d->arena + d->used;
     size_t n = jscan_decode(&str, text);
     if (strlen(text) != n)

@@ -420,6 +420,18 @@ void jscan_init_value(struct jscan *s, const struct jscan_value *v)
     jscan_init(s, v->start, v->len);
 }
 
+bool jscan_value_str(const struct jscan_value *v, struct jscan_str *out)
+{
+    if (v->type != JSCAN_STRING)
+        return false;
+    size_t len = v->len;
+    while (len > 2 && v->start[len - 1] != '"') /* white space after it */
+        len--;
+    const char *raw = v->start + 1;
+    *out = (struct jscan_str){raw, len - 2, memchr(raw, '\\', len - 2) != NULL};
+    return true;
+}
+
 /* ---- decoding ------------------------------------------------------------ */
 
 static unsigned hex_value(const char *p)

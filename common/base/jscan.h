@@ -120,6 +120,10 @@ bool jscan_collect(struct jscan *s, const struct jscan_field *fields, size_t n,
 /* A scanner over one collected value's text. */
 void jscan_init_value(struct jscan *s, const struct jscan_value *v);
 
+/* The string a collected (so already checked) value holds, without a
+ * second scan; false when it is not a string. */
+bool jscan_value_str(const struct jscan_value *v, struct jscan_str *out);
+
 /* Decodes str into out, which holds at least str->len + 1 bytes, and
  * NUL-terminates it. Returns the decoded length, which is at most
  * str->len; an escaped NUL makes it larger than strlen(out). */

@@ -115,12 +115,8 @@ static bool absent(const struct jscan_value *v)
 static enum zl_err decode(struct arena *a, const struct jscan_value *v,
                           const char **out, size_t *len)
 {
-    struct jscan s;
     struct jscan_str str;
-    if (v->type != JSCAN_STRING)
-        return ZL_ERR_PARSE;
-    jscan_init_value(&s, v);
-    if (!jscan_string(&s, &str))
+    if (!jscan_value_str(v, &str))
         return ZL_ERR_PARSE;
     char *text = arena_text(a, str.len);
     if (text == NULL)
@@ -305,9 +301,9 @@ static enum zl_err fill_map(struct arena *a, struct entry *ents, size_t n,
     return ZL_OK;
 }
 
-/* views.c's copy_map. */
+/* views.c's copy_map; raw is count_members(v). */
 static enum zl_err get_map(struct arena *a, const struct jscan_value *v,
-                           size_t value_max, size_t total_max,
+                           size_t raw, size_t value_max, size_t total_max,
                            struct views_map *map)
 {
     struct entry small[16];
@@ -317,7 +313,6 @@ static enum zl_err get_map(struct arena *a, const struct jscan_value *v,
         return ZL_OK;
     if (v->type != JSCAN_OBJECT)
         return ZL_ERR_PARSE;
-    size_t raw = count_members(v);
     struct entry *ents = raw <= 16 ? small : malloc(raw * sizeof(*ents));
     if (ents == NULL)
         return ZL_ERR_NOMEM;
@@ -508,8 +503,9 @@ static enum zl_err get_port(struct arena *a, const struct jscan_value *item,
     return get_string(a, tp, true, &sp->target_port_name);
 }
 
+/* n is count_items(v). */
 static enum zl_err get_ports(struct arena *a, const struct jscan_value *v,
-                             struct views_service *svc)
+                             size_t n, struct views_service *svc)
 {
     struct jscan s;
     svc->ports = NULL;
@@ -518,7 +514,6 @@ static enum zl_err get_ports(struct arena *a, const struct jscan_value *v,
         return ZL_OK;
     if (v->type != JSCAN_ARRAY)
         return ZL_ERR_PARSE;
-    size_t n = count_items(v);
     if (n > VIEWS_MAX_PORTS)
         return ZL_ERR_LIMIT;
     if (n == 0)
@@ -543,8 +538,9 @@ static enum zl_err get_ports(struct arena *a, const struct jscan_value *v,
 
 /* ---- the view ------------------------------------------------------------ */
 
+/* f: the fields found; n: the members or items of the maps and arrays. */
 static enum zl_err read_meta(struct arena *a, const struct jscan_value *f,
-                             struct views_meta *m)
+                             const size_t *n, struct views_meta *m)
 {
     enum zl_err err = get_string(a, &f[F_NAMESPACE], false, &m->namespace_name);
     if (err == ZL_OK)
@@ -555,7 +551,7 @@ static enum zl_err read_meta(struct arena *a, const struct jscan_value *f,
         err =
             get_string(a, &f[F_RESOURCE_VERSION], false, &m->resource_version);
     if (err == ZL_OK)
-        err = get_map(a, &f[F_LABELS], VIEWS_MAX_STRING,
+        err = get_map(a, &f[F_LABELS], n[F_LABELS], VIEWS_MAX_STRING,
                       (size_t)VIEWS_MAX_LABELS * 2 * VIEWS_MAX_STRING,
                       &m->labels);
     if (err == ZL_OK)
@@ -566,18 +562,19 @@ static enum zl_err read_meta(struct arena *a, const struct jscan_value *f,
 }
 
 static enum zl_err read_service(struct arena *a, const struct jscan_value *f,
-                                struct views_service *svc)
+                                const size_t *n, struct views_service *svc)
 {
-    enum zl_err err = read_meta(a, f, &svc->meta);
+    enum zl_err err = read_meta(a, f, n, &svc->meta);
     if (err == ZL_OK && !absent(&f[F_SPEC]) && f[F_SPEC].type != JSCAN_OBJECT)
         err = ZL_ERR_PARSE;
     if (err == ZL_OK)
-        err = get_map(a, &f[F_ANNOTATIONS], VIEWS_MAX_ANNOTATIONS_BYTES,
-                      VIEWS_MAX_ANNOTATIONS_BYTES, &svc->annotations);
+        err = get_map(a, &f[F_ANNOTATIONS], n[F_ANNOTATIONS],
+                      VIEWS_MAX_ANNOTATIONS_BYTES, VIEWS_MAX_ANNOTATIONS_BYTES,
+                      &svc->annotations);
     if (err == ZL_OK)
         err = get_owner(a, &f[F_OWNERS], svc);
     if (err == ZL_OK)
-        err = get_map(a, &f[F_SELECTOR], VIEWS_MAX_STRING,
+        err = get_map(a, &f[F_SELECTOR], n[F_SELECTOR], VIEWS_MAX_STRING,
                       (size_t)VIEWS_MAX_LABELS * 2 * VIEWS_MAX_STRING,
                       &svc->selector);
     if (err == ZL_OK)
@@ -587,20 +584,19 @@ static enum zl_err read_service(struct arena *a, const struct jscan_value *f,
     if (err == ZL_OK)
         err = get_string(a, &f[F_POLICY], true, &svc->ip_family_policy);
     if (err == ZL_OK)
-        err = get_ports(a, &f[F_PORTS], svc);
+        err = get_ports(a, &f[F_PORTS], n[F_PORTS], svc);
     svc->has_selector = err == ZL_OK && svc->selector.count > 0;
     return err;
 }
 
 /* The block: the view, the strings (at most the text's length), the
  * arrays and their alignment. */
-static size_t block_size(size_t json_len, const struct jscan_value *f)
+static size_t block_size(size_t json_len, const size_t *n)
 {
-    size_t kv = count_members(&f[F_LABELS]) + count_members(&f[F_ANNOTATIONS]) +
-                count_members(&f[F_SELECTOR]);
+    size_t kv = n[F_LABELS] + n[F_ANNOTATIONS] + n[F_SELECTOR];
     return sizeof(struct views_service) + json_len + 16 +
            kv * sizeof(struct views_kv) +
-           count_items(&f[F_PORTS]) * (sizeof(struct views_service_port) + 1) +
+           n[F_PORTS] * (sizeof(struct views_service_port) + 1) +
            8 * alignof(max_align_t);
 }
 
@@ -620,13 +616,19 @@ enum zl_err viewscan_service(const char *json, size_t json_len,
         err = ZL_ERR_PARSE;
     if (err != ZL_OK)
         return err;
-    struct arena a = {.cap = block_size(json_len, f)};
+    /* Counted once: they size the block and the arrays in it. */
+    size_t n[F_COUNT] = {0};
+    n[F_LABELS] = count_members(&f[F_LABELS]);
+    n[F_ANNOTATIONS] = count_members(&f[F_ANNOTATIONS]);
+    n[F_SELECTOR] = count_members(&f[F_SELECTOR]);
+    n[F_PORTS] = count_items(&f[F_PORTS]);
+    struct arena a = {.cap = block_size(json_len, n)};
     a.base = malloc(a.cap);
     if (a.base == NULL)
         return ZL_ERR_NOMEM;
     struct views_service *svc = arena_alloc(&a, sizeof(*svc));
     memset(svc, 0, sizeof(*svc));
-    err = read_service(&a, f, svc);
+    err = read_service(&a, f, n, svc);
     if (err != ZL_OK) {
         free(a.base);
         return err;

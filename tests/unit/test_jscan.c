@@ -304,6 +304,13 @@ Test(jscan, collect_keeps_the_last_value_and_forgets_replaced_children)
     cr_assert(collect("{\"b\":[1],\"a\":null}", v));
     cr_expect_eq(v[C_B].type, JSCAN_ARRAY);
     cr_expect_eq(v[C_A].type, JSCAN_NULL);
+    cr_assert(collect("{\"a\":\"x\\\"y\" ,\"b\":{\"x\":\"\"}}", v));
+    struct jscan_str str;
+    cr_assert(jscan_value_str(&v[C_A], &str));
+    cr_expect(str.len == 4 && str.escaped && memcmp(str.raw, "x\\\"y", 4) == 0);
+    cr_assert(jscan_value_str(&v[C_BX], &str));
+    cr_expect(str.len == 0 && !str.escaped);
+    cr_expect_not(jscan_value_str(&v[C_B], &str));
     cr_expect_not(collect("{\"a\":1,\"z\":[}", v));
     cr_expect_not(collect("[]", v));
 }
