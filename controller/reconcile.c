@@ -69,6 +69,13 @@ int64_t reconcile_requeue_ns(int64_t next_check_ms, int64_t now_ms)
     return delay_ms * INT64_C(1000000);
 }
 
+int64_t reconcile_retry_soon_ns(enum zl_err err, bool unreachable)
+{
+    if (err == ZL_ERR_TRANSIENT && unreachable)
+        return (int64_t)RECONCILE_UNREACHABLE_RETRY_MS * CLOCK_NS_PER_MS;
+    return -1;
+}
+
 const char *reconcile_error_type(enum zl_err err)
 {
     switch (err) {

@@ -68,6 +68,16 @@ enum zl_err reconcile_key(const struct reconcile_deps *d, const char *key,
  * (so a due instant is looked at again, never spun on). Pure. */
 int64_t reconcile_requeue_ns(int64_t next_check_ms, int64_t now_ms);
 
+/* How soon a key whose reconcile failed with err is retried whatever its
+ * backoff, or -1 to leave it to the backoff. unreachable: the client's
+ * latest attempt found no API server (client_unreachable). Such a failure
+ * is retried every RECONCILE_UNREACHABLE_RETRY_MS, so a write pending while
+ * the API server restarts (a failover) goes out within that of it
+ * answering, however long it was away; the exponential backoff would by
+ * then wait about as long as the outage lasted. Pure. */
+#define RECONCILE_UNREACHABLE_RETRY_MS 500
+int64_t reconcile_retry_soon_ns(enum zl_err err, bool unreachable);
+
 /* A short name for the error class of a failed reconcile, for the
  * error_type metric label ("conflict", "forbidden", "transient", ...). */
 const char *reconcile_error_type(enum zl_err err);

@@ -266,8 +266,13 @@ static void process(struct runtime *rt, const char *key, struct client *client)
         telemetry_reconciled(rt->tel, "error", reconcile_error_type(rc), secs);
         telemetry_workqueue_retry(rt->tel);
         workqueue_add_rate_limited(rt->queue, key);
-        if (res.requeue_after_ns >= 0) /* the earlier instant wins */
+        /* The earliest instant wins: a timed rule, or soon again when no
+         * API server answered, never a backoff grown over an outage. */
+        if (res.requeue_after_ns >= 0)
             workqueue_add_after(rt->queue, key, res.requeue_after_ns);
+        int64_t soon = reconcile_retry_soon_ns(rc, client_unreachable(client));
+        if (soon >= 0)
+            workqueue_add_after(rt->queue, key, soon);
     }
 }
 

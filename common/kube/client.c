@@ -59,6 +59,7 @@ struct client {
     struct ratelimit limiter; /* also carries cancel for backoff sleeps */
     bool limiter_ok;          /* limiter initialised */
     atomic_bool cancelled;
+    atomic_bool unreachable; /* the latest attempt made no connection */
     pthread_mutex_t rand_mu;
     uint64_t rand_state;
     pthread_mutex_t multi_mu;   /* guards multi */
@@ -180,6 +181,7 @@ enum zl_err client_new(struct kube_config *cfg,
     pthread_mutex_init(&c->multi_mu, NULL);
     c->rand_state = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)c;
     atomic_init(&c->cancelled, false);
+    atomic_init(&c->unreachable, false);
     if (ratelimit_init(&c->limiter, c->opt.qps, c->opt.burst,
                        clock_mono_ns()) != ZL_OK)
         goto fail;
@@ -219,6 +221,11 @@ void client_cancel(struct client *c)
 {
     atomic_store(&c->cancelled, true);
     ratelimit_cancel(&c->limiter);
+}
+
+bool client_unreachable(const struct client *c)
+{
+    return atomic_load(&c->unreachable);
 }
 
 /* ---- pool ------------------------------------------------------------------
@@ -768,11 +775,15 @@ enum zl_err client_request(struct client *c, const char *method,
             c->opt.observe(c->opt.observe_ctx, verb, plural, resp->http_code,
                            now_s() - t0);
         rc = classify(&rq, cr, over_limit, resp, &again);
+        bool no_server = cr != CURLE_OK && connection_error(cr);
+        atomic_store(&c->unreachable, no_server);
         log_debug("%s %s: HTTP %ld (%s), attempt %d", method, path,
                   resp->http_code, zl_err_str(rc), resp->attempts);
         if (!again || retry >= c->opt.max_retries)
             break;
         long wait_ms = backoff_ms(c, retry);
+        if (no_server && wait_ms > CLIENT_RECONNECT_MAX_MS)
+            wait_ms = CLIENT_RECONNECT_MAX_MS;
         if (resp->retry_after_s >= 0)
             wait_ms = (resp->retry_after_s > CLIENT_MAX_RETRY_AFTER_S
                            ? CLIENT_MAX_RETRY_AFTER_S

@@ -19,6 +19,11 @@
 
 #define CLIENT_MAX_BODY (64u << 20) /* largest response body accepted */
 #define CLIENT_MAX_PATH 2048
+/* The longest wait before retrying an attempt that reached no server
+ * (refused, reset, no answer at all): an API server that restarts answers
+ * a pending request within this of listening again, and a connection it
+ * refuses costs it nothing. Answers (429, 5xx) keep the full backoff. */
+#define CLIENT_RECONNECT_MAX_MS 250
 
 /* A resource kind's URL pieces. */
 struct client_resource {
@@ -95,6 +100,13 @@ void client_free(struct client *c);
  * aborted at its next progress check (within about a second). Streams are
  * not aborted; new ones fail. */
 void client_cancel(struct client *c);
+
+/* Whether the latest attempt of any request on c ended with a connection
+ * error (no HTTP answer; not a timeout): the API server is not there, as
+ * far as c last saw. Callers that pace their own retries (a workqueue) use
+ * it to retry soon rather than back off, so that work pending while the
+ * API server restarts goes out once it answers. Any thread. */
+bool client_unreachable(const struct client *c);
 
 /* One request. path includes the query ("/api/v1/pods?limit=500"). body
  * may be NULL. Retries as described above, except for non-idempotent

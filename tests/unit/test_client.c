@@ -458,10 +458,60 @@ Test(client, connection_refused_is_retried_even_for_post)
     cr_assert_eq(r.attempts, 3);
     cr_assert_eq(o.calls, 3);
     cr_assert_eq(r.http_code, 0);
+    cr_assert(client_unreachable(c));
     client_response_cleanup(&r);
     client_free(c);
     kubeconfig_cleanup(&cfg);
     pthread_mutex_destroy(&o.mu);
+}
+
+/* No server at all: the waits between attempts are capped at
+ * CLIENT_RECONNECT_MAX_MS, not the backoff's 0-20, 0-40, 0-60 s; an answer
+ * (here a 503) keeps the backoff and clears client_unreachable. */
+Test(client, refused_connections_are_retried_within_the_reconnect_cap)
+{
+    struct kube_config cfg;
+    struct kubeconfig_error err;
+    struct client *c;
+    struct client_response r;
+    struct obs o = {.calls = 0};
+    pthread_mutex_init(&o.mu, NULL);
+    static const char yaml[] =
+        "current-context: t\nclusters:\n- name: c\n  cluster: {server: "
+        "\"http://127.0.0.1:1\"}\ncontexts:\n- name: t\n  context: "
+        "{cluster: c}\n";
+    cr_assert_eq(
+        kubeconfig_load_mem(yaml, strlen(yaml), NULL, NULL, &cfg, &err), ZL_OK);
+    struct client_options opt = fast_options(&o);
+    opt.max_retries = 3;
+    opt.backoff_base_ms = 20000;
+    opt.backoff_max_ms = 60000;
+    cr_assert_eq(client_new(&cfg, &opt, &c), ZL_OK);
+    cr_assert_not(client_unreachable(c));
+    client_response_init(&r);
+    int64_t t0 = clock_mono_ns();
+    cr_assert_eq(client_get(c, &CLIENT_PODS, "rec", "p", &r), ZL_ERR_TRANSIENT);
+    int64_t ms = (clock_mono_ns() - t0) / CLOCK_NS_PER_MS;
+    cr_assert_eq(r.attempts, 4);
+    /* 3 waits of at most 250 ms; uncapped they would sum to under 2 s
+     * about 3 times in 10^5. */
+    cr_assert_lt(ms, 2000, "4 refused attempts took %lld ms", (long long)ms);
+    cr_assert(client_unreachable(c));
+    client_response_cleanup(&r);
+    client_free(c);
+    kubeconfig_cleanup(&cfg);
+    pthread_mutex_destroy(&o.mu);
+
+    struct fx f;
+    const struct step steps[] = {{.code = 503}};
+    opt = fast_options(&f.obs);
+    opt.max_retries = -1;
+    fx_start(&f, steps, 1, &opt);
+    cr_assert_eq(client_get(f.c, &CLIENT_PODS, "rec", "p", &f.r),
+                 ZL_ERR_TRANSIENT);
+    cr_assert_eq(f.r.http_code, 503);
+    cr_assert_not(client_unreachable(f.c));
+    fx_stop(&f);
 }
 
 Test(client, body_over_the_limit_is_limit)

@@ -27,6 +27,33 @@ Test(reconcile, requeue_delay)
                      cases[i].want_ns, "%s", cases[i].title);
 }
 
+Test(reconcile, retry_soon_only_when_no_api_server_answered)
+{
+    static const struct {
+        const char *title;
+        enum zl_err err;
+        bool unreachable;
+        int64_t want_ns;
+    } cases[] = {
+        {"connection refused: soon", ZL_ERR_TRANSIENT, true,
+         RECONCILE_UNREACHABLE_RETRY_MS * MS},
+        {"429 or 5xx answered: backoff", ZL_ERR_TRANSIENT, false, -1},
+        {"timeout: backoff", ZL_ERR_TIMEOUT, false, -1},
+        {"timeout, an earlier attempt refused: backoff", ZL_ERR_TIMEOUT, true,
+         -1},
+        {"conflict: backoff", ZL_ERR_CONFLICT, false, -1},
+        {"conflict after another thread saw no server", ZL_ERR_CONFLICT, true,
+         -1},
+        {"forbidden: backoff", ZL_ERR_FORBIDDEN, false, -1},
+        {"invalid: backoff", ZL_ERR_INVALID, true, -1},
+        {"other I/O: backoff", ZL_ERR_IO, true, -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+        cr_expect_eq(
+            reconcile_retry_soon_ns(cases[i].err, cases[i].unreachable),
+            cases[i].want_ns, "%s", cases[i].title);
+}
+
 Test(reconcile, error_types)
 {
     static const struct {
