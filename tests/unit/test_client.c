@@ -435,23 +435,32 @@ Test(client, post_is_not_retried_after_a_dropped_connection)
     fx_stop(&f);
 }
 
-Test(client, connection_refused_is_retried_even_for_post)
+/* A client of a server URL where nothing listens (port 1 of loopback):
+ * every attempt is refused. */
+static struct client *refused_client(struct kube_config *cfg,
+                                     const struct client_options *opt)
 {
-    struct kube_config cfg;
     struct kubeconfig_error err;
-    struct client *c;
-    struct client_response r;
-    struct obs o = {.calls = 0};
-    pthread_mutex_init(&o.mu, NULL);
+    struct client *c = NULL;
     static const char yaml[] =
         "current-context: t\nclusters:\n- name: c\n  cluster: {server: "
         "\"http://127.0.0.1:1\"}\ncontexts:\n- name: t\n  context: "
         "{cluster: c}\n";
-    cr_assert_eq(
-        kubeconfig_load_mem(yaml, strlen(yaml), NULL, NULL, &cfg, &err), ZL_OK);
+    cr_assert_eq(kubeconfig_load_mem(yaml, strlen(yaml), NULL, NULL, cfg, &err),
+                 ZL_OK);
+    cr_assert_eq(client_new(cfg, opt, &c), ZL_OK);
+    return c;
+}
+
+Test(client, connection_refused_is_retried_even_for_post)
+{
+    struct kube_config cfg;
+    struct client_response r;
+    struct obs o = {.calls = 0};
+    pthread_mutex_init(&o.mu, NULL);
     struct client_options opt = fast_options(&o);
     opt.max_retries = 2;
-    cr_assert_eq(client_new(&cfg, &opt, &c), ZL_OK);
+    struct client *c = refused_client(&cfg, &opt);
     client_response_init(&r);
     cr_assert_eq(client_create(c, &CLIENT_CONFIGMAPS, "rec", "{}", &r),
                  ZL_ERR_TRANSIENT);
@@ -471,22 +480,14 @@ Test(client, connection_refused_is_retried_even_for_post)
 Test(client, refused_connections_are_retried_within_the_reconnect_cap)
 {
     struct kube_config cfg;
-    struct kubeconfig_error err;
-    struct client *c;
     struct client_response r;
     struct obs o = {.calls = 0};
     pthread_mutex_init(&o.mu, NULL);
-    static const char yaml[] =
-        "current-context: t\nclusters:\n- name: c\n  cluster: {server: "
-        "\"http://127.0.0.1:1\"}\ncontexts:\n- name: t\n  context: "
-        "{cluster: c}\n";
-    cr_assert_eq(
-        kubeconfig_load_mem(yaml, strlen(yaml), NULL, NULL, &cfg, &err), ZL_OK);
     struct client_options opt = fast_options(&o);
     opt.max_retries = 3;
     opt.backoff_base_ms = 20000;
     opt.backoff_max_ms = 60000;
-    cr_assert_eq(client_new(&cfg, &opt, &c), ZL_OK);
+    struct client *c = refused_client(&cfg, &opt);
     cr_assert_not(client_unreachable(c));
     client_response_init(&r);
     int64_t t0 = clock_mono_ns();
